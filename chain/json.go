@@ -1,0 +1,130 @@
+package chain
+
+import (
+	"encoding/hex"
+	"fmt"
+)
+
+// CoinbaseSender is how a coinbase's sender is shown in JSON, as in the
+// Flask tutorial ("sender": "0").
+const CoinbaseSender = "0"
+
+// TxJSON is the JSON view of a transaction. Amounts are in base units.
+type TxJSON struct {
+	ID        Hash   `json:"id"`
+	Sender    string `json:"sender"`
+	Recipient string `json:"recipient"`
+	Amount    uint64 `json:"amount"`
+	Fee       uint64 `json:"fee"`
+	Nonce     uint64 `json:"nonce"`
+	Memo      string `json:"memo,omitempty"`
+	PublicKey string `json:"public_key,omitempty"`
+	Signature string `json:"signature,omitempty"`
+}
+
+// BlockJSON is the JSON view of a block, with the tutorials' field names:
+// index is the height and proof the nonce.
+type BlockJSON struct {
+	Index        uint32   `json:"index"`
+	Hash         Hash     `json:"hash"`
+	PreviousHash Hash     `json:"previous_hash"`
+	Timestamp    uint32   `json:"timestamp"`
+	Data         string   `json:"data"`
+	Proof        uint64   `json:"proof"`
+	Version      uint16   `json:"version"`
+	MerkleRoot   Hash     `json:"merkle_root"`
+	Bits         string   `json:"bits"`
+	Transactions []TxJSON `json:"transactions"`
+}
+
+// TxView returns the JSON view of tx with addresses under prefix hrp.
+func TxView(hrp string, tx *Tx) TxJSON {
+	v := TxJSON{
+		ID:        tx.ID(),
+		Recipient: FormatAddress(hrp, tx.To),
+		Amount:    tx.Amount,
+		Fee:       tx.Fee,
+		Nonce:     tx.Nonce,
+		Memo:      string(tx.Memo),
+	}
+	if tx.IsCoinbase() {
+		v.Sender = CoinbaseSender
+	} else {
+		v.Sender = FormatAddress(hrp, tx.Sender())
+		v.PublicKey = hex.EncodeToString(tx.From[:])
+		v.Signature = hex.EncodeToString(tx.Signature[:])
+	}
+	return v
+}
+
+// BlockView returns the JSON view of b with addresses under prefix hrp.
+func BlockView(hrp string, b *Block) BlockJSON {
+	v := BlockJSON{
+		Index:        b.Header.Height,
+		Hash:         b.Hash(),
+		PreviousHash: b.Header.PrevHash,
+		Timestamp:    b.Header.Timestamp,
+		Data:         string(b.Data),
+		Proof:        b.Header.Nonce,
+		Version:      b.Header.Version,
+		MerkleRoot:   b.Header.MerkleRoot,
+		Bits:         fmt.Sprintf("%08x", b.Header.Bits),
+		Transactions: make([]TxJSON, len(b.Txs)),
+	}
+	for i, tx := range b.Txs {
+		v.Transactions[i] = TxView(hrp, tx)
+	}
+	return v
+}
+
+// ParseTx turns a signed transaction's JSON view back into a Tx. It needs
+// public_key, recipient, amount, fee, nonce and signature; sender and id are
+// optional and, when given, must match. It does not verify the signature.
+func ParseTx(hrp string, v TxJSON) (*Tx, error) {
+	tx := &Tx{Amount: v.Amount, Fee: v.Fee, Nonce: v.Nonce}
+	if err := decodeHexField("public_key", v.PublicKey, tx.From[:]); err != nil {
+		return nil, err
+	}
+	if tx.From.IsZero() {
+		return nil, fmt.Errorf("public_key: a zero key is the coinbase's and cannot send")
+	}
+	if err := decodeHexField("signature", v.Signature, tx.Signature[:]); err != nil {
+		return nil, err
+	}
+	if v.Recipient == "" {
+		return nil, fmt.Errorf("recipient: missing")
+	}
+	to, err := ParseAddress(hrp, v.Recipient)
+	if err != nil {
+		return nil, fmt.Errorf("recipient: %w", err)
+	}
+	tx.To = to
+	if len(v.Memo) > MaxMemoSize {
+		return nil, fmt.Errorf("memo: %d bytes exceed %d", len(v.Memo), MaxMemoSize)
+	}
+	if v.Memo != "" {
+		tx.Memo = []byte(v.Memo)
+	}
+	if v.Sender != "" {
+		if want := FormatAddress(hrp, tx.Sender()); v.Sender != want {
+			return nil, fmt.Errorf("sender: %q is not the address of public_key (%s)", v.Sender, want)
+		}
+	}
+	if !v.ID.IsZero() && v.ID != tx.ID() {
+		return nil, fmt.Errorf("id: %s does not match the transaction (%s)", v.ID, tx.ID())
+	}
+	return tx, nil
+}
+
+func decodeHexField(name, s string, dst []byte) error {
+	if s == "" {
+		return fmt.Errorf("%s: missing", name)
+	}
+	if len(s) != 2*len(dst) {
+		return fmt.Errorf("%s: want %d hex characters, got %d", name, 2*len(dst), len(s))
+	}
+	if _, err := hex.Decode(dst, []byte(s)); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+package consensus
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/chaind/chaind/chain"
+)
+
+// MaxGenesisFileSize bounds a genesis JSON file.
+const MaxGenesisFileSize = 4 << 20
+
+// GenesisFile is the JSON form of a custom network, like geth's genesis.json.
+// Durations are in seconds, amounts in base units, bits as 8 hex digits.
+// Omitted fields take devnet's values.
+type GenesisFile struct {
+	Name            string            `json:"name"`
+	AddressPrefix   string            `json:"address_prefix"`
+	Timestamp       uint32            `json:"timestamp"`
+	TargetBlockTime int64             `json:"target_block_time"`
+	HalfLife        int64             `json:"retarget_half_life"`
+	PowLimitBits    string            `json:"pow_limit_bits"`
+	InitialBits     string            `json:"initial_bits"`
+	Reward          *uint64           `json:"reward"`
+	HalvingInterval uint32            `json:"halving_interval"`
+	MaxBlockSize    int               `json:"max_block_size"`
+	MaxBlockTxs     int               `json:"max_block_txs"`
+	MaxFutureTime   int64             `json:"max_future_time"`
+	Data            string            `json:"data"`
+	Alloc           map[string]uint64 `json:"alloc"`
+}
+
+// LoadGenesisFile reads a custom network from a genesis JSON file.
+func LoadGenesisFile(path string) (*Params, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("genesis file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxGenesisFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("genesis file %s: %w", path, err)
+	}
+	if len(b) > MaxGenesisFileSize {
+		return nil, fmt.Errorf("genesis file %s is larger than %d bytes", path, MaxGenesisFileSize)
+	}
+	p, err := ParseGenesis(b)
+	if err != nil {
+		return nil, fmt.Errorf("genesis file %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// ParseGenesis builds Params from genesis JSON. Unknown fields are errors,
+// so a typo in a field name is not silently ignored.
+func ParseGenesis(b []byte) (*Params, error) {
+	var g GenesisFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&g); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("parse: data after the JSON object")
+	}
+	p := Devnet()
+	p.Name = g.Name
+	if g.AddressPrefix != "" {
+		p.AddressPrefix = g.AddressPrefix
+	}
+	if g.Timestamp != 0 {
+		p.GenesisTime = g.Timestamp
+	}
+	if g.TargetBlockTime != 0 {
+		p.TargetSpacing = g.TargetBlockTime
+	}
+	if g.HalfLife != 0 {
+		p.HalfLife = g.HalfLife
+	}
+	if g.PowLimitBits != "" {
+		bits, err := parseBits("pow_limit_bits", g.PowLimitBits)
+		if err != nil {
+			return nil, err
+		}
+		limit, ok := CompactToBig(bits)
+		if !ok {
+			return nil, fmt.Errorf("pow_limit_bits %s is not a valid target", g.PowLimitBits)
+		}
+		p.PowLimitBits, p.PowLimit, p.GenesisBits = bits, limit, bits
+	}
+	if g.InitialBits != "" {
+		bits, err := parseBits("initial_bits", g.InitialBits)
+		if err != nil {
+			return nil, err
+		}
+		p.GenesisBits = bits
+	}
+	if g.Reward != nil {
+		p.InitialReward = *g.Reward
+	}
+	if g.HalvingInterval != 0 {
+		p.HalvingInterval = g.HalvingInterval
+	}
+	if g.MaxBlockSize != 0 {
+		p.MaxBlockSize = g.MaxBlockSize
+	}
+	if g.MaxBlockTxs != 0 {
+		p.MaxBlockTxs = g.MaxBlockTxs
+	}
+	if g.MaxFutureTime != 0 {
+		p.MaxFutureTime = g.MaxFutureTime
+	}
+	p.GenesisData = g.Data
+	addrs := make([]string, 0, len(g.Alloc))
+	for a := range g.Alloc {
+		addrs = append(addrs, a)
+	}
+	sort.Strings(addrs) // a deterministic genesis whatever the map order
+	for _, s := range addrs {
+		a, err := chain.ParseAddress(p.AddressPrefix, s)
+		if err != nil {
+			return nil, fmt.Errorf("alloc: %w", err)
+		}
+		p.Allocations = append(p.Allocations, Allocation{Address: a, Amount: g.Alloc[s]})
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func parseBits(field, s string) (uint32, error) {
+	var bits uint32
+	if len(s) != 8 {
+		return 0, fmt.Errorf("%s: want 8 hex digits, got %q", field, s)
+	}
+	if _, err := fmt.Sscanf(s, "%08x", &bits); err != nil {
+		return 0, fmt.Errorf("%s: %q is not hex", field, s)
+	}
+	return bits, nil
+}

@@ -1,0 +1,223 @@
+package consensus
+
+import (
+	"fmt"
+	"math/big"
+	"sync"
+
+	"github.com/chaind/chaind/chain"
+)
+
+// Coin is one coin in base units.
+const Coin uint64 = 100_000_000
+
+// BlockVersion is the only header version this release accepts.
+const BlockVersion = 1
+
+// MedianTimeBlocks is how many recent blocks the median-time rule looks at.
+const MedianTimeBlocks = 11
+
+// Allocation credits an address in the genesis state.
+type Allocation struct {
+	Address chain.Address
+	Amount  uint64
+}
+
+// Params are the consensus rules of one network. Two nodes with different
+// Params are on different networks; the genesis hash is the network's id.
+type Params struct {
+	Name          string // "devnet", "mainnet", or a custom name
+	AddressPrefix string // bech32m prefix of addresses
+
+	TargetSpacing int64  // target seconds between blocks
+	HalfLife      int64  // ASERT half-life in seconds
+	NoRetarget    bool   // every block keeps the genesis target (tests only)
+	PowLimitBits  uint32 // easiest allowed target, compact
+	PowLimit      *big.Int
+
+	InitialReward   uint64 // coinbase reward at height 1, base units
+	HalvingInterval uint32 // blocks between reward halvings
+
+	MaxBlockSize  int   // encoded bytes
+	MaxBlockTxs   int   // transactions per block, coinbase included
+	MaxFutureTime int64 // seconds a timestamp may be ahead of the local clock
+
+	GenesisTime uint32
+	GenesisBits uint32
+	GenesisData string
+	Allocations []Allocation
+
+	genesisOnce sync.Once
+	genesis     *chain.Block
+	genesisHash chain.Hash
+}
+
+// Genesis returns the genesis block, built from the params. Its
+// transactions are coinbase-shaped credits, one per allocation, with Nonce
+// set to the allocation's index.
+func (p *Params) Genesis() *chain.Block {
+	p.genesisOnce.Do(func() {
+		b := &chain.Block{Data: []byte(p.GenesisData)}
+		for i, a := range p.Allocations {
+			b.Txs = append(b.Txs, &chain.Tx{To: a.Address, Amount: a.Amount, Nonce: uint64(i)})
+		}
+		b.Header = chain.Header{
+			Version:    BlockVersion,
+			MerkleRoot: chain.MerkleRoot(chain.TxIDs(b.Txs)),
+			DataHash:   chain.DataHash(b.Data),
+			Timestamp:  p.GenesisTime,
+			Bits:       p.GenesisBits,
+		}
+		p.genesis = b
+		p.genesisHash = b.Hash()
+	})
+	return p.genesis
+}
+
+// GenesisHash returns the hash of the genesis block: the network id that
+// transactions sign over and that peers compare.
+func (p *Params) GenesisHash() chain.Hash {
+	p.Genesis()
+	return p.genesisHash
+}
+
+// Reward returns the block reward at height: InitialReward halved every
+// HalvingInterval blocks.
+func (p *Params) Reward(height uint32) uint64 {
+	if height == 0 {
+		return 0
+	}
+	halvings := height / p.HalvingInterval
+	if halvings >= 64 {
+		return 0
+	}
+	return p.InitialReward >> halvings
+}
+
+// Validate checks that the params make a usable network.
+func (p *Params) Validate() error {
+	if p.Name == "" {
+		return fmt.Errorf("network name is empty")
+	}
+	if err := chain.ValidAddressPrefix(p.AddressPrefix); err != nil {
+		return err
+	}
+	if p.TargetSpacing <= 0 {
+		return fmt.Errorf("target block time must be positive")
+	}
+	if p.HalfLife <= 0 {
+		return fmt.Errorf("retarget half-life must be positive")
+	}
+	limit, ok := CompactToBig(p.PowLimitBits)
+	if !ok || limit.Sign() <= 0 || BigToCompact(limit) != p.PowLimitBits {
+		return fmt.Errorf("pow limit bits %08x are not a canonical positive target", p.PowLimitBits)
+	}
+	if p.PowLimit == nil || p.PowLimit.Cmp(limit) != 0 {
+		return fmt.Errorf("pow limit does not match its bits %08x", p.PowLimitBits)
+	}
+	if _, err := TargetFromBits(p.GenesisBits, p.PowLimit); err != nil {
+		return fmt.Errorf("genesis bits: %w", err)
+	}
+	if p.HalvingInterval == 0 {
+		return fmt.Errorf("halving interval must be positive")
+	}
+	if p.MaxBlockSize < chain.HeaderSize+6+chain.MaxTxSize || p.MaxBlockSize > chain.MaxBlockSize {
+		return fmt.Errorf("max block size %d out of range", p.MaxBlockSize)
+	}
+	if p.MaxBlockTxs < 1 || p.MaxBlockTxs > chain.MaxBlockTxs {
+		return fmt.Errorf("max block transactions %d out of range 1..%d", p.MaxBlockTxs, chain.MaxBlockTxs)
+	}
+	if p.MaxFutureTime <= 0 {
+		return fmt.Errorf("future time limit must be positive")
+	}
+	if len(p.GenesisData) > chain.MaxDataSize {
+		return fmt.Errorf("genesis data longer than %d bytes", chain.MaxDataSize)
+	}
+	if len(p.Allocations) > chain.MaxBlockTxs {
+		return fmt.Errorf("more than %d genesis allocations", chain.MaxBlockTxs)
+	}
+	var total uint64
+	for _, a := range p.Allocations {
+		if total+a.Amount < total {
+			return fmt.Errorf("genesis allocations overflow")
+		}
+		total += a.Amount
+	}
+	return nil
+}
+
+func mustBits(bits uint32) *big.Int {
+	t, ok := CompactToBig(bits)
+	if !ok {
+		panic(fmt.Sprintf("consensus: bad built-in bits %08x", bits))
+	}
+	return t
+}
+
+// Devnet is the default network: a block about every second, starting at a
+// trivially easy target (a couple of hashes per block) that ASERT raises to
+// match whatever hash rate joins.
+func Devnet() *Params {
+	return &Params{
+		Name:            "devnet",
+		AddressPrefix:   "dev",
+		TargetSpacing:   1,
+		HalfLife:        60,
+		PowLimitBits:    0x207fffff,
+		PowLimit:        mustBits(0x207fffff),
+		InitialReward:   50 * Coin,
+		HalvingInterval: 210_000,
+		MaxBlockSize:    2 << 20,
+		MaxBlockTxs:     10_000,
+		MaxFutureTime:   15,
+		GenesisTime:     1767225600, // 2026-01-01T00:00:00Z
+		GenesisBits:     0x207fffff,
+		GenesisData:     "chaind devnet genesis",
+	}
+}
+
+// Mainnet is the production-like network: one-minute blocks, a half-life of
+// a day of blocks, a starting target that needs about 2^28 hashes (seconds
+// on a few cores), and the clock tolerance of a network of strangers.
+func Mainnet() *Params {
+	return &Params{
+		Name:            "mainnet",
+		AddressPrefix:   "chd",
+		TargetSpacing:   60,
+		HalfLife:        60 * 1440,
+		PowLimitBits:    0x1f00ffff,
+		PowLimit:        mustBits(0x1f00ffff),
+		InitialReward:   50 * Coin,
+		HalvingInterval: 1_051_200, // about two years of one-minute blocks
+		MaxBlockSize:    1 << 20,
+		MaxBlockTxs:     5_000,
+		MaxFutureTime:   600,
+		GenesisTime:     1767225600,
+		GenesisBits:     0x1d0fffff,
+		GenesisData:     "chaind mainnet genesis 2026-01-01",
+	}
+}
+
+// Regtest is for tests: the easiest target and no retarget, so blocks are
+// found in a couple of hashes forever; 15-second clock tolerance.
+func Regtest() *Params {
+	p := Devnet()
+	p.Name = "regtest"
+	p.AddressPrefix = "reg"
+	p.NoRetarget = true
+	p.GenesisData = "chaind regtest genesis"
+	return p
+}
+
+// Network returns a built-in network by name.
+func Network(name string) (*Params, error) {
+	switch name {
+	case "devnet", "":
+		return Devnet(), nil
+	case "mainnet":
+		return Mainnet(), nil
+	case "regtest":
+		return Regtest(), nil
+	}
+	return nil, fmt.Errorf("unknown network %q (built in: devnet, mainnet, regtest; or a genesis JSON file)", name)
+}
