@@ -1,0 +1,577 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/state"
+)
+
+// Bounds and tuning of the Pebble store.
+const (
+	// MaxNetworkNameSize bounds the network name recorded in a data directory.
+	MaxNetworkNameSize = 64
+	// cacheSize is Pebble's block cache, shared by reads of all records.
+	cacheSize = 64 << 20
+	// dirPerm is the permission of a data directory Open creates.
+	dirPerm = 0o700
+)
+
+// Option configures Open.
+type Option func(*openOptions)
+
+type openOptions struct {
+	logger *slog.Logger
+}
+
+// WithLogger sends Pebble's own log lines to l: informational ones (WAL
+// recovery, compactions) at debug level, errors at error level. Without it
+// they go to slog.Default() at the same levels.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *openOptions) { o.logger = l }
+}
+
+// Pebble is the Store on a Pebble database in one data directory. It is
+// safe for concurrent use, except Close, which must be the last call.
+type Pebble struct {
+	dir  string
+	db   *pebble.DB
+	lock *pebble.Lock
+
+	closed atomic.Bool
+
+	// mu serializes writers: the tip check and the commit of a connect or
+	// disconnect, and the read-modify-write of header records.
+	mu  sync.Mutex
+	tip tipState // the committed tip; guarded by mu
+}
+
+var _ Store = (*Pebble)(nil)
+
+// Open opens or creates the store in dir for the network named network
+// whose genesis block hash is genesis. A new directory records both; a
+// directory made for another network gives an error wrapping
+// ErrWrongNetwork, one held by another process an error wrapping ErrInUse.
+func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Pebble, error) {
+	o := openOptions{logger: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if network == "" || len(network) > MaxNetworkNameSize {
+		return nil, fmt.Errorf("open store: network name must be 1 to %d bytes, got %d", MaxNetworkNameSize, len(network))
+	}
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
+		return nil, fmt.Errorf("open store: create data directory: %w", err)
+	}
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("open store: create lock file in %s: %w", dir, err)
+		}
+		// The lock file exists and could not be locked: fcntl says another
+		// process holds it, or Pebble says this process does.
+		return nil, fmt.Errorf("data directory %s is in use by another chaind process (%w: %v)", dir, ErrInUse, err)
+	}
+	cache := pebble.NewCache(cacheSize)
+	defer cache.Unref() // the DB holds its own reference
+	db, err := pebble.Open(dir, &pebble.Options{
+		Lock:               lock,
+		Cache:              cache,
+		Logger:             pebbleLogger{o.logger.With("component", "pebble")},
+		FormatMajorVersion: pebble.FormatNewest,
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open store in %s: %w", dir, err), lock.Close())
+	}
+	p := &Pebble{dir: dir, db: db, lock: lock}
+	if err := p.init(network, genesis); err != nil {
+		return nil, errors.Join(err, p.Close())
+	}
+	return p, nil
+}
+
+// init checks or writes the metadata and loads the tip.
+func (p *Pebble) init(network string, genesis chain.Hash) error {
+	var version uint32
+	err := p.get(metaKey(metaVersion), func(v []byte) error {
+		if len(v) != versionSize {
+			return fmt.Errorf("format version is %d bytes, want %d", len(v), versionSize)
+		}
+		version = binary.BigEndian.Uint32(v)
+		return nil
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return p.create(network, genesis)
+	case err != nil:
+		return fmt.Errorf("open store in %s: %w", p.dir, err)
+	case version != formatVersion:
+		return fmt.Errorf("open store in %s: store format version %d is not supported; this chaind reads version %d only", p.dir, version, formatVersion)
+	}
+
+	var gotNetwork string
+	var gotGenesis chain.Hash
+	if err := p.getRequired(metaKey(metaNetwork), func(v []byte) error {
+		if len(v) == 0 || len(v) > MaxNetworkNameSize {
+			return fmt.Errorf("network name is %d bytes, want 1 to %d", len(v), MaxNetworkNameSize)
+		}
+		gotNetwork = string(v)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("open store in %s: %w", p.dir, err)
+	}
+	if err := p.getRequired(metaKey(metaGenesis), func(v []byte) (err error) {
+		gotGenesis, err = decodeHash(v)
+		return err
+	}); err != nil {
+		return fmt.Errorf("open store in %s: %w", p.dir, err)
+	}
+	if gotNetwork != network || gotGenesis != genesis {
+		return fmt.Errorf("%w: data directory %s belongs to network %q (genesis %s), not to network %q (genesis %s)",
+			ErrWrongNetwork, p.dir, gotNetwork, gotGenesis, network, genesis)
+	}
+	if err := p.loadTip(); err != nil {
+		return fmt.Errorf("open store in %s: %w", p.dir, err)
+	}
+	return nil
+}
+
+// create writes the metadata of a new store, after checking that the
+// directory holds no other database.
+func (p *Pebble) create(network string, genesis chain.Hash) error {
+	it, err := p.db.NewIter(nil)
+	if err != nil {
+		return fmt.Errorf("open store in %s: %w", p.dir, err)
+	}
+	nonEmpty := it.First()
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return fmt.Errorf("open store in %s: %w", p.dir, err)
+	}
+	if nonEmpty {
+		return fmt.Errorf("open store in %s: %w: the database has records but no format version; it is not a chaind store",
+			p.dir, ErrCorrupt)
+	}
+	b := p.db.NewBatch()
+	defer b.Close()
+	var v [versionSize]byte
+	binary.BigEndian.PutUint32(v[:], formatVersion)
+	if err := errors.Join(
+		b.Set(metaKey(metaVersion), v[:], nil),
+		b.Set(metaKey(metaNetwork), []byte(network), nil),
+		b.Set(metaKey(metaGenesis), genesis[:], nil),
+		b.Commit(pebble.Sync),
+	); err != nil {
+		return fmt.Errorf("open store in %s: write metadata: %w", p.dir, err)
+	}
+	return nil
+}
+
+// loadTip reads the tip and checks that its header record and height
+// index entry agree with it.
+func (p *Pebble) loadTip() error {
+	var tip chain.Hash
+	err := p.get(tipKey, func(v []byte) (err error) {
+		tip, err = decodeHash(v)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		p.tip = tipState{}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read tip: %w", err)
+	}
+	rec, err := p.headerRecord(tip)
+	if errors.Is(err, ErrNotFound) {
+		return corrupt(hashKey(prefixHeader, tip), errors.New("missing, but the block is the tip"))
+	}
+	if err != nil {
+		return fmt.Errorf("read tip: %w", err)
+	}
+	height := rec.Header.Height
+	main, err := p.MainHash(height)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return corrupt(heightKey(height), fmt.Errorf("missing, but the tip %s is at height %d", tip, height))
+	case err != nil:
+		return fmt.Errorf("read tip: %w", err)
+	case main != tip:
+		return corrupt(heightKey(height), fmt.Errorf("holds %s, but the tip %s is at height %d", main, tip, height))
+	}
+	p.tip = tipState{hash: tip, height: height, ok: true}
+	return nil
+}
+
+// get reads key k and hands its value to decode, which must copy what it
+// keeps. It returns ErrNotFound for a missing key and a corruption error
+// naming k when decode fails.
+func (p *Pebble) get(k []byte, decode func([]byte) error) error {
+	v, closer, err := p.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("read key %s: %w", keyName(k), err)
+	}
+	derr := decode(v)
+	if err := closer.Close(); err != nil {
+		return fmt.Errorf("read key %s: %w", keyName(k), err)
+	}
+	if derr != nil {
+		return corrupt(k, derr)
+	}
+	return nil
+}
+
+// getRequired is get for a key that must exist: absence is corruption.
+func (p *Pebble) getRequired(k []byte, decode func([]byte) error) error {
+	err := p.get(k, decode)
+	if errors.Is(err, ErrNotFound) {
+		return corrupt(k, errors.New("record is missing"))
+	}
+	return err
+}
+
+func (p *Pebble) headerRecord(hash chain.Hash) (HeaderRecord, error) {
+	var rec HeaderRecord
+	err := p.get(hashKey(prefixHeader, hash), func(v []byte) (err error) {
+		rec, err = decodeHeaderRecord(v, hash)
+		return err
+	})
+	return rec, err
+}
+
+// PutBlock stores b and its header record in one unsynced batch, unless
+// it is stored already.
+func (p *Pebble) PutBlock(hash chain.Hash, b *chain.Block) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	if b == nil {
+		return fmt.Errorf("put block %s: no block", hash)
+	}
+	if got := b.Hash(); got != hash {
+		return fmt.Errorf("put block %s: the block hashes to %s", hash, got)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := p.headerRecord(hash)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("put block %d %s: %w", b.Header.Height, hash, err)
+	}
+	batch := p.db.NewBatch()
+	defer batch.Close()
+	if err := errors.Join(
+		batch.Set(hashKey(prefixBlock, hash), b.Encode(), nil),
+		batch.Set(hashKey(prefixHeader, hash), encodeHeaderRecord(HeaderRecord{Header: b.Header}), nil),
+		batch.Commit(pebble.NoSync),
+	); err != nil {
+		return fmt.Errorf("put block %d %s: %w", b.Header.Height, hash, err)
+	}
+	return nil
+}
+
+// Block returns a stored block, decoded strictly.
+func (p *Pebble) Block(hash chain.Hash) (*chain.Block, error) {
+	if p.closed.Load() {
+		return nil, ErrClosed
+	}
+	var blk *chain.Block
+	err := p.get(hashKey(prefixBlock, hash), func(v []byte) (err error) {
+		blk, err = decodeBlock(v, hash)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("block %s: %w", hash, err)
+	}
+	return blk, nil
+}
+
+// MarkInvalid sets the invalid flag of a stored block's header record
+// (unsynced).
+func (p *Pebble) MarkInvalid(hash chain.Hash) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rec, err := p.headerRecord(hash)
+	if err != nil {
+		return fmt.Errorf("mark block %s invalid: %w", hash, err)
+	}
+	if rec.Invalid {
+		return nil
+	}
+	rec.Invalid = true
+	if err := p.db.Set(hashKey(prefixHeader, hash), encodeHeaderRecord(rec), pebble.NoSync); err != nil {
+		return fmt.Errorf("mark block %s invalid: %w", hash, err)
+	}
+	return nil
+}
+
+// ForEachHeader calls fn for every header record, in hash order.
+func (p *Pebble) ForEachHeader(fn func(HeaderRecord) error) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	return p.scan(prefixHeader, 1+chain.HashSize, func(k, v []byte) error {
+		var hash chain.Hash
+		copy(hash[:], k[1:])
+		rec, err := decodeHeaderRecord(v, hash)
+		if err != nil {
+			return corrupt(k, err)
+		}
+		return fn(rec)
+	})
+}
+
+// ForEachAccount calls fn for every stored account, in address order.
+func (p *Pebble) ForEachAccount(fn func(chain.Address, state.Account) error) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	return p.scan(prefixAccount, 1+chain.AddressSize, func(k, v []byte) error {
+		var addr chain.Address
+		copy(addr[:], k[1:])
+		acct, err := state.DecodeAccount(v)
+		if err == nil && acct.IsZero() {
+			err = errors.New("a zero account is stored; zero accounts are deleted")
+		}
+		if err != nil {
+			return corrupt(k, err)
+		}
+		return fn(addr, acct)
+	})
+}
+
+// scan calls fn for every key with the given prefix, after checking the
+// key's length. An error from fn stops the scan and is returned unchanged.
+func (p *Pebble) scan(prefix byte, keyLen int, fn func(k, v []byte) error) (err error) {
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix}, UpperBound: []byte{prefix + 1}})
+	if err != nil {
+		return fmt.Errorf("scan %q records: %w", prefix, err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("scan %q records: %w", prefix, cerr)
+		}
+	}()
+	for valid := it.First(); valid; valid = it.Next() {
+		k := it.Key()
+		if len(k) != keyLen {
+			return corrupt(k, fmt.Errorf("key is %d bytes, want %d", len(k), keyLen))
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return fmt.Errorf("read key %s: %w", keyName(k), err)
+		}
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("scan %q records: %w", prefix, err)
+	}
+	return nil
+}
+
+// ConnectBlock writes u in one synced batch; see Store.
+func (p *Pebble) ConnectBlock(u *Update) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := checkConnect(u, p.tip); err != nil {
+		return err
+	}
+	h := &u.Block.Header
+	b := p.db.NewBatch()
+	defer b.Close()
+	var errs []error
+	set := func(k, v []byte) { errs = append(errs, b.Set(k, v, nil)) }
+
+	// The block goes into this batch unless it is stored already. A block
+	// stored by an earlier unsynced PutBlock is durable once this batch
+	// is: the write-ahead log is sequential and syncing it syncs all
+	// earlier batches.
+	rec, err := p.headerRecord(u.Hash)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		set(hashKey(prefixBlock, u.Hash), u.Block.Encode())
+		set(hashKey(prefixHeader, u.Hash), encodeHeaderRecord(HeaderRecord{Header: *h}))
+	case err != nil:
+		return fmt.Errorf("connect block %d %s: %w", h.Height, u.Hash, err)
+	case rec.Invalid:
+		return fmt.Errorf("connect block %d %s: the block is marked invalid", h.Height, u.Hash)
+	}
+	set(heightKey(h.Height), u.Hash[:])
+	set(hashKey(prefixUndo, u.Hash), u.Undo.Encode())
+	for _, c := range u.Changes {
+		errs = append(errs, p.writeAccount(b, c))
+	}
+	for i, tx := range u.Block.Txs {
+		set(hashKey(prefixTx, tx.ID()), encodeTxLocation(TxLocation{Block: u.Hash, Height: h.Height, Index: i}))
+	}
+	set(tipKey, u.Hash[:])
+	errs = append(errs, b.Commit(pebble.Sync))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("connect block %d %s: %w", h.Height, u.Hash, err)
+	}
+	p.tip = tipState{hash: u.Hash, height: h.Height, ok: true}
+	return nil
+}
+
+// DisconnectBlock writes u in one synced batch; see Store.
+func (p *Pebble) DisconnectBlock(u *Update) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	newTip, err := checkDisconnect(u, p.tip)
+	if err != nil {
+		return err
+	}
+	h := &u.Block.Header
+	b := p.db.NewBatch()
+	defer b.Close()
+	errs := []error{
+		b.Delete(heightKey(h.Height), nil),
+		b.Delete(hashKey(prefixUndo, u.Hash), nil),
+	}
+	for _, tx := range u.Block.Txs {
+		errs = append(errs, b.Delete(hashKey(prefixTx, tx.ID()), nil))
+	}
+	for _, c := range u.Changes {
+		errs = append(errs, p.writeAccount(b, c))
+	}
+	if newTip.ok {
+		errs = append(errs, b.Set(tipKey, newTip.hash[:], nil))
+	} else {
+		errs = append(errs, b.Delete(tipKey, nil))
+	}
+	errs = append(errs, b.Commit(pebble.Sync))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("disconnect block %d %s: %w", h.Height, u.Hash, err)
+	}
+	p.tip = newTip
+	return nil
+}
+
+// writeAccount adds an account change to b: a zero account is deleted.
+func (p *Pebble) writeAccount(b *pebble.Batch, c state.Change) error {
+	if c.Account.IsZero() {
+		return b.Delete(accountKey(c.Address), nil)
+	}
+	return b.Set(accountKey(c.Address), state.EncodeAccount(c.Account), nil)
+}
+
+// Undo returns a main-chain block's undo record, decoded strictly.
+func (p *Pebble) Undo(hash chain.Hash) (*state.Undo, error) {
+	if p.closed.Load() {
+		return nil, ErrClosed
+	}
+	var u *state.Undo
+	err := p.get(hashKey(prefixUndo, hash), func(v []byte) (err error) {
+		u, err = state.DecodeUndo(v)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("undo record of block %s: %w", hash, err)
+	}
+	return u, nil
+}
+
+// Tip returns the committed tip (kept in memory, checked at Open).
+func (p *Pebble) Tip() (chain.Hash, bool, error) {
+	if p.closed.Load() {
+		return chain.Hash{}, false, ErrClosed
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tip.hash, p.tip.ok, nil
+}
+
+// MainHash returns the main-chain block hash at height.
+func (p *Pebble) MainHash(height uint32) (chain.Hash, error) {
+	if p.closed.Load() {
+		return chain.Hash{}, ErrClosed
+	}
+	var h chain.Hash
+	err := p.get(heightKey(height), func(v []byte) (err error) {
+		h, err = decodeHash(v)
+		return err
+	})
+	if err != nil {
+		return chain.Hash{}, fmt.Errorf("main-chain block at height %d: %w", height, err)
+	}
+	return h, nil
+}
+
+// TxLocation returns where a main-chain transaction is.
+func (p *Pebble) TxLocation(id chain.Hash) (TxLocation, error) {
+	if p.closed.Load() {
+		return TxLocation{}, ErrClosed
+	}
+	var loc TxLocation
+	err := p.get(hashKey(prefixTx, id), func(v []byte) (err error) {
+		loc, err = decodeTxLocation(v)
+		return err
+	})
+	if err != nil {
+		return TxLocation{}, fmt.Errorf("transaction %s: %w", id, err)
+	}
+	return loc, nil
+}
+
+// Close closes the database and releases the directory lock.
+func (p *Pebble) Close() error {
+	if !p.closed.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := errors.Join(p.db.Close(), p.lock.Close()); err != nil {
+		return fmt.Errorf("close store in %s: %w", p.dir, err)
+	}
+	return nil
+}
+
+// pebbleLogger routes Pebble's log lines to slog: Pebble is chatty at
+// info level (every WAL it recovers), so those go to debug.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (pl pebbleLogger) Infof(format string, args ...any) {
+	if pl.l.Enabled(context.Background(), slog.LevelDebug) {
+		pl.l.Debug(fmt.Sprintf(format, args...))
+	}
+}
+
+func (pl pebbleLogger) Errorf(format string, args ...any) {
+	pl.l.Error(fmt.Sprintf(format, args...))
+}
+
+// Fatalf logs and panics. Pebble calls it only when it cannot go on (a
+// failed write-ahead log or MANIFEST sync, a broken invariant) and does
+// not expect it to return; its own default logger exits the process.
+func (pl pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	pl.l.Error(msg, "fatal", true)
+	panic("pebble: " + msg)
+}

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/chaind/chaind/chain"
+)
+
+// Key prefixes; doc.go describes the layout.
+const (
+	prefixBlock   = 'b' // + block hash → encoded block
+	prefixHeader  = 'h' // + block hash → header record
+	prefixHeight  = 'n' // + height (4 bytes, big-endian) → main-chain block hash
+	prefixUndo    = 'u' // + block hash → undo record
+	prefixAccount = 'a' // + address → account (16 bytes)
+	prefixTx      = 't' // + tx id → tx location
+	prefixTip     = 'T' // (alone) → tip hash
+	prefixMeta    = 'm' // + name → metadata value
+)
+
+// Record sizes.
+const (
+	heightSize       = 4
+	headerRecordSize = chain.HeaderSize + 1            // header, then the flag byte
+	txLocationSize   = chain.HashSize + heightSize + 4 // block hash, height, index
+	versionSize      = 4
+)
+
+// Header record flag byte values.
+const (
+	flagValid   byte = 0
+	flagInvalid byte = 1
+)
+
+// Metadata names (after prefixMeta).
+const (
+	metaVersion = "version"
+	metaNetwork = "network"
+	metaGenesis = "genesis"
+)
+
+// formatVersion is the on-disk layout this package writes and reads. A
+// change of the layout increments it; Open refuses any other version.
+const formatVersion uint32 = 1
+
+func hashKey(prefix byte, h chain.Hash) []byte {
+	k := make([]byte, 1+chain.HashSize)
+	k[0] = prefix
+	copy(k[1:], h[:])
+	return k
+}
+
+func heightKey(height uint32) []byte {
+	k := make([]byte, 1+heightSize)
+	k[0] = prefixHeight
+	binary.BigEndian.PutUint32(k[1:], height)
+	return k
+}
+
+func accountKey(a chain.Address) []byte {
+	k := make([]byte, 1+chain.AddressSize)
+	k[0] = prefixAccount
+	copy(k[1:], a[:])
+	return k
+}
+
+func metaKey(name string) []byte { return append([]byte{prefixMeta}, name...) }
+
+var tipKey = []byte{prefixTip}
+
+// keyName renders a key for error messages: the prefix letter, then the
+// height in decimal, the metadata name, or the rest in hex.
+func keyName(k []byte) string {
+	if len(k) == 0 {
+		return "(empty key)"
+	}
+	rest := k[1:]
+	switch {
+	case len(rest) == 0:
+		return string(k[:1])
+	case k[0] == prefixHeight && len(rest) == heightSize:
+		return "n/" + strconv.FormatUint(uint64(binary.BigEndian.Uint32(rest)), 10)
+	case k[0] == prefixMeta:
+		return "m/" + strconv.Quote(string(rest))
+	default:
+		return string(k[:1]) + "/" + hex.EncodeToString(rest)
+	}
+}
+
+// corrupt returns the error for a record under key k that failed to decode.
+func corrupt(k []byte, err error) error {
+	return fmt.Errorf("%w: key %s: %w", ErrCorrupt, keyName(k), err)
+}
+
+func encodeHeaderRecord(r HeaderRecord) []byte {
+	b := make([]byte, headerRecordSize)
+	h := r.Header.Encode()
+	copy(b, h[:])
+	if r.Invalid {
+		b[chain.HeaderSize] = flagInvalid
+	}
+	return b
+}
+
+// decodeHeaderRecord decodes a header record strictly and checks that the
+// header hashes to want, the hash its key names.
+func decodeHeaderRecord(b []byte, want chain.Hash) (HeaderRecord, error) {
+	var r HeaderRecord
+	if len(b) != headerRecordSize {
+		return r, fmt.Errorf("header record is %d bytes, want %d", len(b), headerRecordSize)
+	}
+	h, err := chain.DecodeHeader(b[:chain.HeaderSize])
+	if err != nil {
+		return r, err
+	}
+	switch b[chain.HeaderSize] {
+	case flagValid:
+	case flagInvalid:
+		r.Invalid = true
+	default:
+		return r, fmt.Errorf("header record flag is %#x, want 0 or 1", b[chain.HeaderSize])
+	}
+	if got := h.Hash(); got != want {
+		return r, fmt.Errorf("header hashes to %s, not to its key", got)
+	}
+	r.Header = h
+	return r, nil
+}
+
+// decodeBlock decodes a stored block strictly and checks its hash.
+func decodeBlock(b []byte, want chain.Hash) (*chain.Block, error) {
+	blk, err := chain.DecodeBlock(b)
+	if err != nil {
+		return nil, err
+	}
+	if got := blk.Hash(); got != want {
+		return nil, fmt.Errorf("block hashes to %s, not to its key", got)
+	}
+	return blk, nil
+}
+
+func encodeTxLocation(loc TxLocation) []byte {
+	b := make([]byte, txLocationSize)
+	copy(b, loc.Block[:])
+	binary.BigEndian.PutUint32(b[chain.HashSize:], loc.Height)
+	binary.BigEndian.PutUint32(b[chain.HashSize+heightSize:], uint32(loc.Index))
+	return b
+}
+
+func decodeTxLocation(b []byte) (TxLocation, error) {
+	var loc TxLocation
+	if len(b) != txLocationSize {
+		return loc, fmt.Errorf("transaction location is %d bytes, want %d", len(b), txLocationSize)
+	}
+	copy(loc.Block[:], b)
+	loc.Height = binary.BigEndian.Uint32(b[chain.HashSize:])
+	idx := binary.BigEndian.Uint32(b[chain.HashSize+heightSize:])
+	if idx >= chain.MaxBlockTxs {
+		return loc, fmt.Errorf("transaction index %d exceeds %d", idx, chain.MaxBlockTxs-1)
+	}
+	loc.Index = int(idx)
+	return loc, nil
+}
+
+func decodeHash(b []byte) (chain.Hash, error) {
+	var h chain.Hash
+	if len(b) != chain.HashSize {
+		return h, fmt.Errorf("hash is %d bytes, want %d", len(b), chain.HashSize)
+	}
+	copy(h[:], b)
+	return h, nil
+}
