@@ -4,6 +4,8 @@ package sha256block
 const (
 	// BlockSize is the size in bytes of one message block.
 	BlockSize = 64
+	// BlockWords is the number of 32-bit message words in a block.
+	BlockWords = BlockSize / 4
 	// StateWords is the number of 32-bit words in the chaining state.
 	StateWords = 8
 	// Size is the size in bytes of a digest.
@@ -23,6 +25,17 @@ var InitState = [StateWords]uint32{
 // allocate and is safe for concurrent use on distinct states.
 func Block(h *[StateWords]uint32, p []byte) {
 	block(h, p)
+}
+
+// BlockWordsX2 compresses two message blocks, each from the state h, and
+// writes the two resulting states to out; h is not modified. Each block is
+// given as its sixteen message words, that is its bytes read as big-endian
+// uint32s. The two compressions are independent, so on SHA-NI hardware
+// they run interleaved at close to twice the rate of two Block calls: this
+// is the entry point for searching nonces after a shared midstate.
+// BlockWordsX2 does not allocate.
+func BlockWordsX2(h *[StateWords]uint32, w *[2][BlockWords]uint32, out *[2][StateWords]uint32) {
+	blockWordsX2(h, w, out)
 }
 
 // Accelerated reports whether Block uses a hardware implementation (SHA-NI)

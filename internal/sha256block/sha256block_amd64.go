@@ -19,6 +19,9 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 //go:noescape
 func blockSHANI(h *[StateWords]uint32, p []byte)
 
+//go:noescape
+func blockWordsX2SHANI(h *[StateWords]uint32, w *[2][BlockWords]uint32, out *[2][StateWords]uint32)
+
 // useSHANI selects the SHA-NI path; tests turn it off to exercise the
 // generic path on machines that have SHA-NI.
 var useSHANI = detectSHANI()
@@ -51,4 +54,12 @@ func block(h *[StateWords]uint32, p []byte) {
 		return
 	}
 	blockGeneric(h, p)
+}
+
+func blockWordsX2(h *[StateWords]uint32, w *[2][BlockWords]uint32, out *[2][StateWords]uint32) {
+	if useSHANI {
+		blockWordsX2SHANI(h, w, out)
+		return
+	}
+	blockWordsX2Generic(h, w, out)
 }

@@ -8,8 +8,14 @@
 // generated there from _asm/sha256block_amd64_shani.go. Changes for chaind:
 // the digest pointer is a *[8]uint32, AVX-encoded moves are replaced by
 // their SSE forms (so only SHA, SSE2, SSSE3 and SSE4.1 are required), and
-// the round constants live in a compact 16-byte-stride table. cpuid is
-// chaind's own.
+// the round constants live in a compact 16-byte-stride table.
+//
+// blockWordsX2SHANI is derived from blockSHANI: the same SHA-NI round and
+// message schedule sequence, written as macros and run for two independent
+// message blocks at once so that the latency of one stream's SHA256RNDS2
+// is hidden behind the other's. It takes message words instead of bytes,
+// and both blocks start from one chaining state. The interleaving, and
+// cpuid, are chaind's.
 
 //go:build amd64 && !purego
 
@@ -223,6 +229,133 @@ roundLoop:
 	MOVOU   X2, 16(DI)
 
 done:
+	RET
+
+// State layout: SHA256RNDS2 keeps the working variables as two registers,
+// ABEF = {F, E, B, A} and CDGH = {H, G, D, C} (lane 0 first).
+
+// STATE_IN turns the state words at h into ABEF in abef and CDGH in cdgh
+// (clobbers X7).
+#define STATE_IN(h, abef, cdgh) \
+	MOVOU   (h), abef; \
+	MOVOU   16(h), cdgh; \
+	PSHUFD  $0xb1, abef, abef; \
+	PSHUFD  $0x1b, cdgh, cdgh; \
+	MOVO    abef, X7; \
+	PALIGNR $0x08, cdgh, abef; \
+	PBLENDW $0xf0, X7, cdgh
+
+// STATE_OUT stores abef and cdgh as the state words a..h at out
+// (clobbers abef, cdgh and X7).
+#define STATE_OUT(abef, cdgh, out) \
+	PSHUFD  $0x1b, abef, abef; \
+	PSHUFD  $0xb1, cdgh, cdgh; \
+	MOVO    abef, X7; \
+	PBLENDW $0xf0, cdgh, abef; \
+	PALIGNR $0x08, X7, cdgh; \
+	MOVOU   abef, (out); \
+	MOVOU   cdgh, 16(out)
+
+// QROUND does four rounds of one stream: X0 = its message words m plus the
+// round constants at k(AX), then two SHA256RNDS2 of two rounds each.
+#define QROUND(m, k, abef, cdgh) \
+	MOVO        m, X0; \
+	PADDD       k(AX), X0; \
+	SHA256RNDS2 X0, abef, cdgh; \
+	PSHUFD      $0x0e, X0, X0; \
+	SHA256RNDS2 X0, cdgh, abef
+
+// SCHED2 completes the next four message words in next from the current
+// (cur) and previous (prev) four (clobbers X7).
+#define SCHED2(cur, prev, next) \
+	MOVO       cur, X7; \
+	PALIGNR    $0x04, prev, X7; \
+	PADDD      X7, next; \
+	SHA256MSG2 cur, next
+
+// SCHED1 starts the message words four groups ahead, in prev.
+#define SCHED1(cur, prev) \
+	SHA256MSG1 cur, prev
+
+// Group i of four rounds for both streams. Stream A keeps its message
+// words in X3..X6 and its state in X1 (ABEF), X2 (CDGH); stream B in
+// X10..X13 and X8, X9. ROUNDS_ONLY is a group with no schedule work,
+// WITH_MSG1 adds SCHED1, WITH_BOTH adds SCHED2 then SCHED1, WITH_MSG2 adds
+// SCHED2 only.
+#define ROUNDS_ONLY(ma, mb, k) \
+	QROUND(ma, k, X1, X2); \
+	QROUND(mb, k, X8, X9)
+
+#define WITH_MSG1(ma, pa, mb, pb, k) \
+	QROUND(ma, k, X1, X2); \
+	QROUND(mb, k, X8, X9); \
+	SCHED1(ma, pa); \
+	SCHED1(mb, pb)
+
+#define WITH_BOTH(ma, pa, na, mb, pb, nb, k) \
+	QROUND(ma, k, X1, X2); \
+	QROUND(mb, k, X8, X9); \
+	SCHED2(ma, pa, na); \
+	SCHED2(mb, pb, nb); \
+	SCHED1(ma, pa); \
+	SCHED1(mb, pb)
+
+#define WITH_MSG2(ma, pa, na, mb, pb, nb, k) \
+	QROUND(ma, k, X1, X2); \
+	QROUND(mb, k, X8, X9); \
+	SCHED2(ma, pa, na); \
+	SCHED2(mb, pb, nb)
+
+// func blockWordsX2SHANI(h *[8]uint32, w *[2][16]uint32, out *[2][8]uint32)
+// Requires: SHA, SSE2, SSE4.1, SSSE3
+TEXT ·blockWordsX2SHANI(SB), NOSPLIT, $0-24
+	MOVQ h+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ out+16(FP), DX
+	LEAQ k256<>+0(SB), AX
+
+	// Both streams start from h; X14, X15 keep it for the final addition.
+	STATE_IN(DI, X14, X15)
+	MOVO X14, X1
+	MOVO X15, X2
+	MOVO X14, X8
+	MOVO X15, X9
+
+	MOVOU (SI), X3
+	MOVOU 16(SI), X4
+	MOVOU 32(SI), X5
+	MOVOU 48(SI), X6
+	MOVOU 64(SI), X10
+	MOVOU 80(SI), X11
+	MOVOU 96(SI), X12
+	MOVOU 112(SI), X13
+
+	// Groups 0..15 (rounds 4i..4i+3); group i reads message registers
+	// M[i%4], schedules into M[(i+1)%4] and M[(i+3)%4].
+	ROUNDS_ONLY(X3, X10, 0)
+	WITH_MSG1(X4, X3, X11, X10, 16)
+	WITH_MSG1(X5, X4, X12, X11, 32)
+	WITH_BOTH(X6, X5, X3, X13, X12, X10, 48)
+	WITH_BOTH(X3, X6, X4, X10, X13, X11, 64)
+	WITH_BOTH(X4, X3, X5, X11, X10, X12, 80)
+	WITH_BOTH(X5, X4, X6, X12, X11, X13, 96)
+	WITH_BOTH(X6, X5, X3, X13, X12, X10, 112)
+	WITH_BOTH(X3, X6, X4, X10, X13, X11, 128)
+	WITH_BOTH(X4, X3, X5, X11, X10, X12, 144)
+	WITH_BOTH(X5, X4, X6, X12, X11, X13, 160)
+	WITH_BOTH(X6, X5, X3, X13, X12, X10, 176)
+	WITH_BOTH(X3, X6, X4, X10, X13, X11, 192)
+	WITH_MSG2(X4, X3, X5, X11, X10, X12, 208)
+	WITH_MSG2(X5, X4, X6, X12, X11, X13, 224)
+	ROUNDS_ONLY(X6, X13, 240)
+
+	PADDD X14, X1
+	PADDD X15, X2
+	PADDD X14, X8
+	PADDD X15, X9
+	STATE_OUT(X1, X2, DX)
+	ADDQ  $32, DX
+	STATE_OUT(X8, X9, DX)
 	RET
 
 // flipMask byte-swaps each 32-bit word of an XMM register (PSHUFB).

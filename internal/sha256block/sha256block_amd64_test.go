@@ -72,3 +72,12 @@ func TestDetectionMatchesKernel(t *testing.T) {
 	}
 	t.Logf("SHA-NI path in use: %v", want)
 }
+
+// platformImplsX2 adds the interleaved SHA-NI routine when this CPU can
+// run it.
+func platformImplsX2() []implX2 {
+	if !detectSHANI() {
+		return nil
+	}
+	return []implX2{{"shani", blockWordsX2SHANI}}
+}

@@ -22,50 +22,57 @@ var k = [64]uint32{
 	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 }
 
-// blockGeneric is the portable compression function.
+// blockGeneric is the portable compression function over bytes.
 func blockGeneric(dig *[StateWords]uint32, p []byte) {
-	var w [64]uint32
-	h0, h1, h2, h3, h4, h5, h6, h7 := dig[0], dig[1], dig[2], dig[3], dig[4], dig[5], dig[6], dig[7]
+	var m [BlockWords]uint32
 	for len(p) >= BlockSize {
-		a, b, c, d, e, f, g, h := h0, h1, h2, h3, h4, h5, h6, h7
-
-		for i := range 64 {
-			if i < 16 {
-				j := i * 4
-				w[i] = uint32(p[j])<<24 | uint32(p[j+1])<<16 | uint32(p[j+2])<<8 | uint32(p[j+3])
-			} else {
-				v1 := w[i-2]
-				t1 := (bits.RotateLeft32(v1, -17)) ^ (bits.RotateLeft32(v1, -19)) ^ (v1 >> 10)
-				v2 := w[i-15]
-				t2 := (bits.RotateLeft32(v2, -7)) ^ (bits.RotateLeft32(v2, -18)) ^ (v2 >> 3)
-				w[i] = t1 + w[i-7] + t2 + w[i-16]
-			}
-
-			t1 := h + ((bits.RotateLeft32(e, -6)) ^ (bits.RotateLeft32(e, -11)) ^ (bits.RotateLeft32(e, -25))) + ((e & f) ^ (^e & g)) + k[i] + w[i]
-
-			t2 := ((bits.RotateLeft32(a, -2)) ^ (bits.RotateLeft32(a, -13)) ^ (bits.RotateLeft32(a, -22))) + ((a & b) ^ (a & c) ^ (b & c))
-
-			h = g
-			g = f
-			f = e
-			e = d + t1
-			d = c
-			c = b
-			b = a
-			a = t1 + t2
+		for i := range m {
+			j := i * 4
+			m[i] = uint32(p[j])<<24 | uint32(p[j+1])<<16 | uint32(p[j+2])<<8 | uint32(p[j+3])
 		}
-
-		h0 += a
-		h1 += b
-		h2 += c
-		h3 += d
-		h4 += e
-		h5 += f
-		h6 += g
-		h7 += h
-
+		compressGeneric(dig, &m)
 		p = p[BlockSize:]
 	}
+}
 
-	dig[0], dig[1], dig[2], dig[3], dig[4], dig[5], dig[6], dig[7] = h0, h1, h2, h3, h4, h5, h6, h7
+// blockWordsX2Generic is the portable BlockWordsX2.
+func blockWordsX2Generic(h *[StateWords]uint32, w *[2][BlockWords]uint32, out *[2][StateWords]uint32) {
+	out[0], out[1] = *h, *h
+	compressGeneric(&out[0], &w[0])
+	compressGeneric(&out[1], &w[1])
+}
+
+// compressGeneric applies the compression function to dig for one block
+// given as its sixteen message words.
+func compressGeneric(dig *[StateWords]uint32, m *[BlockWords]uint32) {
+	var w [64]uint32
+	h0, h1, h2, h3, h4, h5, h6, h7 := dig[0], dig[1], dig[2], dig[3], dig[4], dig[5], dig[6], dig[7]
+	a, b, c, d, e, f, g, h := h0, h1, h2, h3, h4, h5, h6, h7
+
+	for i := range 64 {
+		if i < BlockWords {
+			w[i] = m[i]
+		} else {
+			v1 := w[i-2]
+			t1 := (bits.RotateLeft32(v1, -17)) ^ (bits.RotateLeft32(v1, -19)) ^ (v1 >> 10)
+			v2 := w[i-15]
+			t2 := (bits.RotateLeft32(v2, -7)) ^ (bits.RotateLeft32(v2, -18)) ^ (v2 >> 3)
+			w[i] = t1 + w[i-7] + t2 + w[i-16]
+		}
+
+		t1 := h + ((bits.RotateLeft32(e, -6)) ^ (bits.RotateLeft32(e, -11)) ^ (bits.RotateLeft32(e, -25))) + ((e & f) ^ (^e & g)) + k[i] + w[i]
+
+		t2 := ((bits.RotateLeft32(a, -2)) ^ (bits.RotateLeft32(a, -13)) ^ (bits.RotateLeft32(a, -22))) + ((a & b) ^ (a & c) ^ (b & c))
+
+		h = g
+		g = f
+		f = e
+		e = d + t1
+		d = c
+		c = b
+		b = a
+		a = t1 + t2
+	}
+
+	dig[0], dig[1], dig[2], dig[3], dig[4], dig[5], dig[6], dig[7] = h0+a, h1+b, h2+c, h3+d, h4+e, h5+f, h6+g, h7+h
 }

@@ -12,3 +12,7 @@ const accelerated = false
 func block(h *[StateWords]uint32, p []byte) {
 	blockGeneric(h, p)
 }
+
+func blockWordsX2(h *[StateWords]uint32, w *[2][BlockWords]uint32, out *[2][StateWords]uint32) {
+	blockWordsX2Generic(h, w, out)
+}

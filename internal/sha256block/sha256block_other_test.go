@@ -12,3 +12,6 @@ func TestNotAccelerated(t *testing.T) {
 		t.Error("Accelerated() = true on a build without assembly")
 	}
 }
+
+// platformImplsX2 is empty: only the generic path exists here.
+func platformImplsX2() []implX2 { return nil }

@@ -39,6 +39,29 @@ func implementations() []impl {
 	return append(list, platformImpls()...)
 }
 
+// implX2 is one BlockWordsX2 implementation under test.
+type implX2 struct {
+	name  string
+	block func(h *[StateWords]uint32, w *[2][BlockWords]uint32, out *[2][StateWords]uint32)
+}
+
+// implementationsX2 lists the BlockWordsX2 paths, as implementations does
+// for Block.
+func implementationsX2() []implX2 {
+	forced := func(h *[StateWords]uint32, w *[2][BlockWords]uint32, out *[2][StateWords]uint32) {
+		saved := useSHANI
+		useSHANI = false
+		defer func() { useSHANI = saved }()
+		BlockWordsX2(h, w, out)
+	}
+	list := []implX2{
+		{"generic", blockWordsX2Generic},
+		{"BlockWordsX2/forced-generic", forced},
+		{"BlockWordsX2/default", BlockWordsX2},
+	}
+	return append(list, platformImplsX2()...)
+}
+
 // pad returns msg followed by the SHA-256 padding: 0x80, zeros, and the
 // 64-bit big-endian bit length, a multiple of BlockSize long in all.
 func pad(msg []byte) []byte {
@@ -180,11 +203,83 @@ func TestImplementationsAgreeOnRandomStates(t *testing.T) {
 	}
 }
 
+func TestBlockWordsX2MatchesBlock(t *testing.T) {
+	const rounds = 500
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, im := range implementationsX2() {
+		for r := range rounds {
+			var h [StateWords]uint32
+			if r%2 == 0 {
+				h = InitState
+			} else {
+				for i := range h {
+					h[i] = rng.Uint32()
+				}
+			}
+			var w [2][BlockWords]uint32
+			var p [2][BlockSize]byte
+			for s := range w {
+				for i := range w[s] {
+					w[s][i] = rng.Uint32()
+					binary.BigEndian.PutUint32(p[s][4*i:], w[s][i])
+				}
+			}
+			if r == 0 {
+				w[1] = w[0] // equal blocks must give equal states
+				p[1] = p[0]
+			}
+			hBefore := h
+			var out [2][StateWords]uint32
+			im.block(&h, &w, &out)
+			if h != hBefore {
+				t.Fatalf("%s: h was modified", im.name)
+			}
+			for s := range out {
+				want := h
+				blockGeneric(&want, p[s][:])
+				if out[s] != want {
+					t.Fatalf("%s: round %d stream %d: got %x, want %x", im.name, r, s, out[s], want)
+				}
+			}
+		}
+	}
+}
+
+func TestBlockWordsX2Digest(t *testing.T) {
+	// Two one-block messages hashed completely: SHA-256("abc") and of the
+	// 55-byte message, the longest that pads to one block.
+	msgs := [2][]byte{[]byte("abc"), bytes.Repeat([]byte{0xa5}, BlockSize-1-lengthFieldSize)}
+	var w [2][BlockWords]uint32
+	for s, m := range msgs {
+		p := pad(m)
+		for i := range w[s] {
+			w[s][i] = binary.BigEndian.Uint32(p[4*i:])
+		}
+	}
+	for _, im := range implementationsX2() {
+		var out [2][StateWords]uint32
+		im.block(&InitState, &w, &out)
+		for s, m := range msgs {
+			if got, want := digest(&out[s]), sha256.Sum256(m); got != want {
+				t.Errorf("%s: stream %d: got %x, want %x", im.name, s, got, want)
+			}
+		}
+	}
+	if InitState != [StateWords]uint32{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {
+		t.Error("InitState was modified")
+	}
+}
+
 func TestBlockDoesNotAllocate(t *testing.T) {
 	p := bytes.Repeat([]byte{0x5a}, 4*BlockSize)
 	h := InitState
 	if n := testing.AllocsPerRun(100, func() { Block(&h, p) }); n != 0 {
 		t.Errorf("Block allocates %v times per call, want 0", n)
+	}
+	var w [2][BlockWords]uint32
+	var out [2][StateWords]uint32
+	if n := testing.AllocsPerRun(100, func() { BlockWordsX2(&h, &w, &out) }); n != 0 {
+		t.Errorf("BlockWordsX2 allocates %v times per call, want 0", n)
 	}
 }
 
@@ -197,6 +292,22 @@ func BenchmarkBlock(b *testing.B) {
 			b.SetBytes(int64(len(p)))
 			for b.Loop() {
 				im.block(&h, p)
+			}
+		})
+	}
+}
+
+func BenchmarkBlockWordsX2(b *testing.B) {
+	const blocksPerCall = 2
+	var w [2][BlockWords]uint32
+	for _, im := range implementationsX2() {
+		b.Run(im.name, func(b *testing.B) {
+			h := InitState
+			var out [2][StateWords]uint32
+			b.SetBytes(blocksPerCall * BlockSize)
+			for b.Loop() {
+				im.block(&h, &w, &out)
+				w[0][0]++
 			}
 		})
 	}
