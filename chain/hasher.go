@@ -32,7 +32,6 @@ const (
 	// one after. nonceHiBits is how many of its bits are in the first.
 	nonceWord   = tailNonce / 4
 	nonceHiBits = 8 * (4 - tailNonce%4)
-	nonceLoMask = 1<<nonceHiBits - 1
 )
 
 // Compile-time checks that the header fits the one-compression layout:
@@ -89,7 +88,7 @@ func (hh *HeaderHasher) Reset(h *Header) {
 func setNonce(w *[sha256block.BlockWords]uint32, tmpl *[sha256block.BlockWords]uint32, nonce uint64) {
 	w[nonceWord] = tmpl[nonceWord] | uint32(nonce>>(64-nonceHiBits))
 	w[nonceWord+1] = uint32(nonce >> (32 - nonceHiBits))
-	w[nonceWord+2] = tmpl[nonceWord+2]&nonceLoMask | uint32(nonce<<nonceHiBits)
+	w[nonceWord+2] = tmpl[nonceWord+2] | uint32(nonce<<nonceHiBits)
 }
 
 // HashNonce returns the block hash of the header with the given nonce. It
