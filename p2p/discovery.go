@@ -1,0 +1,252 @@
+package p2p
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Discovery timing.
+const (
+	// RedialMinBackoff is the first wait before redialling a lost bootstrap
+	// peer; the wait doubles on each failure up to Config.RedialInterval.
+	RedialMinBackoff = time.Second
+	// DiscoveryDialTimeout bounds one dial made by discovery.
+	DiscoveryDialTimeout = 10 * time.Second
+	// dhtLookupTimeout bounds one DHT lookup for more peers.
+	dhtLookupTimeout = 30 * time.Second
+	// firstDiscoveryDelay is the wait before the first discovery round, so
+	// that bootstrap dials come first.
+	firstDiscoveryDelay = 2 * time.Second
+)
+
+// Connect dials a peer by multiaddr (ending in /p2p/<id>) and returns its
+// id once identify shows it is a peer of this network. See Network.
+func (h *Host) Connect(ctx context.Context, addr string) (PeerID, error) {
+	if !h.started() {
+		if h.state.Load() == stateClosed {
+			return "", ErrClosed
+		}
+		return "", ErrNotStarted
+	}
+	ai, err := peer.AddrInfoFromString(addr)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q: %v", ErrBadAddress, addr, err)
+	}
+	if err := h.connect(ctx, *ai); err != nil {
+		return "", err
+	}
+	return PeerID(ai.ID.String()), nil
+}
+
+func (h *Host) connect(ctx context.Context, ai peer.AddrInfo) error {
+	id := PeerID(ai.ID.String())
+	if ai.ID == h.self {
+		return ErrSelf
+	}
+	if h.banned(ai.ID) {
+		return fmt.Errorf("%w: %s", ErrBanned, id.Short())
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, ConnectTimeout)
+		defer cancel()
+	}
+	if err := h.h.Connect(ctx, ai); err != nil {
+		return fmt.Errorf("p2p: connect to %s: %w", id.Short(), err)
+	}
+	if err := h.waitIdentified(ctx, ai.ID); err != nil {
+		return fmt.Errorf("p2p: connect to %s: identify: %w", id.Short(), err)
+	}
+	// The event loop decides, from this connection's identify result,
+	// whether the peer is of this network: wait for its verdict. A
+	// connection the peer refused (it banned us) dies without one.
+	for {
+		changed := h.peers.changed()
+		switch {
+		case h.peers.has(ai.ID):
+			return nil
+		case h.gater.isForeign(ai.ID):
+			return fmt.Errorf("%w: %s", ErrWrongNetwork, id.Short())
+		case len(h.h.Network().ConnsToPeer(ai.ID)) == 0:
+			return fmt.Errorf("p2p: connect to %s: connection closed by the peer (banned there?)", id.Short())
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("p2p: connect to %s: waiting for identify: %w", id.Short(), ctx.Err())
+		}
+	}
+}
+
+// isBootstrap reports whether p is one of the configured bootstrap peers.
+func (h *Host) isBootstrap(p peer.ID) bool {
+	for _, ai := range h.bootstrap {
+		if ai.ID == p {
+			return true
+		}
+	}
+	return false
+}
+
+// bootstrapLoop dials the bootstrap peers once at start and, with
+// RedialBootstrap, again whenever one is not connected, backing off from
+// RedialMinBackoff to RedialInterval per peer.
+func (h *Host) bootstrapLoop() {
+	if len(h.bootstrap) == 0 {
+		return
+	}
+	minWait := min(RedialMinBackoff, h.cfg.RedialInterval)
+	backoff := make(map[peer.ID]time.Duration, len(h.bootstrap))
+	next := make(map[peer.ID]time.Time, len(h.bootstrap))
+	attempt := func(ai peer.AddrInfo) {
+		ctx, cancel := context.WithTimeout(h.ctx, DiscoveryDialTimeout)
+		defer cancel()
+		err := h.connect(ctx, ai)
+		if err == nil {
+			backoff[ai.ID] = 0
+			return
+		}
+		if h.ctx.Err() == nil {
+			h.log.Info("bootstrap peer unreachable", "peer", PeerID(ai.ID.String()).Short(), "err", err)
+		}
+		b := backoff[ai.ID]
+		if b == 0 {
+			b = minWait
+		} else {
+			b = min(2*b, h.cfg.RedialInterval)
+		}
+		backoff[ai.ID] = b
+		next[ai.ID] = time.Now().Add(b)
+	}
+	for _, ai := range h.bootstrap {
+		attempt(ai)
+	}
+	if !h.cfg.RedialBootstrap {
+		return
+	}
+	tick := time.NewTicker(minWait)
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-tick.C:
+		case <-h.redialKick:
+		}
+		now := time.Now()
+		for _, ai := range h.bootstrap {
+			if h.h.Network().Connectedness(ai.ID) == network.Connected && h.peers.has(ai.ID) {
+				continue
+			}
+			if now.Before(next[ai.ID]) || !h.gater.allowed(ai.ID) {
+				continue
+			}
+			attempt(ai)
+			if h.ctx.Err() != nil {
+				return
+			}
+		}
+	}
+}
+
+// dialLoop dials the candidates found by peer exchange, the DHT and mDNS,
+// a few at a time, while the node is below its low watermark.
+func (h *Host) dialLoop() {
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case ai := <-h.candidates:
+			if h.peers.has(ai.ID) || h.peers.len() >= lowWatermark(h.cfg.MaxPeers) || !h.gater.allowed(ai.ID) {
+				continue
+			}
+			select {
+			case h.dialSem <- struct{}{}:
+			case <-h.ctx.Done():
+				return
+			}
+			started := h.spawn(func() {
+				defer func() { <-h.dialSem }()
+				ctx, cancel := context.WithTimeout(h.ctx, DiscoveryDialTimeout)
+				defer cancel()
+				if err := h.connect(ctx, ai); err != nil {
+					h.log.Debug("discovered peer not reachable", "peer", PeerID(ai.ID.String()).Short(), "err", err)
+				}
+			})
+			if !started {
+				return
+			}
+		}
+	}
+}
+
+// discoveryLoop looks for more peers every DiscoveryInterval while the node
+// is below its low watermark: it asks a few peers for their peers and, with
+// the DHT on, walks the DHT and offers the peers in its routing table.
+func (h *Host) discoveryLoop() {
+	if !h.cfg.PeerExchange && h.kad == nil {
+		return
+	}
+	wait := time.NewTimer(firstDiscoveryDelay)
+	defer wait.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-wait.C:
+		}
+		if h.peers.len() < lowWatermark(h.cfg.MaxPeers) {
+			h.discoverOnce()
+		}
+		wait.Reset(h.cfg.DiscoveryInterval)
+	}
+}
+
+func (h *Host) discoverOnce() {
+	if h.cfg.PeerExchange {
+		entries := h.peers.list()
+		rand.Shuffle(len(entries), func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
+		for i, e := range entries {
+			if i == pexPeersPerRound {
+				break
+			}
+			h.exchangeWith(e.id)
+		}
+	}
+	if h.kad != nil {
+		ctx, cancel := context.WithTimeout(h.ctx, dhtLookupTimeout)
+		// A lookup of our own id fills the routing table with our neighbourhood.
+		if _, err := h.kad.GetClosestPeers(ctx, string(h.self)); err != nil && h.ctx.Err() == nil {
+			h.log.Debug("DHT lookup failed", "err", err)
+		}
+		cancel()
+		for _, p := range h.kad.RoutingTable().ListPeers() {
+			h.offer(peer.AddrInfo{ID: p, Addrs: h.h.Peerstore().Addrs(p)})
+		}
+	}
+}
+
+// mdnsServiceName is the mDNS service of a network. The network id is
+// hashed to fit a DNS label.
+func mdnsServiceName(networkID string) string {
+	sum := sha256.Sum256([]byte(networkID))
+	return "_chaind-" + hex.EncodeToString(sum[:6]) + "._udp"
+}
+
+// mdnsNotifee hands peers found by mDNS to the dial loop.
+type mdnsNotifee struct{ h *Host }
+
+func (n mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
+	if ai.ID == n.h.self {
+		return
+	}
+	n.h.h.Peerstore().AddAddrs(ai.ID, ai.Addrs, pexAddrTTL)
+	n.h.offer(ai)
+}

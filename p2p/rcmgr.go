@@ -1,0 +1,65 @@
+package p2p
+
+import (
+	"fmt"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+)
+
+// Resource manager limits for the chain's own protocols (requests, peer
+// exchange, gossip). libp2p's defaults refuse streams at about 64-128 per
+// protocol and peer, which a parallel block download or a request burst
+// reaches; these are set on purpose, the rest are libp2p's scaled defaults.
+const (
+	// ProtocolStreams bounds concurrent streams of one chain protocol.
+	ProtocolStreams = 8192
+	// ProtocolPeerStreams bounds concurrent streams of one chain protocol with one peer.
+	ProtocolPeerStreams = 1024
+	// PeerStreams bounds concurrent streams with one peer, all protocols.
+	PeerStreams = 4096
+	// TransientStreams bounds streams still negotiating their protocol.
+	TransientStreams = 2048
+	protocolMemory   = 1 << 30
+	peerMemory       = 512 << 20
+)
+
+func (h *Host) resourceManager() (network.ResourceManager, error) {
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+
+	pids := []protocol.ID{h.gossipProtocol()}
+	for _, p := range h.protocols {
+		pids = append(pids, p.pid)
+	}
+	for _, pid := range pids {
+		limits.AddProtocolLimit(pid,
+			rcmgr.BaseLimit{Streams: ProtocolStreams, StreamsInbound: ProtocolStreams / 2, StreamsOutbound: ProtocolStreams / 2, Memory: protocolMemory},
+			rcmgr.BaseLimitIncrease{})
+		limits.AddProtocolPeerLimit(pid,
+			rcmgr.BaseLimit{Streams: ProtocolPeerStreams, StreamsInbound: ProtocolPeerStreams / 2, StreamsOutbound: ProtocolPeerStreams / 2, Memory: peerMemory},
+			rcmgr.BaseLimitIncrease{})
+	}
+	raise := func(l *rcmgr.BaseLimit, streams int) {
+		l.Streams = max(l.Streams, streams)
+		l.StreamsInbound = max(l.StreamsInbound, streams/2)
+		l.StreamsOutbound = max(l.StreamsOutbound, streams/2)
+	}
+	raise(&limits.PeerBaseLimit, PeerStreams)
+	raise(&limits.TransientBaseLimit, TransientStreams)
+	// Connections: room for the configured peers plus dials in flight.
+	conns := 4 * h.cfg.MaxPeers
+	limits.SystemBaseLimit.Conns = max(limits.SystemBaseLimit.Conns, conns)
+	limits.SystemBaseLimit.ConnsInbound = max(limits.SystemBaseLimit.ConnsInbound, conns)
+	limits.SystemBaseLimit.ConnsOutbound = max(limits.SystemBaseLimit.ConnsOutbound, conns)
+	limits.SystemBaseLimit.FD = max(limits.SystemBaseLimit.FD, conns)
+	raise(&limits.SystemBaseLimit, ProtocolStreams)
+
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()), rcmgr.WithMetricsDisabled())
+	if err != nil {
+		return nil, fmt.Errorf("p2p: resource manager: %w", err)
+	}
+	return rm, nil
+}
