@@ -23,7 +23,7 @@ import (
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // openTestStore opens a Pebble store in dir for the test chain c.
-func openTestStore(t *testing.T, dir string, c *testChain) *Pebble {
+func openTestStore(t testing.TB, dir string, c *testChain) *Pebble {
 	t.Helper()
 	p, err := Open(dir, testNetwork, c.genesisBlock().Hash(), WithLogger(quietLogger()))
 	if err != nil {

@@ -57,14 +57,14 @@ func forEach(t *testing.T, test func(t *testing.T, c *testChain, s Store)) {
 	}
 }
 
-func mustConnect(t *testing.T, s Store, u *Update) {
+func mustConnect(t testing.TB, s Store, u *Update) {
 	t.Helper()
 	if err := s.ConnectBlock(u); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func mustDisconnect(t *testing.T, s Store, u *Update) {
+func mustDisconnect(t testing.TB, s Store, u *Update) {
 	t.Helper()
 	if err := s.DisconnectBlock(u); err != nil {
 		t.Fatal(err)
