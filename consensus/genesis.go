@@ -69,6 +69,7 @@ func ParseGenesis(b []byte) (*Params, error) {
 	}
 	p := Devnet()
 	p.Name = g.Name
+	p.Development = false // a custom network's keys are real keys
 	if g.AddressPrefix != "" {
 		p.AddressPrefix = g.AddressPrefix
 	}

@@ -26,7 +26,10 @@ type Allocation struct {
 // Params are the consensus rules of one network. Two nodes with different
 // Params are on different networks; the genesis hash is the network's id.
 type Params struct {
-	Name          string // "devnet", "mainnet", or a custom name
+	Name string // "devnet", "mainnet", or a custom name
+	// Development marks the built-in development networks (devnet,
+	// regtest): a node may create an unencrypted key there on its own.
+	Development   bool
 	AddressPrefix string // bech32m prefix of addresses
 
 	TargetSpacing int64  // target seconds between blocks
@@ -160,6 +163,7 @@ func mustBits(bits uint32) *big.Int {
 func Devnet() *Params {
 	return &Params{
 		Name:            "devnet",
+		Development:     true,
 		AddressPrefix:   "dev",
 		TargetSpacing:   1,
 		HalfLife:        60,

@@ -1,0 +1,145 @@
+package blockchain_test
+
+import (
+	"math/rand"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/blockchain"
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/wallet"
+)
+
+// benchBlocks builds n blocks of txs signed transactions each, once per
+// shape, on a regtest network funding 200 keys.
+var benchCache sync.Map
+
+type benchChain struct {
+	p      *consensus.Params
+	blocks []*chain.Block
+}
+
+func benchBlocks(b *testing.B, n, txs int) benchChain {
+	key := [2]int{n, txs}
+	if v, ok := benchCache.Load(key); ok {
+		return v.(benchChain)
+	}
+	b.Helper()
+	keys := chaintest.Keys(200)
+	p := chaintest.Params(keys, 1<<50)
+	p.MaxBlockTxs = chain.MaxBlockTxs
+	p.MaxBlockSize = chain.MaxBlockSize
+	br := chaintest.NewBranch(p, keys)
+	rng := rand.New(rand.NewSource(1))
+	blocks := make([]*chain.Block, 0, n)
+	for i := 0; i < n; i++ {
+		blocks = append(blocks, br.Next(br.RandomTxs(rng, txs), chaintest.Spec{}))
+	}
+	bc := benchChain{p: p, blocks: blocks}
+	benchCache.Store(key, bc)
+	return bc
+}
+
+// BenchmarkConnectBlock1000 connects blocks of 1,000 signed transactions
+// (sanity checks, parallel signature verification, state, store) on an
+// in-memory store. Compare its tx/s with BenchmarkVerifyBatchAllCores.
+func BenchmarkConnectBlock1000(b *testing.B) {
+	bb := benchBlocks(b, 10, 1000)
+	b.ResetTimer()
+	var txs int
+	var elapsed time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		bc, err := blockchain.New(blockchain.Config{Params: bb.p, Store: store.NewMemory()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		b.StartTimer()
+		for _, blk := range bb.blocks {
+			if _, err := bc.ProcessBlock(blk); err != nil {
+				b.Fatal(err)
+			}
+			txs += len(blk.Txs) - 1
+		}
+		elapsed += time.Since(start)
+	}
+	b.ReportMetric(float64(txs)/elapsed.Seconds(), "tx/s")
+}
+
+// BenchmarkVerifyBatchAllCores is the signature verifier alone on the same
+// transactions: the ceiling for BenchmarkConnectBlock1000.
+func BenchmarkVerifyBatchAllCores(b *testing.B) {
+	bb := benchBlocks(b, 10, 1000)
+	b.ResetTimer()
+	var n int
+	for i := 0; i < b.N; i++ {
+		for _, blk := range bb.blocks {
+			if _, ok := wallet.VerifyTxs(blk.Txs, bb.p.GenesisHash()); !ok {
+				b.Fatal("bad signature")
+			}
+			n += len(blk.Txs) - 1
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "sigs/s")
+}
+
+// BenchmarkPebbleChain connects CHAIND_BENCH_BLOCKS (default 10,000) blocks
+// of 100 transactions through the chain onto a fresh Pebble store, then
+// closes and reopens it. Building the blocks (a million signatures) is not
+// timed.
+func BenchmarkPebbleChain(b *testing.B) {
+	n := 10_000
+	if s := os.Getenv("CHAIND_BENCH_BLOCKS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	bb := benchBlocks(b, n, 100)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		dir := b.TempDir()
+		st, err := store.Open(dir, bb.p.Name, bb.p.GenesisHash())
+		if err != nil {
+			b.Fatal(err)
+		}
+		bc, err := blockchain.New(blockchain.Config{Params: bb.p, Store: st})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		var txs int
+		for _, blk := range bb.blocks {
+			if _, err := bc.ProcessBlock(blk); err != nil {
+				b.Fatal(err)
+			}
+			txs += len(blk.Txs) - 1
+		}
+		connect := time.Since(start)
+		tip := bc.Tip()
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
+		start = time.Now()
+		st, err = store.Open(dir, bb.p.Name, bb.p.GenesisHash())
+		if err != nil {
+			b.Fatal(err)
+		}
+		bc, err = blockchain.New(blockchain.Config{Params: bb.p, Store: st})
+		if err != nil {
+			b.Fatal(err)
+		}
+		reopen := time.Since(start)
+		if bc.Tip().Hash != tip.Hash {
+			b.Fatal("reopened on another tip")
+		}
+		st.Close()
+		b.ReportMetric(float64(len(bb.blocks))/connect.Seconds(), "blocks/s")
+		b.ReportMetric(float64(txs)/connect.Seconds(), "tx/s")
+		b.ReportMetric(float64(reopen.Milliseconds()), "reopen-ms")
+	}
+}
