@@ -31,8 +31,8 @@ func Block(h *[StateWords]uint32, p []byte) {
 // writes the two resulting states to out; h is not modified. Each block is
 // given as its sixteen message words, that is its bytes read as big-endian
 // uint32s. The two compressions are independent, so on SHA-NI hardware
-// they run interleaved at close to twice the rate of two Block calls: this
-// is the entry point for searching nonces after a shared midstate.
+// they run interleaved, faster than two Block calls: this is the entry
+// point for searching nonces after a shared midstate.
 // BlockWordsX2 does not allocate.
 func BlockWordsX2(h *[StateWords]uint32, w *[2][BlockWords]uint32, out *[2][StateWords]uint32) {
 	blockWordsX2(h, w, out)
