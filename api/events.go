@@ -1,0 +1,93 @@
+package api
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/chaind/chaind/node"
+)
+
+// HeartbeatInterval is how often an idle event stream gets a comment line,
+// so proxies and clients can tell a quiet stream from a dead one.
+const HeartbeatInterval = 15 * time.Second
+
+// maxEventsPerFlush bounds how many queued events are written before a
+// flush, so a burst goes out in few packets but a client still sees it
+// promptly.
+const maxEventsPerFlush = 64
+
+// getEvents streams node events as Server-Sent Events: "event: <type>"
+// (block, tx, reorg, block-disconnected) and "data: <JSON>". It ends when
+// the client leaves, the server shuts down, the node stops, or the client
+// falls node.EventBuffer events behind (the hub drops it; EventSource
+// clients reconnect).
+func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
+	ch, cancel, err := s.n.Events().Subscribe()
+	if errors.Is(err, node.ErrTooManySubscribers) {
+		return &Error{Status: http.StatusServiceUnavailable, Msg: "too many event streams are open; try again later"}
+	}
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriter(w)
+	flush := func() bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
+		return bw.Flush() == nil && rc.Flush() == nil
+	}
+	_, _ = bw.WriteString(": subscribed\n\n")
+	if !flush() {
+		return nil
+	}
+	beat := time.NewTicker(HeartbeatInterval)
+	defer beat.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-s.done:
+			return nil
+		case <-beat.C:
+			_, _ = bw.WriteString(": heartbeat\n\n")
+		case ev, ok := <-ch:
+			for n := 0; ; n++ {
+				if !ok {
+					_, _ = bw.WriteString(": stream ended (node stopping, or this client fell behind)\n\n")
+					flush()
+					return nil
+				}
+				s.writeEvent(bw, ev)
+				if n+1 == maxEventsPerFlush || len(ch) == 0 {
+					break
+				}
+				ev, ok = <-ch
+			}
+		}
+		if !flush() {
+			return nil
+		}
+	}
+}
+
+func (s *Server) writeEvent(bw *bufio.Writer, ev node.Event) {
+	data, err := json.Marshal(ev.Data)
+	if err != nil {
+		s.log.Error("event stream: encode event", "type", ev.Type, "err", err)
+		return
+	}
+	_, _ = bw.WriteString("event: ")
+	_, _ = bw.WriteString(ev.Type)
+	_, _ = bw.WriteString("\ndata: ")
+	_, _ = bw.Write(data)
+	_, _ = bw.WriteString("\n\n")
+}

@@ -1,0 +1,28 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// healthJSON is the answer of GET /healthz.
+type healthJSON struct {
+	Status string `json:"status"`
+	Height uint32 `json:"height"`
+}
+
+func (s *Server) getHealthz(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, healthJSON{Status: "ok", Height: s.n.Chain.Height()})
+}
+
+func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) error {
+	s.metrics.ServeHTTP(w, r)
+	return nil
+}
+
+func (s *Server) newMetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.n.Registry(), promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+}

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+)
+
+// routes registers every route. Protected routes (see protect) mine, spend
+// the node's coins or change its peers.
+func (s *Server) routes() {
+	// Native.
+	s.handle("GET /api/v1/status", s.getStatus)
+	s.handle("GET /api/v1/blocks", s.getBlocks)
+	s.handle("GET /api/v1/blocks/{id}", s.getBlock)
+	s.handle("GET /api/v1/txs/{id}", s.getTx)
+	s.handle("POST /api/v1/txs", s.postTxs)
+	s.handle("GET /api/v1/accounts/{address}", s.getAccount)
+	s.handle("GET /api/v1/mempool", s.getMempool)
+	s.handle("GET /api/v1/node", s.getNode)
+	s.handle("GET /api/v1/events", s.getEvents)
+	s.handle("GET /healthz", s.getHealthz)
+	s.handle("GET /metrics", s.getMetrics)
+
+	// The tutorials'.
+	s.handle("GET /blocks", s.getChainArray)
+	s.handle("POST /mineBlock", s.protect(s.postMineBlock))
+	s.handle("GET /chain", s.getChainObject)
+	s.handle("GET /mine", s.protect(s.getMine))
+	s.handle("POST /transactions/new", s.protect(s.postTransactionNew))
+
+	s.peerRoutes()
+}
+
+// protect guards a route that mines, spends the node's coins or changes
+// its peers: a browser may not reach it from another site (for GET routes,
+// which http.CrossOriginProtection leaves alone), and with RequireToken the
+// request must carry the bearer token.
+func (s *Server) protect(fn handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		switch r.Header.Get("Sec-Fetch-Site") {
+		case "cross-site", "same-site":
+			return &Error{Status: http.StatusForbidden, Msg: "cross-origin request refused: this route mines, spends or changes peers"}
+		}
+		if s.cfg.RequireToken && !s.tokenOK(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="chaind"`)
+			return &Error{Status: http.StatusUnauthorized, Msg: "this route needs the API token: send Authorization: Bearer <token> (the token is in the node's data directory, api.token)"}
+		}
+		return fn(w, r)
+	}
+}
+
+// tokenOK reports whether r carries the configured token. The comparison
+// is over SHA-256 digests, so it takes the same time whatever the lengths.
+func (s *Server) tokenOK(r *http.Request) bool {
+	if s.cfg.Token == "" {
+		return false
+	}
+	auth := r.Header.Get("Authorization")
+	const scheme = "bearer "
+	if len(auth) < len(scheme) || !strings.EqualFold(auth[:len(scheme)], scheme) {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(auth[len(scheme):])))
+	want := sha256.Sum256([]byte(s.cfg.Token))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/chaind/chaind/chain"
+)
+
+// txResult is the outcome of one transaction of POST /api/v1/txs.
+type txResult struct {
+	ID       string `json:"id,omitempty"`
+	Accepted bool   `json:"accepted"`
+	Error    string `json:"error,omitempty"`
+	Code     string `json:"code,omitempty"`
+}
+
+// batchJSON is the answer of POST /api/v1/txs with an array.
+type batchJSON struct {
+	Accepted int        `json:"accepted"`
+	Rejected int        `json:"rejected"`
+	Results  []txResult `json:"results"`
+}
+
+// postTxs submits one signed transaction (a JSON object) or a batch (a
+// JSON array of them) to the mempool.
+func (s *Server) postTxs(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, MaxBatchBodySize)
+	if err != nil {
+		return err
+	}
+	switch bytes.TrimLeft(body, " \t\r\n")[0] { // readBody refused blank bodies
+	case '{':
+		return s.postOneTx(w, body)
+	case '[':
+		return s.postTxBatch(w, body)
+	}
+	return badRequest("want a signed transaction (a JSON object) or a batch of them (a JSON array), got %s", jsonKind(string(bytes.TrimSpace(body))))
+}
+
+func (s *Server) postOneTx(w http.ResponseWriter, body []byte) error {
+	if len(body) > MaxBodySize {
+		return tooLarge(MaxBodySize)
+	}
+	var v chain.TxJSON
+	if err := decodeStrict(body, &v); err != nil {
+		return err
+	}
+	tx, err := chain.ParseTx(s.hrp, v)
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	id := tx.ID().String()
+	if err := s.n.SubmitTxs([]*chain.Tx{tx})[0]; err != nil {
+		status, code, ok := refusal(err)
+		if !ok {
+			return err
+		}
+		return &Error{Status: status, Msg: cleanMsg(err), Code: code, ID: id}
+	}
+	return writeJSON(w, http.StatusOK, txResult{ID: id, Accepted: true})
+}
+
+func (s *Server) postTxBatch(w http.ResponseWriter, body []byte) error {
+	vs, err := decodeTxBatch(body)
+	if err != nil {
+		return err
+	}
+	out := batchJSON{Results: make([]txResult, len(vs))}
+	txs := make([]*chain.Tx, 0, len(vs))
+	at := make([]int, 0, len(vs)) // at[k]: the batch index of txs[k]
+	for i := range vs {
+		tx, err := chain.ParseTx(s.hrp, vs[i])
+		if err != nil {
+			out.Results[i] = txResult{Error: "transaction " + itoa(i) + ": " + err.Error(), Code: "malformed"}
+			continue
+		}
+		txs = append(txs, tx)
+		at = append(at, i)
+	}
+	errs := s.n.SubmitTxs(txs)
+	for k, tx := range txs {
+		res := &out.Results[at[k]]
+		res.ID = tx.ID().String()
+		if errs[k] == nil {
+			res.Accepted = true
+			continue
+		}
+		_, code, ok := refusal(errs[k])
+		if !ok {
+			s.log.Error("submit transaction", "id", res.ID, "err", errs[k])
+			code = "internal"
+		}
+		res.Error, res.Code = cleanMsg(errs[k]), code
+	}
+	for _, res := range out.Results {
+		if res.Accepted {
+			out.Accepted++
+		} else {
+			out.Rejected++
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
