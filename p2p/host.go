@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -118,7 +119,7 @@ func NewHost(cfg Config) (*Host, error) {
 	if cfg.DataDir != "" {
 		key, err = LoadOrCreateIdentity(cfg.DataDir)
 	} else {
-		key, _, err = crypto.GenerateEd25519Key(nil)
+		key, _, err = crypto.GenerateEd25519Key(rand.Reader)
 	}
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -220,15 +221,7 @@ func (h *Host) Peers() []PeerInfo {
 		info.HostPorts = slices.Compact(info.HostPorts)
 		out = append(out, info)
 	}
-	slices.SortFunc(out, func(a, b PeerInfo) int {
-		if a.ID < b.ID {
-			return -1
-		}
-		if a.ID > b.ID {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b PeerInfo) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return out
 }
 

@@ -315,7 +315,7 @@ func TestLossIsDeterministic(t *testing.T) {
 		}
 		waitFor(t, 5*time.Second, "deliveries", func() bool {
 			st := n.Stats()
-			return st.Lost+st.Delivered == msgs
+			return st.Lost+st.Delivered == msgs && uint64(ss[1].count()) == st.Delivered
 		})
 		got := map[string]bool{}
 		ss[1].mu.Lock()
