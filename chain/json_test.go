@@ -1,0 +1,188 @@
+package chain_test
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/wallet"
+)
+
+// jsonObject marshals v and reads it back as a generic JSON object, so the
+// tests see exactly the field names a client sees.
+func jsonObject(t *testing.T, v any) map[string]any {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// wantFields checks that m has exactly the keys of want with those values
+// (numbers compared in their JSON text form).
+func wantFields(t *testing.T, what string, m map[string]any, want map[string]any) {
+	t.Helper()
+	for k, w := range want {
+		got, ok := m[k]
+		if !ok {
+			t.Errorf("%s: field %q missing", what, k)
+			continue
+		}
+		if w == nil {
+			continue // presence only
+		}
+		if fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("%s: %q = %v, want %v", what, k, got, w)
+		}
+	}
+	for k := range m {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: unexpected field %q", what, k)
+		}
+	}
+}
+
+func TestBlockViewFieldNames(t *testing.T) {
+	blocks := sampleBranch(t)
+	b := blocks[len(blocks)-1]
+	b.Data = []byte("a naivechain data note")
+	m := jsonObject(t, chain.BlockView(testPrefix, b))
+	wantFields(t, "block", m, map[string]any{
+		"index":         float64(b.Header.Height),
+		"hash":          b.Hash().String(),
+		"previous_hash": b.Header.PrevHash.String(),
+		"timestamp":     float64(b.Header.Timestamp),
+		"data":          "a naivechain data note",
+		"proof":         float64(b.Header.Nonce),
+		"version":       float64(b.Header.Version),
+		"merkle_root":   b.Header.MerkleRoot.String(),
+		"bits":          fmt.Sprintf("%08x", b.Header.Bits),
+		"transactions":  nil,
+	})
+	txs, ok := m["transactions"].([]any)
+	if !ok || len(txs) != len(b.Txs) {
+		t.Fatalf("transactions: %d entries, want %d", len(txs), len(b.Txs))
+	}
+	cb := b.Txs[0]
+	wantFields(t, "coinbase", txs[0].(map[string]any), map[string]any{
+		"id":        cb.ID().String(),
+		"sender":    "0",
+		"recipient": chain.FormatAddress(testPrefix, cb.To),
+		"amount":    float64(cb.Amount),
+		"fee":       float64(0),
+		"nonce":     float64(b.Header.Height),
+		"memo":      "sample",
+	})
+	tx := b.Txs[1]
+	wantFields(t, "transfer", txs[1].(map[string]any), map[string]any{
+		"id":         tx.ID().String(),
+		"sender":     chain.FormatAddress(testPrefix, tx.Sender()),
+		"recipient":  chain.FormatAddress(testPrefix, tx.To),
+		"amount":     float64(tx.Amount),
+		"fee":        float64(tx.Fee),
+		"nonce":      float64(tx.Nonce),
+		"public_key": hex.EncodeToString(tx.From[:]),
+		"signature":  hex.EncodeToString(tx.Signature[:]),
+	})
+}
+
+func TestBlockViewEmptyBlock(t *testing.T) {
+	m := jsonObject(t, chain.BlockView(testPrefix, &chain.Block{}))
+	if txs, ok := m["transactions"].([]any); !ok || len(txs) != 0 {
+		t.Fatalf("a block without transactions shows %v, want []", m["transactions"])
+	}
+	if m["data"] != "" {
+		t.Fatalf("empty data shows %v", m["data"])
+	}
+}
+
+// signedTx returns a transfer signed by test key 1 for a regtest network.
+func signedTx(t *testing.T, memo string) (*chain.Tx, *wallet.Key, chain.Hash) {
+	t.Helper()
+	keys := chaintest.Keys(3)
+	p := chaintest.Params(keys, 1_000_000)
+	tx := &chain.Tx{To: keys[2].Address(), Amount: 12345, Fee: 7, Nonce: 3, Memo: []byte(memo)}
+	keys[1].SignTx(tx, p.GenesisHash())
+	return tx, keys[1], p.GenesisHash()
+}
+
+func TestParseTxRoundTrip(t *testing.T) {
+	for _, memo := range []string{"", "rent", strings.Repeat("m", chain.MaxMemoSize)} {
+		tx, _, netID := signedTx(t, memo)
+		raw, err := json.Marshal(chain.TxView(testPrefix, tx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v chain.TxJSON
+		if err := json.Unmarshal(raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chain.ParseTx(testPrefix, v)
+		if err != nil {
+			t.Fatalf("memo %q: ParseTx: %v", memo, err)
+		}
+		if !txEqual(got, tx) || got.ID() != tx.ID() {
+			t.Fatalf("memo %q: round trip changed the transaction", memo)
+		}
+		if !wallet.VerifyTx(got, netID) {
+			t.Fatalf("memo %q: parsed transaction's signature does not verify", memo)
+		}
+		// sender and id are optional.
+		v.Sender, v.ID = "", chain.Hash{}
+		if got, err := chain.ParseTx(testPrefix, v); err != nil || got.ID() != tx.ID() {
+			t.Fatalf("memo %q: without sender and id: %v", memo, err)
+		}
+	}
+}
+
+func TestParseTxRejects(t *testing.T) {
+	tx, _, _ := signedTx(t, "memo")
+	good := chain.TxView(testPrefix, tx)
+	other := chain.FormatAddress(testPrefix, chaintest.Key(2).Address())
+	cases := map[string]func(v *chain.TxJSON){
+		"missing public_key":     func(v *chain.TxJSON) { v.PublicKey = "" },
+		"missing signature":      func(v *chain.TxJSON) { v.Signature = "" },
+		"missing recipient":      func(v *chain.TxJSON) { v.Recipient = "" },
+		"public_key not hex":     func(v *chain.TxJSON) { v.PublicKey = "zz" + v.PublicKey[2:] },
+		"signature not hex":      func(v *chain.TxJSON) { v.Signature = v.Signature[:10] + "xx" + v.Signature[12:] },
+		"public_key too short":   func(v *chain.TxJSON) { v.PublicKey = v.PublicKey[:62] },
+		"signature too long":     func(v *chain.TxJSON) { v.Signature += "00" },
+		"zero public_key":        func(v *chain.TxJSON) { v.PublicKey = strings.Repeat("0", 64) },
+		"recipient other prefix": func(v *chain.TxJSON) { v.Recipient = chain.FormatAddress("chd", tx.To) },
+		"recipient typo": func(v *chain.TxJSON) {
+			v.Recipient = v.Recipient[:len(v.Recipient)-1] + flip(v.Recipient[len(v.Recipient)-1])
+		},
+		"sender mismatch": func(v *chain.TxJSON) { v.Sender = other },
+		"coinbase sender": func(v *chain.TxJSON) { v.Sender = chain.CoinbaseSender },
+		"id mismatch":     func(v *chain.TxJSON) { v.ID[0] ^= 1 },
+		"amount changed":  func(v *chain.TxJSON) { v.Amount++ }, // caught by the id
+		"memo too long":   func(v *chain.TxJSON) { v.Memo = strings.Repeat("m", chain.MaxMemoSize+1); v.ID = chain.Hash{} },
+	}
+	for name, mutate := range cases {
+		v := good
+		mutate(&v)
+		if _, err := chain.ParseTx(testPrefix, v); err == nil {
+			t.Errorf("%s: ParseTx accepted it", name)
+		}
+	}
+	if _, err := chain.ParseTx(testPrefix, good); err != nil {
+		t.Fatalf("the unmodified view is refused: %v", err)
+	}
+}
+
+// flip returns a different bech32 character for c.
+func flip(c byte) string {
+	if c == 'q' {
+		return "p"
+	}
+	return "q"
+}
