@@ -91,7 +91,7 @@ func jsonError(err error) error {
 		if field == "" {
 			field = "body"
 		}
-		return badRequest("%s: want %s, got %s", field, typeName(te.Type), te.Value)
+		return badRequest("%s: want %s, got %s (at byte %d)", field, typeName(te.Type), te.Value, te.Offset)
 	case errors.Is(err, io.EOF):
 		return badRequest("empty body: want a JSON value")
 	case errors.Is(err, io.ErrUnexpectedEOF):

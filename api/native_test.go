@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -338,4 +340,21 @@ func TestRecover(t *testing.T) {
 		t.Fatalf("panic answer %+v", eb)
 	}
 	e.call("GET", "/healthz", nil, http.StatusOK, nil)
+}
+
+// TestTxInMatchesTxJSON keeps the accepted transaction fields the same as
+// chain.TxJSON's.
+func TestTxInMatchesTxJSON(t *testing.T) {
+	tags := func(v any) []string {
+		var out []string
+		rt := reflect.TypeOf(v)
+		for i := 0; i < rt.NumField(); i++ {
+			out = append(out, strings.Split(rt.Field(i).Tag.Get("json"), ",")[0])
+		}
+		sort.Strings(out)
+		return out
+	}
+	if a, b := tags(txIn{}), tags(chain.TxJSON{}); !reflect.DeepEqual(a, b) {
+		t.Fatalf("txIn fields %v, chain.TxJSON fields %v", a, b)
+	}
 }

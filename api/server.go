@@ -187,7 +187,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel value compared as net/http does
+			if v == http.ErrAbortHandler { // net/http's own signal: let it through
 				s.observe(route, http.StatusInternalServerError, start)
 				panic(v)
 			}

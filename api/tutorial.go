@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/miner"
 	"github.com/chaind/chaind/node"
@@ -112,6 +113,8 @@ func (s *Server) mine(w http.ResponseWriter, r *http.Request, data string) (*cha
 		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: fmt.Sprintf("no block found within %s", MineTimeout)}
 	case errors.Is(err, context.Canceled):
 		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "mining cancelled"}
+	case errors.Is(err, blockchain.ErrClosed):
+		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the node is shutting down"}
 	}
 	return nil, err
 }

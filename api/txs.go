@@ -42,11 +42,11 @@ func (s *Server) postOneTx(w http.ResponseWriter, body []byte) error {
 	if len(body) > MaxBodySize {
 		return tooLarge(MaxBodySize)
 	}
-	var v chain.TxJSON
+	var v txIn
 	if err := decodeStrict(body, &v); err != nil {
 		return err
 	}
-	tx, err := chain.ParseTx(s.hrp, v)
+	tx, err := s.parseTx(&v)
 	if err != nil {
 		return badRequest("%v", err)
 	}
@@ -70,7 +70,7 @@ func (s *Server) postTxBatch(w http.ResponseWriter, body []byte) error {
 	txs := make([]*chain.Tx, 0, len(vs))
 	at := make([]int, 0, len(vs)) // at[k]: the batch index of txs[k]
 	for i := range vs {
-		tx, err := chain.ParseTx(s.hrp, vs[i])
+		tx, err := s.parseTx(&vs[i])
 		if err != nil {
 			out.Results[i] = txResult{Error: "transaction " + itoa(i) + ": " + err.Error(), Code: "malformed"}
 			continue
