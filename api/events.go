@@ -25,6 +25,10 @@ const maxEventsPerFlush = 64
 // falls node.EventBuffer events behind (the hub drops it; EventSource
 // clients reconnect).
 func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "text/event-stream")
+		return nil
+	}
 	ch, cancel, err := s.n.Events().Subscribe()
 	if errors.Is(err, node.ErrTooManySubscribers) {
 		return &Error{Status: http.StatusServiceUnavailable, Msg: "too many event streams are open; try again later"}

@@ -52,6 +52,9 @@ func (s *Server) streamChain(w http.ResponseWriter, r *http.Request, open string
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return nil
+	}
 	bw := bufio.NewWriterSize(w, streamBufferSize)
 	_, _ = bw.WriteString(open)
 	var prev chain.Hash

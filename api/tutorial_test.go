@@ -94,4 +94,8 @@ func TestNaivechainWalkthrough(t *testing.T) {
 	if blocks[0].Data != consensus.Regtest().GenesisData {
 		t.Fatalf("genesis data %q", blocks[0].Data)
 	}
+	status, hdr, raw := e.request("HEAD", "/blocks", nil)
+	if status != http.StatusOK || hdr.Get("Content-Type") != "application/json" || len(raw) != 0 {
+		t.Fatalf("HEAD /blocks: %d %q %d bytes", status, hdr.Get("Content-Type"), len(raw))
+	}
 }
