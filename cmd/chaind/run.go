@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chaind/chaind/api"
+	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/wallet"
+)
+
+// TokenFile is the API token's file in the data directory.
+const TokenFile = "api.token"
+
+// shutdownTimeout bounds how long the API gets to finish requests on exit.
+const shutdownTimeout = 5 * time.Second
+
+type runFlags struct {
+	network        string
+	datadir        string
+	http           string
+	p2p            string
+	peers          []string
+	mine           bool
+	minerAddress   string
+	threads        int
+	passphraseFile string
+	logLevel       string
+}
+
+func runCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run a node: chain, mempool, miner and HTTP API",
+		Long: `Run a chaind node. It opens (or creates) its data directory, loads the chain,
+serves the HTTP API and, with --mine, mines. On devnet (the default network) a
+node with an empty keystore creates an unencrypted development key and mines to
+it, so "chaind run" needs no setup.
+
+The API listens on loopback by default. Bound to any other address, the routes
+that mine, spend or change peers need the token in <datadir>/api.token
+("Authorization: Bearer <token>").`,
+		Example: `  chaind run
+  chaind run --network mainnet --datadir /var/lib/chaind --mine --miner-address chd1...
+  chaind run --network ./classnet.json --http 0.0.0.0:3001
+  CHAIND_HTTP=127.0.0.1:3002 CHAIND_DATADIR=./node2 chaind run --mine=false`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			return runNode(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.network, "network", "devnet", "built-in network (devnet, mainnet, regtest) or the path of a genesis JSON file")
+	fl.StringVar(&f.datadir, "datadir", "", "data directory (default ~/.chaind/<network>)")
+	fl.StringVar(&f.http, "http", "127.0.0.1:3001", "HTTP API listen address")
+	fl.StringVar(&f.p2p, "p2p", "0.0.0.0:6001", "peer-to-peer listen address")
+	fl.StringSliceVar(&f.peers, "peer", nil, "peer to connect to: a multiaddr or another node's API URL (repeatable)")
+	fl.BoolVar(&f.mine, "mine", true, "mine blocks (default on for development networks only)")
+	fl.StringVar(&f.minerAddress, "miner-address", "", "address to pay block rewards to (default: the node's first wallet key)")
+	fl.IntVar(&f.threads, "threads", 0, "mining threads (default: all cores)")
+	fl.StringVar(&f.passphraseFile, "passphrase-file", "", "file holding the keystore passphrase (or set CHAIND_PASSPHRASE)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	return cmd
+}
+
+func runNode(cmd *cobra.Command, f runFlags) error {
+	logger, err := newLogger(f.logLevel)
+	if err != nil {
+		return err
+	}
+	params, err := loadNetwork(f.network)
+	if err != nil {
+		return err
+	}
+	if !cmd.Flags().Changed("mine") && os.Getenv("CHAIND_MINE") == "" && !params.Development {
+		f.mine = false
+	}
+	datadir, err := dataDir(f.datadir, params.Name)
+	if err != nil {
+		return err
+	}
+	var passphrase []byte
+	if f.passphraseFile != "" || os.Getenv(passphraseEnv) != "" {
+		if passphrase, err = wallet.ReadPassphrase(f.passphraseFile, passphraseEnv, false); err != nil {
+			return err
+		}
+	}
+	if len(f.peers) > 0 {
+		logger.Warn("peer-to-peer networking is not part of this build yet; --peer and --p2p are accepted but unused", "peers", f.peers, "p2p", f.p2p)
+	}
+	if f.threads < 0 {
+		return fmt.Errorf("--threads must not be negative")
+	}
+
+	n, err := node.New(node.Config{
+		Params:       params,
+		DataDir:      datadir,
+		Mine:         f.mine,
+		MinerAddress: f.minerAddress,
+		Threads:      f.threads,
+		Passphrase:   passphrase,
+		Logger:       logger,
+	})
+	if err != nil {
+		return err
+	}
+	token, err := loadOrCreateToken(filepath.Join(datadir, TokenFile))
+	if err != nil {
+		n.Stop()
+		return err
+	}
+	srv := api.New(n, api.Config{Addr: f.http, Token: token, RequireToken: !isLoopback(f.http), Logger: logger.With("sys", "api")})
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := n.Start(ctx); err != nil {
+		n.Stop()
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		n.Stop()
+		return fmt.Errorf("HTTP API: %w", err)
+	}
+	logger.Info("HTTP API listening", "addr", srv.Addr(), "token_required", !isLoopback(f.http))
+	<-ctx.Done()
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	apiErr := srv.Shutdown(sctx)
+	if err := n.Stop(); err != nil {
+		return err
+	}
+	return apiErr
+}
+
+const passphraseEnv = "CHAIND_PASSPHRASE"
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// loadNetwork returns a built-in network or reads a genesis file; a value
+// with a path separator or a .json suffix is a file.
+func loadNetwork(name string) (*consensus.Params, error) {
+	if strings.ContainsRune(name, os.PathSeparator) || strings.HasSuffix(name, ".json") {
+		return consensus.LoadGenesisFile(name)
+	}
+	return consensus.Network(name)
+}
+
+func dataDir(flag, network string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no --datadir given and no home directory: %w", err)
+	}
+	return filepath.Join(home, ".chaind", network), nil
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loadOrCreateToken reads the API token, creating a random one (0600) the
+// first time.
+func loadOrCreateToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		tok := strings.TrimSpace(string(b))
+		if len(tok) < 32 {
+			return "", fmt.Errorf("API token file %s is too short; delete it to make a new one", path)
+		}
+		return tok, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("API token: %w", err)
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(raw[:])
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write API token: %w", err)
+	}
+	return tok, nil
+}
