@@ -111,6 +111,8 @@ type Miner struct {
 	prev       *job   // the last round, to resume an unchanged header
 	nonceSpan  uint64 // nonces per thread; 0 splits the whole space (tests set it)
 
+	refresh time.Duration // refreshInterval; tests set it
+
 	hashes   atomic.Uint64
 	found    atomic.Uint64
 	stale    atomic.Uint64
@@ -137,6 +139,7 @@ func New(c Chain, txs TxSource, cfg Config) *Miner {
 		addr:    cfg.Address,
 		wake:    make(chan struct{}, 1),
 		sem:     make(chan struct{}, 1),
+		refresh: refreshInterval,
 	}
 	if m.threads <= 0 {
 		m.threads = runtime.NumCPU()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,8 +22,10 @@ import (
 const (
 	// testTimeout bounds any single wait in these tests.
 	testTimeout = 20 * time.Second
-	// tipSwitchDeadline is how soon the search must leave a replaced tip.
+	// tipSwitchDeadline is how soon the search must leave a replaced tip
+	// (the median of tipSwitchTrials).
 	tipSwitchDeadline = 100 * time.Millisecond
+	tipSwitchTrials   = 5
 	// stopDeadline is how soon Stop must return.
 	stopDeadline = time.Second
 	// impossibleBits encodes target 1: no hash meets it in a test's life.
@@ -395,6 +398,38 @@ func rival(bc *blockchain.Blockchain) *chain.Block {
 	return chaintest.Block(chaintest.Spec{Parent: &tip.Header, Miner: chain.Address{9}, Reward: bc.Params().Reward(tip.Height + 1)})
 }
 
+// switchTimes feeds rival blocks to the chain behind hc while m searches
+// and returns how long the search took each time to ask for a template on
+// the new tip. m's refresh timer is off, so only the tip change can move it.
+func switchTimes(t *testing.T, hc *hardChain, m *miner.Miner) []time.Duration {
+	t.Helper()
+	bc := hc.Blockchain
+	hc.awaitTemplate(t, bc.Tip().Hash, time.Now())
+	var ds []time.Duration
+	for range tipSwitchTrials {
+		hashes := m.Stats().Hashes
+		waitFor(t, "hashing", func() bool { return m.Stats().Hashes > hashes })
+		hc.drain()
+		b := rival(bc)
+		start := time.Now()
+		if _, err := bc.ProcessBlock(b); err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, hc.awaitTemplate(t, b.Hash(), start))
+	}
+	return ds
+}
+
+// requireQuickSwitch checks the median of the switch times, so one
+// scheduling hiccup on a loaded machine does not fail the test.
+func requireQuickSwitch(t *testing.T, ds []time.Duration) {
+	t.Helper()
+	t.Logf("moved to the new tip after %v", ds)
+	if med := slices.Sorted(slices.Values(ds))[len(ds)/2]; med > tipSwitchDeadline {
+		t.Fatalf("median time to move to a new tip %v, want within %v", med, tipSwitchDeadline)
+	}
+}
+
 func TestTipChangeAbandonsSearch(t *testing.T) {
 	p := consensus.Regtest()
 	bc := newChain(t, p, nil)
@@ -403,27 +438,16 @@ func TestTipChangeAbandonsSearch(t *testing.T) {
 
 	t.Run("continuous", func(t *testing.T) {
 		m := miner.New(hc, nil, miner.Config{Address: minerAddr})
+		miner.SetRefresh(m, time.Hour)
 		m.Start()
 		defer m.Stop()
-		hc.awaitTemplate(t, bc.Tip().Hash, time.Now())
-		for range 3 {
-			hashes := m.Stats().Hashes
-			waitFor(t, "hashing", func() bool { return m.Stats().Hashes > hashes })
-			hc.drain()
-			b := rival(bc)
-			start := time.Now()
-			if _, err := bc.ProcessBlock(b); err != nil {
-				t.Fatal(err)
-			}
-			if d := hc.awaitTemplate(t, b.Hash(), start); d > tipSwitchDeadline {
-				t.Fatalf("the search moved to the new tip after %v, want within %v", d, tipSwitchDeadline)
-			}
-		}
+		requireQuickSwitch(t, switchTimes(t, hc, m))
 	})
 	waitGoroutines(t, base)
 
 	t.Run("MineOne", func(t *testing.T) {
 		m := miner.New(hc, nil, miner.Config{Address: minerAddr})
+		miner.SetRefresh(m, time.Hour)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		errc := make(chan error, 1)
@@ -432,16 +456,7 @@ func TestTipChangeAbandonsSearch(t *testing.T) {
 			_, err := m.MineOne(ctx, "never")
 			errc <- err
 		}()
-		hc.awaitTemplate(t, bc.Tip().Hash, time.Now())
-		hc.drain()
-		b := rival(bc)
-		start := time.Now()
-		if _, err := bc.ProcessBlock(b); err != nil {
-			t.Fatal(err)
-		}
-		if d := hc.awaitTemplate(t, b.Hash(), start); d > tipSwitchDeadline {
-			t.Fatalf("MineOne moved to the new tip after %v, want within %v", d, tipSwitchDeadline)
-		}
+		requireQuickSwitch(t, switchTimes(t, hc, m))
 		cancel()
 		select {
 		case err := <-errc:

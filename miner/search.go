@@ -89,8 +89,8 @@ func (m *Miner) wanted(j *job) bool {
 }
 
 // round searches j on all threads until a nonce is found, every range is
-// exhausted, the search is no longer wanted, ctx ends or refreshInterval
-// passes. The threads have ended when it returns.
+// exhausted, the search is no longer wanted, ctx ends or the refresh
+// interval passes. The threads have ended when it returns.
 func (m *Miner) round(ctx context.Context, j *job) outcome {
 	m.meter.record(time.Now(), &m.hashes)
 	var wg sync.WaitGroup
@@ -107,7 +107,7 @@ func (m *Miner) round(ctx context.Context, j *job) outcome {
 			}
 		}()
 	}
-	timer := time.NewTimer(refreshInterval)
+	timer := time.NewTimer(m.refresh)
 	select {
 	case <-done:
 	case <-ctx.Done():

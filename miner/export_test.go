@@ -1,0 +1,8 @@
+package miner
+
+import "time"
+
+// SetRefresh sets how long a candidate is searched before it is rebuilt,
+// so a test can tell a search abandoned on a tip change from one
+// refreshed on the timer.
+func SetRefresh(m *Miner, d time.Duration) { m.refresh = d }
