@@ -22,7 +22,7 @@ const (
 var ErrMalformed = errors.New("malformed encoding")
 
 // sigDomain separates transaction signatures from any other ed25519 use.
-var sigDomain = []byte("chaind/tx/v1")
+const sigDomain = "chaind/tx/v1"
 
 // Tx is a transfer of Amount from the account of public key From to To,
 // paying Fee to the miner. Nonce must equal the sender's count of earlier
@@ -83,7 +83,15 @@ func (tx *Tx) ID() Hash {
 // id (the genesis hash) and the encoding without the signature. A
 // transaction signed for one network is therefore invalid on any other.
 func (tx *Tx) SigningMessage(networkID Hash) []byte {
-	b := make([]byte, 0, len(sigDomain)+HashSize+tx.Size()-SignatureSize)
+	return tx.AppendSigningMessage(make([]byte, 0, MaxSigningMessageSize), networkID)
+}
+
+// MaxSigningMessageSize is the length of the longest signing message.
+const MaxSigningMessageSize = len("chaind/tx/v1") + HashSize + MaxTxSize - SignatureSize
+
+// AppendSigningMessage appends tx.SigningMessage(networkID) to b, so a
+// verifier can reuse one buffer for many transactions.
+func (tx *Tx) AppendSigningMessage(b []byte, networkID Hash) []byte {
 	b = append(b, sigDomain...)
 	b = append(b, networkID[:]...)
 	return tx.appendBody(b)

@@ -15,29 +15,14 @@ const (
 	// minTxsPerWorker is the smallest share worth a goroutine of its own:
 	// below it the fork-join overhead is a visible part of the work.
 	minTxsPerWorker = 4
-	// sigDomainRoom is the room kept for chain's signature domain tag in
-	// stack buffers; a longer tag would still work, at one allocation.
-	sigDomainRoom = 32
-	// maxSigningMessageSize is the longest message a transaction signs
-	// (domain tag, network id, body with the longest memo).
-	maxSigningMessageSize = sigDomainRoom + chain.HashSize + chain.MaxTxSize - chain.SignatureSize
+	// maxSigningMessageSize is the longest message a transaction signs.
+	maxSigningMessageSize = chain.MaxSigningMessageSize
 )
-
-// sigPrefix is the domain tag chain.Tx.SigningMessage puts before the
-// network id, read from package chain itself so the two cannot drift.
-var sigPrefix = func() []byte {
-	var tx chain.Tx
-	msg := tx.SigningMessage(chain.Hash{})
-	return msg[:len(msg)-chain.HashSize-(tx.Size()-chain.SignatureSize)]
-}()
 
 // appendSigningMessage appends tx.SigningMessage(networkID) to b[:0],
 // reusing b's storage, so a loop over many transactions allocates nothing.
 func appendSigningMessage(b []byte, tx *chain.Tx, networkID *chain.Hash) []byte {
-	b = append(b[:0], sigPrefix...)
-	b = append(b, networkID[:]...)
-	b = tx.AppendEncode(b)
-	return b[:len(b)-chain.SignatureSize]
+	return tx.AppendSigningMessage(b[:0], *networkID)
 }
 
 // VerifyTx reports whether tx carries a valid signature by tx.From over
