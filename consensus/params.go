@@ -139,6 +139,11 @@ func (p *Params) Validate() error {
 	if len(p.Allocations) > chain.MaxBlockTxs {
 		return fmt.Errorf("more than %d genesis allocations", chain.MaxBlockTxs)
 	}
+	// The genesis block is stored and read back like any other block, so
+	// its encoding (allocations are memo-less transactions) must decode.
+	if size := chain.HeaderSize + 2 + len(p.GenesisData) + 4 + len(p.Allocations)*chain.MinTxSize; size > chain.MaxBlockSize {
+		return fmt.Errorf("genesis block with %d allocations would be %d bytes, more than %d", len(p.Allocations), size, chain.MaxBlockSize)
+	}
 	var total uint64
 	for _, a := range p.Allocations {
 		if total+a.Amount < total {
