@@ -106,8 +106,12 @@ func ParseTx(hrp string, v TxJSON) (*Tx, error) {
 		tx.Memo = []byte(v.Memo)
 	}
 	if v.Sender != "" {
-		if want := FormatAddress(hrp, tx.Sender()); v.Sender != want {
-			return nil, fmt.Errorf("sender: %q is not the address of public_key (%s)", v.Sender, want)
+		from, err := ParseAddress(hrp, v.Sender)
+		if err != nil {
+			return nil, fmt.Errorf("sender: %w", err)
+		}
+		if from != tx.Sender() {
+			return nil, fmt.Errorf("sender: %q is not the address of public_key (%s)", v.Sender, FormatAddress(hrp, tx.Sender()))
 		}
 	}
 	if !v.ID.IsZero() && v.ID != tx.ID() {
