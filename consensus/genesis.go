@@ -121,11 +121,17 @@ func ParseGenesis(b []byte) (*Params, error) {
 		addrs = append(addrs, a)
 	}
 	sort.Strings(addrs) // a deterministic genesis whatever the map order
+	seen := make(map[chain.Address]string, len(addrs))
 	for _, s := range addrs {
 		a, err := chain.ParseAddress(p.AddressPrefix, s)
 		if err != nil {
 			return nil, fmt.Errorf("alloc: %w", err)
 		}
+		// The upper- and lower-case forms of an address are different keys.
+		if prev, dup := seen[a]; dup {
+			return nil, fmt.Errorf("alloc: %q and %q are the same address", prev, s)
+		}
+		seen[a] = s
 		p.Allocations = append(p.Allocations, Allocation{Address: a, Amount: g.Alloc[s]})
 	}
 	if err := p.Validate(); err != nil {

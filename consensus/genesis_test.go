@@ -180,6 +180,7 @@ func TestParseGenesisRejects(t *testing.T) {
 		"alloc typo":            `{"name": "lab", "address_prefix": "tst", "alloc": {"` + tstAddr[:len(tstAddr)-1] + flipChar(tstAddr[len(tstAddr)-1]) + `": 5}}`,
 		"alloc hex address":     `{"name": "lab", "address_prefix": "tst", "alloc": {"00112233445566778899aabbccddeeff00112233": 5}}`,
 		"alloc overflow":        fmt.Sprintf(`{"name": "lab", "address_prefix": "tst", "alloc": {%q: %d, %q: 1}}`, tstAddr, uint64(math.MaxUint64), tstAddr2),
+		"alloc same address":    fmt.Sprintf(`{"name": "lab", "address_prefix": "tst", "alloc": {%q: 5, %q: 7}}`, tstAddr, strings.ToUpper(tstAddr)),
 		"bits too short":        `{"name": "lab", "initial_bits": "1d00fff"}`,
 		"bits not hex":          `{"name": "lab", "initial_bits": "1d00fffg"}`,
 		"bits with prefix":      `{"name": "lab", "initial_bits": "0x1d00ff"}`,
