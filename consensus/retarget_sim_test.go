@@ -102,6 +102,7 @@ type simResult struct {
 	settledMean float64 // mean interval over the last simSettled blocks
 	rollingConv int     // blocks until the rolling mean is within simConvergedTol (-1: never)
 	expectConv  int     // blocks until work/hashrate is within simConvergedTol (-1: never)
+	expectReal  float64 // real seconds those blocks took
 }
 
 // interval returns the real time between block i-1 and block i.
@@ -132,6 +133,7 @@ func measurePhase(bs []simBlock, ph simPhase, spacing float64) simResult {
 	for i := ph.first; i <= ph.last; i++ {
 		if within(bs[i].expected) {
 			r.expectConv = int(i-ph.first) + 1
+			r.expectReal = bs[i].found - bs[ph.first-1].found
 			break
 		}
 	}
@@ -147,13 +149,13 @@ func TestRetargetConvergesAfterHashrateJumps(t *testing.T) {
 	spacing := float64(p.TargetSpacing)
 	var table strings.Builder
 	fmt.Fprintf(&table, "devnet, target %gs, half-life %ds, base hash rate %d H/s\n", spacing, p.HalfLife, simBaseHashRate)
-	fmt.Fprintf(&table, "%-4s  %-32s  %-22s  %-26s  %s\n", "seed", "phase (blocks)", "settled mean (last 500)", "blocks to rolling-100 ±20%", "blocks to expected ±20%")
+	fmt.Fprintf(&table, "%-4s  %-40s  %-23s  %-26s  %-23s  %s\n", "seed", "phase (blocks)", "settled mean (last 500)", "blocks to rolling-100 ±20%", "blocks to expected ±20%", "real time")
 	for _, seed := range simSeeds {
 		bs := simulateChain(p, seed, simLastBlock, jumpHashRate)
 		for _, ph := range simPhases {
 			r := measurePhase(bs, ph, spacing)
-			fmt.Fprintf(&table, "%-4d  %-32s  %-22s  %-26d  %d\n", seed,
-				fmt.Sprintf("%s %d-%d", ph.name, ph.first, ph.last), fmt.Sprintf("%.3fs", r.settledMean), r.rollingConv, r.expectConv)
+			fmt.Fprintf(&table, "%-4d  %-40s  %-23s  %-26d  %-23d  %.0fs\n", seed,
+				fmt.Sprintf("%s %d-%d", ph.name, ph.first, ph.last), fmt.Sprintf("%.3fs", r.settledMean), r.rollingConv, r.expectConv, r.expectReal)
 			if dev := math.Abs(r.settledMean/spacing - 1); dev > simSettledTol {
 				t.Errorf("seed %d, %s: mean interval of the last %d blocks is %.3fs, more than %.0f%% off %gs",
 					seed, ph.name, simSettled, r.settledMean, 100*simSettledTol, spacing)
