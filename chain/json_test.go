@@ -136,6 +136,12 @@ func TestParseTxRoundTrip(t *testing.T) {
 		if !wallet.VerifyTx(got, netID) {
 			t.Fatalf("memo %q: parsed transaction's signature does not verify", memo)
 		}
+		// Addresses may be given in bech32m's upper-case form.
+		upper := v
+		upper.Sender, upper.Recipient = strings.ToUpper(v.Sender), strings.ToUpper(v.Recipient)
+		if got, err := chain.ParseTx(testPrefix, upper); err != nil || got.ID() != tx.ID() {
+			t.Fatalf("memo %q: upper-case addresses: %v", memo, err)
+		}
 		// sender and id are optional.
 		v.Sender, v.ID = "", chain.Hash{}
 		if got, err := chain.ParseTx(testPrefix, v); err != nil || got.ID() != tx.ID() {
