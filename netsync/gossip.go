@@ -1,0 +1,141 @@
+package netsync
+
+import (
+	"errors"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/mempool"
+	"github.com/chaind/chaind/p2p"
+)
+
+// OrphanFetchInterval is the least time between two ancestor fetches
+// triggered by the same peer's gossip of blocks with unknown parents, so a
+// peer cannot keep us fetching by sending orphans.
+const OrphanFetchInterval = time.Second
+
+// onGossipBlock validates a gossiped block by processing it: the chain is
+// the only judge of a block. Accept relays it; a duplicate, a block ahead
+// of our clock or one with an unknown parent is ignored (the last starts a
+// fetch of its ancestors from the sender); a rule violation is rejected,
+// which penalises the sender.
+func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
+	if len(data) > s.params.MaxBlockSize {
+		return p2p.Reject
+	}
+	b, err := chain.DecodeBlock(data)
+	if err != nil {
+		s.log.Debug("malformed gossip block", "peer", from.Short(), "err", err)
+		return p2p.Reject
+	}
+	hash := b.Hash()
+	if s.chain.HaveBlock(hash) {
+		return p2p.Ignore
+	}
+	// Mark it before processing: the connect notification fires inside
+	// ProcessBlock, and the network relays an accepted block itself.
+	fresh := s.gossipBlocks.add(hash)
+	res, err := s.chain.ProcessBlock(b)
+	verdict := s.blockVerdict(from, b, res.Orphan, err)
+	if verdict != p2p.Accept && fresh {
+		s.gossipBlocks.remove(hash)
+	}
+	if verdict == p2p.Accept {
+		s.peers.noteBlock(from, hash, b.Header.Height)
+	}
+	return verdict
+}
+
+// blockVerdict maps ProcessBlock's outcome for a gossiped block to a verdict.
+func (s *Syncer) blockVerdict(from p2p.PeerID, b *chain.Block, orphan bool, err error) p2p.Verdict {
+	if err == nil {
+		return p2p.Accept
+	}
+	code := consensus.CodeOf(err)
+	switch {
+	case code == consensus.CodeUnknownParent || orphan:
+		// Proof of work and sanity passed; the sender has this block's
+		// branch and we do not.
+		s.peers.noteBlock(from, b.Hash(), b.Header.Height)
+		s.triggerOrphanFetch(from)
+		return p2p.Ignore
+	case code == 0:
+		s.log.Error("processing gossiped block", "hash", b.Hash(), "err", err)
+		return p2p.Ignore
+	case code.Penalty():
+		s.log.Info("rejected gossiped block", "peer", from.Short(), "height", b.Header.Height, "hash", b.Hash(), "err", err)
+		return p2p.Reject
+	default:
+		return p2p.Ignore
+	}
+}
+
+// triggerOrphanFetch asks the sync loop to fetch the missing ancestors of
+// an orphan from its sender, at most once per OrphanFetchInterval per peer.
+func (s *Syncer) triggerOrphanFetch(from p2p.PeerID) {
+	now := s.now()
+	trigger := false
+	s.peers.update(from, func(p *peer) {
+		if now.Sub(p.lastOrphan) < OrphanFetchInterval {
+			return
+		}
+		p.lastOrphan = now
+		p.orphanFrom = true
+		p.retryAfter = now // a gossiped orphan is news: try again at once
+		trigger = true
+	})
+	if trigger {
+		s.wake()
+	}
+}
+
+// onGossipTx validates a gossiped transaction by offering it to the pool.
+// Only refusals that prove the sender wrong (malformed, bad signature,
+// failed sanity checks) reject; nonce, balance, fee and capacity refusals
+// happen to honest relays whose view of the chain differs, and are ignored.
+func (s *Syncer) onGossipTx(from p2p.PeerID, data []byte) p2p.Verdict {
+	tx, err := chain.DecodeTx(data)
+	if err != nil {
+		return p2p.Reject
+	}
+	if s.pool == nil {
+		return p2p.Ignore
+	}
+	id := tx.ID()
+	if s.pool.Has(id) {
+		return p2p.Ignore
+	}
+	fresh := s.gossipTxs.add(id)
+	err = s.pool.Add(tx)
+	v := txVerdict(err)
+	if v != p2p.Accept && fresh {
+		s.gossipTxs.remove(id)
+	}
+	return v
+}
+
+// txVerdict maps a pool refusal to a verdict.
+func txVerdict(err error) p2p.Verdict {
+	switch {
+	case err == nil:
+		return p2p.Accept
+	case txBlameless(err):
+		return p2p.Ignore
+	case consensus.CodeOf(err) != 0:
+		return p2p.Reject
+	default:
+		return p2p.Ignore
+	}
+}
+
+// txBlameless reports whether a pool refusal can happen to an honest peer.
+func txBlameless(err error) bool {
+	for _, e := range []error{mempool.ErrDuplicate, mempool.ErrNonceTooLow, mempool.ErrNonceGap,
+		mempool.ErrInsufficientFunds, mempool.ErrReplacementFee, mempool.ErrSenderLimit, mempool.ErrPoolFull} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}

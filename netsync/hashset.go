@@ -1,0 +1,52 @@
+package netsync
+
+import (
+	"sync"
+
+	"github.com/chaind/chaind/chain"
+)
+
+// hashSet is a bounded set of hashes: when full, adding forgets the oldest.
+// Safe for concurrent use.
+type hashSet struct {
+	mu   sync.Mutex
+	m    map[chain.Hash]struct{}
+	ring []chain.Hash
+	next int
+}
+
+func newHashSet(size int) *hashSet {
+	return &hashSet{m: make(map[chain.Hash]struct{}, size), ring: make([]chain.Hash, 0, size)}
+}
+
+// add inserts h and reports whether it was new.
+func (s *hashSet) add(h chain.Hash) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[h]; ok {
+		return false
+	}
+	if len(s.ring) < cap(s.ring) {
+		s.ring = append(s.ring, h)
+	} else {
+		delete(s.m, s.ring[s.next])
+		s.ring[s.next] = h
+		s.next = (s.next + 1) % len(s.ring)
+	}
+	s.m[h] = struct{}{}
+	return true
+}
+
+// remove deletes h (its ring slot is reused later).
+func (s *hashSet) remove(h chain.Hash) {
+	s.mu.Lock()
+	delete(s.m, h)
+	s.mu.Unlock()
+}
+
+func (s *hashSet) has(h chain.Hash) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.m[h]
+	return ok
+}

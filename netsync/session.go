@@ -1,0 +1,652 @@
+package netsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"time"
+
+	"github.com/chaind/chaind/blockchain"
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/p2p"
+)
+
+// Bounds of a sync session.
+const (
+	// MaxSessionHeaders bounds the headers one session holds (about 12 MB);
+	// a longer chain is synced in several sessions.
+	MaxSessionHeaders = 100_000
+	// maxHeaderRounds bounds the headers requests of one session.
+	maxHeaderRounds = MaxSessionHeaders/blockchain.MaxHeadersPerRequest + 1
+	// BlockWindow bounds how far past the next block to connect blocks
+	// are requested: at most this many blocks are in flight or waiting.
+	BlockWindow = 128
+	// MaxWindowBytes bounds the bytes of downloaded blocks waiting to be
+	// connected; beyond it only the next block to connect is requested.
+	MaxWindowBytes = 64 << 20
+	// MaxInFlightPerPeer bounds the block requests one peer serves at
+	// once, so that the window is shared among the peers that have the
+	// blocks.
+	MaxInFlightPerPeer = 4
+	// StallCooldown is how long a peer whose block request timed out gets
+	// no further block requests in the session.
+	StallCooldown = 30 * time.Second
+	// MaxSyncNowSessions bounds the sessions of one SyncNow call.
+	MaxSyncNowSessions = 8
+	// assignTick is how often the download loop looks again for peers when
+	// it is waiting for none of its requests.
+	assignTick = 100 * time.Millisecond
+	// staleSessionTimeouts: a download with no block arriving for this many
+	// request timeouts is abandoned.
+	staleSessionTimeouts = 3
+)
+
+// errNotBetter says a peer's headers lead to no more work than our tip.
+var errNotBetter = errors.New("netsync: peer's chain has no more work than ours")
+
+// syncLoop runs sync sessions, one at a time, whenever a peer is known to
+// have a better chain, and fetches the mempool of peers once in step.
+func (s *Syncer) syncLoop() {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.kick:
+		}
+		for s.ctx.Err() == nil {
+			id, ok := s.pickSyncPeer(false)
+			if !ok {
+				break
+			}
+			if !s.acquireSession(s.ctx) {
+				return
+			}
+			err := s.runSession(s.ctx, id)
+			<-s.sessionSem
+			if err != nil && s.ctx.Err() == nil {
+				s.log.Debug("sync session ended", "peer", id.Short(), "err", err)
+			}
+		}
+		s.fetchMempools()
+	}
+}
+
+func (s *Syncer) acquireSession(ctx context.Context) bool {
+	select {
+	case s.sessionSem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// pickSyncPeer returns the peer with the most announced work above our
+// tip's; failing that, a peer that gossiped a block whose parent we lack.
+// Unless force is set, peers in back-off and peers whose announced chain
+// a session found no better than ours are passed over.
+func (s *Syncer) pickSyncPeer(force bool) (p2p.PeerID, bool) {
+	ours := s.chain.Tip().Work
+	now := s.now()
+	var best *peer
+	var orphanPeer *peer
+	ps := s.peers.snapshot()
+	for i := range ps {
+		p := &ps[i]
+		if !force && (now.Before(p.retryAfter) || (p.hasStatus && p.useless == p.BestHash)) {
+			if !p.orphanFrom || now.Before(p.retryAfter) {
+				continue
+			}
+		}
+		if p.hasStatus && p.TotalWork.Cmp(ours) > 0 {
+			if best == nil || p.TotalWork.Cmp(best.TotalWork) > 0 {
+				best = p
+			}
+		} else if p.orphanFrom && !force {
+			if orphanPeer == nil || p.BestHeight > orphanPeer.BestHeight {
+				orphanPeer = p
+			}
+		}
+	}
+	switch {
+	case best != nil:
+		return best.ID, true
+	case orphanPeer != nil:
+		return orphanPeer.ID, true
+	}
+	return "", false
+}
+
+// SyncNow exchanges status with every peer now and syncs from the one with
+// the most work until no peer has more (at most MaxSyncNowSessions
+// sessions). It reports whether the tip changed: the chain was extended or
+// replaced by a heavier branch. It waits for a session already running.
+func (s *Syncer) SyncNow(ctx context.Context) (replaced bool, err error) {
+	if !s.running.Load() {
+		return false, ErrStopped
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+
+	before := s.chain.Tip().Hash
+	if n := len(s.net.Peers()); n > 0 && s.statusRound(ctx) == 0 {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		return false, ErrNoPeers
+	}
+	if !s.acquireSession(ctx) {
+		return false, ctx.Err()
+	}
+	defer func() { <-s.sessionSem }()
+	for i := 0; i < MaxSyncNowSessions; i++ {
+		id, ok := s.pickSyncPeer(true)
+		if !ok {
+			break
+		}
+		tip := s.chain.Tip().Hash
+		if err = s.runSession(ctx, id); err != nil && !errors.Is(err, errNotBetter) {
+			break
+		}
+		err = nil
+		if s.chain.Tip().Hash == tip {
+			break
+		}
+	}
+	return s.chain.Tip().Hash != before, err
+}
+
+// runSession syncs from one peer: headers first, checked for linkage and
+// proof of work, then the blocks from every peer that has them. The caller
+// holds sessionSem.
+func (s *Syncer) runSession(ctx context.Context, id p2p.PeerID) error {
+	p, ok := s.peers.get(id)
+	if !ok {
+		return fmt.Errorf("peer %s is gone", id.Short())
+	}
+	startTip := s.chain.Tip()
+	claimed := max(p.BestHeight, startTip.Height)
+	s.syncTarget.Store(claimed)
+	s.prog.setSyncing(true, claimed)
+	defer func() {
+		s.syncTarget.Store(0)
+		s.prog.setSyncing(false, 0)
+	}()
+	start := s.now()
+
+	hc, err := s.fetchHeaders(ctx, id, claimed)
+	if err == nil {
+		err = s.checkBetter(hc, startTip.Work)
+	}
+	if err == nil && len(hc.headers) > 0 {
+		last := hc.headers[len(hc.headers)-1]
+		s.peers.noteBlock(id, hc.hashes[len(hc.hashes)-1], last.Height)
+		s.syncTarget.Store(max(claimed, last.Height))
+		s.prog.setSyncing(true, max(claimed, last.Height))
+		err = s.download(ctx, hc)
+	}
+
+	tip := s.chain.Tip()
+	moved := tip.Hash != startTip.Hash
+	now := s.now()
+	s.peers.update(id, func(p *peer) {
+		p.orphanFrom = false
+		switch {
+		case errors.Is(err, errNotBetter):
+			p.useless = p.BestHash
+		case err != nil || !moved:
+			p.retryAfter = now.Add(s.statusInterval)
+		}
+	})
+	if moved {
+		n := int64(tip.Height) - int64(startTip.Height)
+		lvl := levelFor(n)
+		s.log.Log(s.ctx, lvl, "synced", "peer", id.Short(), "height", tip.Height, "tip", tip.Hash,
+			"reorg", !s.onMainChain(startTip.Hash), "took", s.now().Sub(start).Round(time.Millisecond), "err", err)
+	}
+	return err
+}
+
+func (s *Syncer) onMainChain(h chain.Hash) bool {
+	info, ok := s.chain.BlockInfo(h)
+	return ok && info.MainChain
+}
+
+// headerChain is the linked, proof-of-work-checked headers of a session,
+// starting right after a block we know.
+type headerChain struct {
+	headers []chain.Header
+	hashes  []chain.Hash
+	work    *big.Int // cumulative work at the last header
+	final   bool     // the peer had no more headers
+}
+
+// fetchHeaders asks the peer for headers after our locator until it has
+// no more. Every header must link to the previous one (hash and height)
+// and carry valid proof of work; the first must build on a block we know.
+// A peer that breaks this, or sends more headers than it announced, is
+// penalised and the session ends.
+func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32) (*headerChain, error) {
+	hc := &headerChain{}
+	locator := s.chain.Locator()
+	var prev chain.Hash
+	var prevHeight uint32
+	for round := 0; round < maxHeaderRounds; round++ {
+		resp, err := s.request(ctx, id, ProtoHeaders, encodeHeadersRequest(headersRequest{Locator: locator}))
+		if err != nil {
+			return hc, fmt.Errorf("headers from %s: %w", id.Short(), err)
+		}
+		hs, err := decodeHeaders(resp)
+		if err != nil {
+			s.net.Penalize(id, PenaltyMalformed, "headers response: "+err.Error())
+			return hc, fmt.Errorf("headers from %s: %w", id.Short(), err)
+		}
+		if len(hs) == 0 {
+			hc.final = true
+			return hc, nil
+		}
+		if hc.work == nil {
+			info, ok := s.chain.BlockInfo(hs[0].PrevHash)
+			if !ok {
+				return hc, s.blame(id, PenaltyInvalid, "headers do not connect to our locator")
+			}
+			if info.Invalid {
+				return hc, s.blame(id, PenaltyInvalid, "headers build on an invalid block")
+			}
+			prev, prevHeight, hc.work = hs[0].PrevHash, info.Header.Height, info.Work
+		} else if hs[0].PrevHash != prev {
+			// The peer's best chain changed under us: keep what links.
+			return hc, nil
+		}
+		for i := range hs {
+			h := &hs[i]
+			if h.PrevHash != prev || h.Height != prevHeight+1 {
+				return hc, s.blame(id, PenaltyInvalid, fmt.Sprintf("header %d does not link to the one before", h.Height))
+			}
+			if err := consensus.CheckProofOfWork(h, s.params.PowLimit); err != nil {
+				return hc, s.blame(id, PenaltyInvalid, "header: "+err.Error())
+			}
+			hash := h.Hash()
+			if info, ok := s.chain.BlockInfo(hash); ok && info.Invalid {
+				return hc, s.blame(id, PenaltyInvalid, "header of a block known to be invalid")
+			}
+			hc.work.Add(hc.work, consensus.WorkFromBits(h.Bits))
+			hc.headers = append(hc.headers, *h)
+			hc.hashes = append(hc.hashes, hash)
+			prev, prevHeight = hash, h.Height
+		}
+		if prevHeight > claimed {
+			// More than the peer announced: it may have grown since; ask.
+			if st, err := s.exchangeStatus(ctx, id); err == nil {
+				claimed = max(claimed, st.Height)
+			}
+			if prevHeight > claimed {
+				return hc, s.blame(id, PenaltyInvalid, fmt.Sprintf("headers past height %d, which it announced", claimed))
+			}
+			s.syncTarget.Store(claimed)
+		}
+		if len(hs) < blockchain.MaxHeadersPerRequest {
+			hc.final = true
+			return hc, nil
+		}
+		if len(hc.headers) >= MaxSessionHeaders {
+			return hc, nil
+		}
+		locator = append([]chain.Hash{prev}, s.chain.Locator()...)
+		locator = locator[:min(len(locator), blockchain.MaxLocatorHashes)]
+	}
+	return hc, nil
+}
+
+// blame penalises a peer and returns the reason as an error.
+func (s *Syncer) blame(id p2p.PeerID, points int, reason string) error {
+	s.net.Penalize(id, points, reason)
+	s.log.Info("peer misbehaved", "peer", id.Short(), "reason", reason, "points", points)
+	return fmt.Errorf("peer %s: %s", id.Short(), reason)
+}
+
+// checkBetter refuses a complete header chain that does not lead to more
+// work than ours: there is nothing to download.
+func (s *Syncer) checkBetter(hc *headerChain, ours *big.Int) error {
+	if len(hc.headers) == 0 {
+		return errNotBetter
+	}
+	if hc.final && hc.work.Cmp(ours) <= 0 {
+		return errNotBetter
+	}
+	return nil
+}
+
+// dlResult is the outcome of one blocks request.
+type dlResult struct {
+	peer   p2p.PeerID
+	idx    []int
+	blocks []*chain.Block
+	sizes  []int
+	err    error
+	stall  bool // the request timed out
+}
+
+// received is a downloaded block waiting for its turn to connect.
+type received struct {
+	block *chain.Block
+	from  p2p.PeerID
+	size  int
+}
+
+// download fetches the blocks of hc we do not have, from every peer whose
+// best height covers them, at most BlockWindow ahead of the next block to
+// connect, and connects them in order.
+//
+// Blocks waiting in the chain's orphan pool are not fetched: they connect
+// when their parent does. If one is still missing afterwards (it expired
+// from the pool), a second pass fetches it.
+func (s *Syncer) download(ctx context.Context, hc *headerChain) error {
+	for pass := 0; pass < 2; pass++ {
+		var need []int // indexes into hc of blocks to fetch
+		for i, h := range hc.hashes {
+			if _, ok := s.chain.BlockInfo(h); !ok && (pass > 0 || !s.chain.HaveBlock(h)) {
+				need = append(need, i)
+			}
+		}
+		if len(need) == 0 {
+			return nil
+		}
+		if err := s.fetchAndConnect(ctx, hc, need); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetchAndConnect downloads the blocks hc.hashes[need[...]] and connects
+// them in order.
+func (s *Syncer) fetchAndConnect(ctx context.Context, hc *headerChain, need []int) error {
+	const (
+		todo = iota
+		inFlight
+		got
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	state := make([]uint8, len(need))
+	waiting := make(map[int]received)
+	var waitingBytes int
+	inflight := make(map[p2p.PeerID]int)
+	excluded := make(map[p2p.PeerID]time.Time)
+	results := make(chan dlResult, BlockWindow)
+	active := 0
+	next := 0
+	lastProgress := s.now()
+	tick := time.NewTicker(assignTick)
+	defer tick.Stop()
+	// Requests still in flight when the download ends are cancelled and
+	// waited for, so none outlives the session.
+	defer func() {
+		cancel()
+		for ; active > 0; active-- {
+			<-results
+		}
+	}()
+	sessionEnd := s.now().Add(time.Hour * 24 * 365)
+
+	assign := func() {
+		now := s.now()
+		end := min(len(need), next+BlockWindow)
+		peers := s.peers.snapshot()
+		for {
+			// The least busy eligible peer goes first, so the window is shared.
+			var pick *peer
+			for i := range peers {
+				p := &peers[i]
+				if until, ok := excluded[p.ID]; ok && now.Before(until) {
+					continue
+				}
+				if inflight[p.ID] >= MaxInFlightPerPeer {
+					continue
+				}
+				if pick == nil || inflight[p.ID] < inflight[pick.ID] ||
+					(inflight[p.ID] == inflight[pick.ID] && p.BlocksFetched < pick.BlocksFetched) {
+					pick = p
+				}
+			}
+			if pick == nil {
+				return
+			}
+			var idx []int
+			for i := next; i < end && len(idx) < MaxBlocksPerRequest; i++ {
+				if state[i] != todo || hc.headers[need[i]].Height > pick.BestHeight {
+					continue
+				}
+				if waitingBytes > MaxWindowBytes && i != next {
+					break
+				}
+				idx = append(idx, i)
+			}
+			if len(idx) == 0 {
+				// Nothing this peer can serve now; try the others.
+				excludedNow := pick.ID
+				peers = removePeer(peers, excludedNow)
+				continue
+			}
+			for _, i := range idx {
+				state[i] = inFlight
+			}
+			inflight[pick.ID]++
+			pick.BlocksFetched += uint64(len(idx)) // local tally, for the next pick
+			active++
+			hashes := make([]chain.Hash, len(idx))
+			for k, i := range idx {
+				hashes[k] = hc.hashes[need[i]]
+			}
+			id := pick.ID
+			if !s.spawn(func() { results <- s.fetchBlocks(ctx, id, idx, hashes) }) {
+				results <- dlResult{peer: id, idx: idx, err: ErrStopped}
+			}
+		}
+	}
+
+	for next < len(need) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		assign()
+		if active == 0 {
+			now := s.now()
+			cooling := false
+			for _, until := range excluded {
+				cooling = cooling || (now.Before(until) && until != sessionEnd)
+			}
+			if !cooling || now.Sub(lastProgress) > staleSessionTimeouts*s.requestTimeout {
+				return fmt.Errorf("download stalled at height %d: no peer serves the block", hc.headers[need[next]].Height)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			continue
+		case r := <-results:
+			active--
+			inflight[r.peer]--
+			if r.err != nil {
+				for _, i := range r.idx {
+					state[i] = todo
+				}
+				if r.stall {
+					s.net.Penalize(r.peer, PenaltyStall, "block request timed out")
+					s.peers.update(r.peer, func(p *peer) { p.Stalls++ })
+					excluded[r.peer] = s.now().Add(StallCooldown)
+					s.log.Debug("peer stalled", "peer", r.peer.Short(), "blocks", len(r.idx))
+				} else {
+					excluded[r.peer] = sessionEnd
+				}
+				continue
+			}
+			pos := make(map[chain.Hash]int, len(r.idx))
+			for _, i := range r.idx {
+				pos[hc.hashes[need[i]]] = i
+			}
+			bad := false
+			for k, b := range r.blocks {
+				i, ok := pos[b.Hash()]
+				if !ok {
+					bad = true
+					break
+				}
+				delete(pos, b.Hash())
+				state[i] = got
+				waiting[i] = received{block: b, from: r.peer, size: r.sizes[k]}
+				waitingBytes += r.sizes[k]
+			}
+			if bad {
+				s.net.Penalize(r.peer, PenaltyMalformed, "blocks response: a block that was not asked for")
+				excluded[r.peer] = sessionEnd
+			}
+			for _, i := range pos {
+				state[i] = todo
+			}
+			if n := len(r.blocks); n > 0 && !bad {
+				s.peers.update(r.peer, func(p *peer) { p.BlocksFetched += uint64(n) })
+				lastProgress = s.now()
+			} else if !bad {
+				// It has none of them (another branch, or pruned): ask others.
+				excluded[r.peer] = sessionEnd
+			}
+		}
+		for next < len(need) && state[next] == got {
+			w := waiting[next]
+			delete(waiting, next)
+			waitingBytes -= w.size
+			if err := s.connect(w); err != nil {
+				return err
+			}
+			next++
+		}
+	}
+	return nil
+}
+
+func removePeer(ps []peer, id p2p.PeerID) []peer {
+	for i := range ps {
+		if ps[i].ID == id {
+			return append(ps[:i], ps[i+1:]...)
+		}
+	}
+	return ps
+}
+
+// fetchBlocks asks one peer for blocks and decodes them.
+func (s *Syncer) fetchBlocks(ctx context.Context, id p2p.PeerID, idx []int, hashes []chain.Hash) dlResult {
+	r := dlResult{peer: id, idx: idx}
+	rctx, cancel := context.WithTimeout(ctx, s.requestTimeout)
+	defer cancel()
+	resp, err := s.net.Request(rctx, id, ProtoBlocks, encodeHashes(hashes))
+	if err != nil {
+		r.err = err
+		r.stall = ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded)
+		return r
+	}
+	r.blocks, r.err = decodeBlocks(resp, len(hashes))
+	if r.err != nil {
+		s.net.Penalize(id, PenaltyMalformed, "blocks response: "+r.err.Error())
+		return r
+	}
+	r.sizes = blockSizes(resp, len(r.blocks))
+	return r
+}
+
+// blockSizes returns the encoded size of each block of a well-formed
+// blocks response.
+func blockSizes(resp []byte, n int) []int {
+	sizes := make([]int, n)
+	p := 1
+	for i := range sizes {
+		l := int(uint32(resp[p])<<24 | uint32(resp[p+1])<<16 | uint32(resp[p+2])<<8 | uint32(resp[p+3]))
+		sizes[i] = l
+		p += 4 + l
+	}
+	return sizes
+}
+
+// connect hands a downloaded block to the chain. A rule violation
+// penalises the peer that served it and ends the session.
+func (s *Syncer) connect(w received) error {
+	_, err := s.chain.ProcessBlock(w.block)
+	code := consensus.CodeOf(err)
+	switch {
+	case err == nil, code == consensus.CodeDuplicateBlock:
+		return nil
+	case code == 0:
+		return fmt.Errorf("connect block %d: %w", w.block.Header.Height, err)
+	case code.Penalty():
+		return s.blame(w.from, PenaltyInvalid, fmt.Sprintf("served invalid block %d %s: %v", w.block.Header.Height, w.block.Hash(), err))
+	default:
+		return fmt.Errorf("block %d from %s: %w", w.block.Header.Height, w.from.Short(), err)
+	}
+}
+
+// fetchMempools asks each peer that is in step with us for its pending
+// transactions, once per connection.
+func (s *Syncer) fetchMempools() {
+	if s.pool == nil {
+		return
+	}
+	height := s.chain.Height()
+	for _, p := range s.peers.snapshot() {
+		if p.mempoolDone || !p.hasStatus || p.BestHeight > height+RelayTipDepth {
+			continue
+		}
+		id := p.ID
+		s.peers.update(id, func(p *peer) { p.mempoolDone = true })
+		s.spawn(func() {
+			if err := s.fetchMempool(s.ctx, id); err != nil {
+				s.log.Debug("mempool fetch failed", "peer", id.Short(), "err", err)
+			}
+		})
+	}
+}
+
+// fetchMempool admits a peer's pending transactions to our pool. Those
+// admitted are published like any new transaction: a gossiped copy that
+// arrives later is a duplicate here and would not be relayed, so without
+// publishing them a transaction could stop at this node.
+func (s *Syncer) fetchMempool(ctx context.Context, id p2p.PeerID) error {
+	resp, err := s.request(ctx, id, ProtoMempool, nil)
+	if err != nil {
+		return err
+	}
+	txs, err := decodeTxs(resp)
+	if err != nil {
+		s.net.Penalize(id, PenaltyMalformed, "mempool response: "+err.Error())
+		return err
+	}
+	fresh := txs[:0]
+	for _, tx := range txs {
+		if !s.pool.Has(tx.ID()) {
+			fresh = append(fresh, tx)
+		}
+	}
+	invalid := 0
+	for _, err := range s.pool.AddBatch(fresh) {
+		if err != nil && txVerdict(err) == p2p.Reject {
+			invalid++
+		}
+	}
+	if invalid > 0 {
+		return s.blame(id, PenaltyInvalid, fmt.Sprintf("mempool response: %d invalid transactions", invalid))
+	}
+	return nil
+}
+
+// levelFor picks the log level of a session's summary: routine catch-ups
+// of a few blocks are debug noise.
+func levelFor(blocks int64) slog.Level {
+	if blocks > RelayTipDepth || blocks < 0 {
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
+}
