@@ -10,6 +10,7 @@ import (
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/netsync"
 )
 
 // Paging bounds.
@@ -40,14 +41,17 @@ type statusJSON struct {
 	Peers       int        `json:"peers"`
 	MempoolSize int        `json:"mempool_size"`
 	Syncing     bool       `json:"syncing"`
-	Mining      bool       `json:"mining"`
-	HashRate    float64    `json:"hashrate"`
+	// Sync is the sync progress: target height, blocks/s, ETA (ns).
+	Sync     netsync.Progress `json:"sync"`
+	Mining   bool             `json:"mining"`
+	HashRate float64          `json:"hashrate"`
 }
 
 func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) error {
 	p := s.n.Params()
 	tip := s.n.Chain.Tip()
 	st := s.n.Miner.Stats()
+	prog := s.n.SyncProgress()
 	return writeJSON(w, http.StatusOK, statusJSON{
 		Network:     p.Name,
 		Genesis:     p.GenesisHash(),
@@ -59,7 +63,8 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) error {
 		TotalWork:   tip.Work.String(),
 		Peers:       s.n.PeerCount(),
 		MempoolSize: s.n.Pool.Len(),
-		Syncing:     false, // no network sync in this build
+		Syncing:     prog.Syncing,
+		Sync:        prog,
 		Mining:      st.Running,
 		HashRate:    st.HashRate,
 	})
@@ -406,7 +411,8 @@ type nodeJSON struct {
 	Genesis chain.Hash `json:"genesis"`
 	Version string     `json:"version"`
 	// PeerID and ListenAddresses describe the node on the peer-to-peer
-	// network; this build has none, so they are empty.
+	// network (empty when networking is off); another node given this
+	// node's API URL as --peer reads them to connect.
 	PeerID          string   `json:"peer_id"`
 	ListenAddresses []string `json:"listen_addresses"`
 	WalletAddresses []string `json:"wallet_addresses"`
@@ -417,7 +423,10 @@ func (s *Server) getNode(w http.ResponseWriter, r *http.Request) error {
 	p := s.n.Params()
 	v := nodeJSON{
 		Network: p.Name, Genesis: p.GenesisHash(), Version: s.version,
-		ListenAddresses: []string{}, WalletAddresses: []string{},
+		PeerID: s.n.PeerID(), ListenAddresses: s.n.ListenAddrs(), WalletAddresses: []string{},
+	}
+	if v.ListenAddresses == nil {
+		v.ListenAddresses = []string{}
 	}
 	if a := s.n.Miner.Address(); a != (chain.Address{}) {
 		v.MinerAddress = chain.FormatAddress(s.hrp, a)

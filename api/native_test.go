@@ -316,12 +316,21 @@ func TestBlocksAndStatus(t *testing.T) {
 		nd.MinerAddress != e.devAddress() || nd.PeerID != "" || nd.ListenAddresses == nil || nd.Version == "" {
 		t.Fatalf("node %+v", nd)
 	}
-	for _, path := range []string{"/peers", "/api/v1/peers", "/nodes/resolve"} {
-		var eb errorBody
-		e.call("GET", path, nil, http.StatusNotImplemented, &eb)
-		if !strings.Contains(eb.Error, "not available in this build") {
-			t.Fatalf("%s: %+v", path, eb)
-		}
+	// This node runs without peer-to-peer networking: no peers, and the
+	// routes that need the network say so.
+	var hostPorts []string
+	e.call("GET", "/peers", nil, http.StatusOK, &hostPorts)
+	if len(hostPorts) != 0 {
+		t.Fatalf("/peers: %v", hostPorts)
+	}
+	var eb errorBody
+	e.call("GET", "/nodes/resolve", nil, http.StatusServiceUnavailable, &eb)
+	if !strings.Contains(eb.Error, "networking is off") {
+		t.Fatalf("/nodes/resolve: %+v", eb)
+	}
+	e.call("POST", "/addPeer", map[string]string{"peer": "http://127.0.0.1:1"}, http.StatusServiceUnavailable, &eb)
+	if !strings.Contains(eb.Error, "networking is off") {
+		t.Fatalf("/addPeer: %+v", eb)
 	}
 }
 

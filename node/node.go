@@ -15,6 +15,8 @@ import (
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/miner"
+	"github.com/chaind/chaind/netsync"
+	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/store"
 )
 
@@ -30,6 +32,14 @@ type Config struct {
 	// Passphrase unlocks the keystore; nil leaves it locked.
 	Passphrase []byte
 
+	// P2PListen is the peer-to-peer "host:port"; empty turns networking off.
+	P2PListen string
+	// Peers to keep connected: multiaddrs ending in /p2p/<id>, or other
+	// nodes' API URLs (http://host:port).
+	Peers    []string
+	MaxPeers int  // connection high watermark; 0: the p2p default
+	MDNS     bool // find peers on the local link
+
 	Logger *slog.Logger
 	Now    func() time.Time // clock for consensus checks; time.Now when nil
 }
@@ -43,6 +53,12 @@ type Node struct {
 	Chain *blockchain.Blockchain
 	Pool  *mempool.Pool
 	Miner *miner.Miner
+	Host  *p2p.Host       // nil when networking is off
+	Sync  *netsync.Syncer // nil when networking is off
+
+	peers     peerBook
+	stopPeers context.CancelFunc
+	wg        sync.WaitGroup
 
 	keys    keyring
 	sendMu  sync.Mutex
@@ -92,6 +108,12 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	n.Miner = miner.New(n.Chain, n.Pool, miner.Config{Address: minerAddr, Threads: cfg.Threads, Now: cfg.Now, Logger: cfg.Logger.With("sys", "miner")})
+	if cfg.P2PListen != "" {
+		if err := n.newNetwork(); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("node: %w", err)
+		}
+	}
 	n.metrics = newMetrics(n)
 	n.Chain.Subscribe(n.onChainEvent)
 	n.Pool.Subscribe(n.onTxAccepted)
@@ -117,15 +139,22 @@ func (n *Node) minerAddress() (chain.Address, error) {
 	return chain.Address{}, nil
 }
 
-// Start starts the node's background work (the miner when configured).
+// Start starts the node's background work: the network and sync, and the
+// miner when configured.
 func (n *Node) Start(ctx context.Context) error {
+	var err error
 	n.startOnce.Do(func() {
+		if n.Host != nil {
+			if err = n.startNetwork(ctx); err != nil {
+				return
+			}
+		}
 		if n.cfg.Mine {
 			n.Miner.Start()
 			n.log.Info("mining", "address", chain.FormatAddress(n.cfg.Params.AddressPrefix, n.Miner.Address()))
 		}
 	})
-	return nil
+	return err
 }
 
 // Stop stops the miner, ends event streams, lets the block being
@@ -134,6 +163,18 @@ func (n *Node) Start(ctx context.Context) error {
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
 		n.Miner.Stop()
+		if n.stopPeers != nil {
+			n.stopPeers()
+		}
+		n.wg.Wait()
+		if n.Sync != nil {
+			n.Sync.Stop()
+		}
+		if n.Host != nil {
+			if err := n.Host.Close(); err != nil {
+				n.log.Warn("close p2p host", "err", err)
+			}
+		}
 		n.hub.closeAll()
 		n.stopErr = n.Chain.Close()
 		if err := n.Store.Close(); err != nil && n.stopErr == nil {
@@ -152,9 +193,6 @@ func (n *Node) DataDir() string { return n.cfg.DataDir }
 
 // Events returns the event hub.
 func (n *Node) Events() *Hub { return n.hub }
-
-// PeerCount returns the number of connected peers.
-func (n *Node) PeerCount() int { return 0 }
 
 // Addresses returns the addresses of the node's unlocked keys.
 func (n *Node) Addresses() []chain.Address { return n.keys.addresses() }

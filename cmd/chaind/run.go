@@ -40,6 +40,8 @@ type runFlags struct {
 	threads        int
 	passphraseFile string
 	logLevel       string
+	maxPeers       int
+	mdns           bool
 }
 
 func runCmd() *cobra.Command {
@@ -58,6 +60,7 @@ that mine, spend or change peers need the token in <datadir>/api.token
 		Example: `  chaind run
   chaind run --network mainnet --datadir /var/lib/chaind --mine --miner-address chd1...
   chaind run --network ./classnet.json --http 0.0.0.0:3001
+  chaind run --datadir ./n2 --http 127.0.0.1:3002 --p2p 0.0.0.0:6003 --peer http://127.0.0.1:3001
   CHAIND_HTTP=127.0.0.1:3002 CHAIND_DATADIR=./node2 chaind run --mine=false`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -71,8 +74,10 @@ that mine, spend or change peers need the token in <datadir>/api.token
 	fl.StringVar(&f.network, "network", "devnet", "built-in network (devnet, mainnet, regtest) or the path of a genesis JSON file")
 	fl.StringVar(&f.datadir, "datadir", "", "data directory (default ~/.chaind/<network>)")
 	fl.StringVar(&f.http, "http", "127.0.0.1:3001", "HTTP API listen address")
-	fl.StringVar(&f.p2p, "p2p", "0.0.0.0:6001", "peer-to-peer listen address")
-	fl.StringSliceVar(&f.peers, "peer", nil, "peer to connect to: a multiaddr or another node's API URL (repeatable)")
+	fl.StringVar(&f.p2p, "p2p", "0.0.0.0:6001", "peer-to-peer listen address (TCP; WebSocket on the next port); empty turns networking off")
+	fl.StringSliceVar(&f.peers, "peer", nil, "peer to keep connected: a multiaddr (/ip4/.../tcp/6001/p2p/<id>) or another node's API URL (http://host:3001); repeatable")
+	fl.IntVar(&f.maxPeers, "max-peers", 50, "most peers to keep connected (the connection manager's high watermark)")
+	fl.BoolVar(&f.mdns, "mdns", false, "find peers of the same network on the local link with mDNS")
 	fl.BoolVar(&f.mine, "mine", true, "mine blocks (default on for development networks only)")
 	fl.StringVar(&f.minerAddress, "miner-address", "", "address to pay block rewards to (default: the node's first wallet key)")
 	fl.IntVar(&f.threads, "threads", 0, "mining threads (default: all cores)")
@@ -103,8 +108,8 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 			return err
 		}
 	}
-	if len(f.peers) > 0 {
-		logger.Warn("peer-to-peer networking is not part of this build yet; --peer and --p2p are accepted but unused", "peers", f.peers, "p2p", f.p2p)
+	if len(f.peers) > 0 && f.p2p == "" {
+		return fmt.Errorf("--peer needs peer-to-peer networking: give a --p2p address")
 	}
 	if f.threads < 0 {
 		return fmt.Errorf("--threads must not be negative")
@@ -117,6 +122,10 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 		MinerAddress: f.minerAddress,
 		Threads:      f.threads,
 		Passphrase:   passphrase,
+		P2PListen:    f.p2p,
+		Peers:        f.peers,
+		MaxPeers:     f.maxPeers,
+		MDNS:         f.mdns,
 		Logger:       logger,
 	})
 	if err != nil {
