@@ -16,6 +16,10 @@ import (
 // a chaind node at all) is neither dialled nor accepted.
 const ForeignBackoff = 10 * time.Minute
 
+// foreignCloseDelay is how long a connection to a peer of another network
+// stays open after identify, so both sides learn the reason.
+const foreignCloseDelay = 500 * time.Millisecond
+
 // maxForeign bounds the foreign-peer list.
 const maxForeign = 4096
 

@@ -136,7 +136,18 @@ func (h *Host) onIdentified(p peer.ID, c network.Conn, protos []protocol.ID) {
 		h.log.Debug("disconnecting peer of another network", "peer", p)
 		h.gater.markForeign(p)
 		h.peers.bump()
-		_ = h.h.Network().ClosePeer(p)
+		// Hang up after a moment, so the other side's identify of us
+		// completes and it too learns why (ErrWrongNetwork, not a bare
+		// closed connection). The gater already refuses anything new.
+		h.spawn(func() {
+			t := time.NewTimer(foreignCloseDelay)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-h.ctx.Done():
+			}
+			_ = h.h.Network().ClosePeer(p)
+		})
 		return
 	}
 	h.addPeer(p, c)
