@@ -70,45 +70,12 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// blockSummary is a block in a page of GET /api/v1/blocks: the header
-// fields of BlockJSON and the transaction count instead of the list.
-type blockSummary struct {
-	Index        uint32     `json:"index"`
-	Hash         chain.Hash `json:"hash"`
-	PreviousHash chain.Hash `json:"previous_hash"`
-	Timestamp    uint32     `json:"timestamp"`
-	Data         string     `json:"data"`
-	Proof        uint64     `json:"proof"`
-	Bits         string     `json:"bits"`
-	TxCount      int        `json:"tx_count"`
-	Size         int        `json:"size"`
-	Miner        string     `json:"miner,omitempty"`
-}
-
-func (s *Server) summarize(b *chain.Block) blockSummary {
-	v := blockSummary{
-		Index:        b.Header.Height,
-		Hash:         b.Hash(),
-		PreviousHash: b.Header.PrevHash,
-		Timestamp:    b.Header.Timestamp,
-		Data:         string(b.Data),
-		Proof:        b.Header.Nonce,
-		Bits:         fmt.Sprintf("%08x", b.Header.Bits),
-		TxCount:      len(b.Txs),
-		Size:         b.Size(),
-	}
-	if b.Header.Height > 0 && len(b.Txs) > 0 {
-		v.Miner = chain.FormatAddress(s.hrp, b.Txs[0].To)
-	}
-	return v
-}
-
 // blocksPage is the answer of GET /api/v1/blocks.
 type blocksPage struct {
-	Blocks []blockSummary `json:"blocks"`
-	Order  string         `json:"order"`
-	Tip    uint32         `json:"tip"`
-	Next   *uint32        `json:"next,omitempty"` // from of the following page
+	Blocks []chain.BlockSummaryJSON `json:"blocks"`
+	Order  string                   `json:"order"`
+	Tip    uint32                   `json:"tip"`
+	Next   *uint32                  `json:"next,omitempty"` // from of the following page
 }
 
 // query parses r's query string and refuses parameters other than allowed
@@ -189,7 +156,7 @@ func (s *Server) getBlocks(w http.ResponseWriter, r *http.Request) error {
 	case order == "desc":
 		from = uint64(tip)
 	}
-	page := blocksPage{Blocks: make([]blockSummary, 0, limit), Order: order, Tip: tip}
+	page := blocksPage{Blocks: make([]chain.BlockSummaryJSON, 0, limit), Order: order, Tip: tip}
 	h := int64(from)
 	step := int64(1)
 	if order == "desc" {
@@ -203,7 +170,7 @@ func (s *Server) getBlocks(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return fmt.Errorf("block at height %d: %w", h, err)
 		}
-		page.Blocks = append(page.Blocks, s.summarize(b))
+		page.Blocks = append(page.Blocks, chain.BlockSummary(s.hrp, b))
 	}
 	if h >= 0 && h <= int64(tip) {
 		next := uint32(h)

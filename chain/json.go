@@ -37,6 +37,40 @@ type BlockJSON struct {
 	Transactions []TxJSON `json:"transactions"`
 }
 
+// BlockSummaryJSON is a block's header fields with counts in place of the
+// transaction list: a row of a block listing, an event of the stream.
+type BlockSummaryJSON struct {
+	Index        uint32 `json:"index"`
+	Hash         Hash   `json:"hash"`
+	PreviousHash Hash   `json:"previous_hash"`
+	Timestamp    uint32 `json:"timestamp"`
+	Data         string `json:"data"`
+	Proof        uint64 `json:"proof"`
+	Bits         string `json:"bits"`
+	TxCount      int    `json:"tx_count"`
+	Size         int    `json:"size"`
+	Miner        string `json:"miner,omitempty"` // the coinbase's recipient; none for genesis
+}
+
+// BlockSummary returns the summary view of b with addresses under hrp.
+func BlockSummary(hrp string, b *Block) BlockSummaryJSON {
+	v := BlockSummaryJSON{
+		Index:        b.Header.Height,
+		Hash:         b.Hash(),
+		PreviousHash: b.Header.PrevHash,
+		Timestamp:    b.Header.Timestamp,
+		Data:         string(b.Data),
+		Proof:        b.Header.Nonce,
+		Bits:         fmt.Sprintf("%08x", b.Header.Bits),
+		TxCount:      len(b.Txs),
+		Size:         b.Size(),
+	}
+	if b.Header.Height > 0 && len(b.Txs) > 0 {
+		v.Miner = FormatAddress(hrp, b.Txs[0].To)
+	}
+	return v
+}
+
 // TxView returns the JSON view of tx with addresses under prefix hrp.
 func TxView(hrp string, tx *Tx) TxJSON {
 	v := TxJSON{

@@ -246,10 +246,10 @@ func (n *Node) onChainEvent(e blockchain.Notification) {
 		n.Pool.BlockConnected(e.Block)
 		n.metrics.blocksConnected.Inc()
 		n.metrics.txsConnected.Add(float64(len(e.Block.Txs)))
-		n.hub.Publish(Event{Type: "block", Data: blockSummary(hrp, e.Block)})
+		n.hub.Publish(Event{Type: "block", Data: chain.BlockSummary(hrp, e.Block)})
 	case blockchain.BlockDisconnected:
 		n.Pool.BlockDisconnected(e.Block)
-		n.hub.Publish(Event{Type: "block-disconnected", Data: blockSummary(hrp, e.Block)})
+		n.hub.Publish(Event{Type: "block-disconnected", Data: chain.BlockSummary(hrp, e.Block)})
 	case blockchain.TipChanged:
 		if e.Reorg {
 			n.metrics.reorgs.Inc()
@@ -265,24 +265,4 @@ func (n *Node) onTxAccepted(tx *chain.Tx) {
 		return // the JSON view costs more than admitting the tx; skip it when nobody listens
 	}
 	n.hub.Publish(Event{Type: "tx", Data: chain.TxView(n.cfg.Params.AddressPrefix, tx)})
-}
-
-// BlockSummary is the event stream's view of a block.
-type BlockSummary struct {
-	Index        uint32     `json:"index"`
-	Hash         chain.Hash `json:"hash"`
-	PreviousHash chain.Hash `json:"previous_hash"`
-	Timestamp    uint32     `json:"timestamp"`
-	Data         string     `json:"data"`
-	Transactions int        `json:"transactions"`
-	Miner        string     `json:"miner"`
-}
-
-func blockSummary(hrp string, b *chain.Block) BlockSummary {
-	s := BlockSummary{Index: b.Header.Height, Hash: b.Hash(), PreviousHash: b.Header.PrevHash,
-		Timestamp: b.Header.Timestamp, Data: string(b.Data), Transactions: len(b.Txs)}
-	if len(b.Txs) > 0 {
-		s.Miner = chain.FormatAddress(hrp, b.Txs[0].To)
-	}
-	return s
 }
