@@ -11,7 +11,6 @@ type metrics struct {
 	registry        *prometheus.Registry
 	blocksConnected prometheus.Counter
 	txsConnected    prometheus.Counter
-	blocksRejected  prometheus.Counter
 	reorgs          prometheus.Counter
 	txsAccepted     prometheus.Counter
 }
@@ -23,8 +22,6 @@ func newMetrics(n *Node) *metrics {
 			Name: "chaind_blocks_connected_total", Help: "Blocks connected to the main chain."}),
 		txsConnected: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chaind_txs_connected_total", Help: "Transactions (coinbases included) in connected blocks."}),
-		blocksRejected: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "chaind_blocks_rejected_total", Help: "Blocks refused for breaking a consensus rule."}),
 		reorgs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chaind_reorgs_total", Help: "Times the main chain switched branch."}),
 		txsAccepted: prometheus.NewCounter(prometheus.CounterOpts{
@@ -33,7 +30,7 @@ func newMetrics(n *Node) *metrics {
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.blocksConnected, m.txsConnected, m.blocksRejected, m.reorgs, m.txsAccepted,
+		m.blocksConnected, m.txsConnected, m.reorgs, m.txsAccepted,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "chaind_height", Help: "Height of the main chain's tip."},
 			func() float64 { return float64(n.Chain.Height()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "chaind_mempool_txs", Help: "Transactions in the mempool."},

@@ -90,6 +90,9 @@ func (n *Node) newNetwork() error {
 	}
 	cfg.MaxGossipSize = n.cfg.Params.MaxBlockSize + gossipOverhead
 	cfg.Logger = n.log.With("sys", "p2p")
+	if len(n.cfg.Peers) > MaxKnownPeers {
+		return fmt.Errorf("%d peers given, at most %d", len(n.cfg.Peers), MaxKnownPeers)
+	}
 	host, err := p2p.NewHost(cfg)
 	if err != nil {
 		return fmt.Errorf("p2p: %w", err)
@@ -231,12 +234,12 @@ func resolveAPIPeer(ctx context.Context, apiURL string) ([]string, error) {
 	if info.PeerID == "" || len(info.Addrs) == 0 {
 		return nil, fmt.Errorf("the node at %s has no peer-to-peer addresses", apiURL)
 	}
-	return preferHost(info.Addrs, u.Hostname(), info.PeerID), nil
+	return preferHost(info.Addrs, u.Hostname()), nil
 }
 
 // preferHost orders multiaddrs so those on host come first, and adds
 // host-substituted copies of /ip4 addresses when none is on host.
-func preferHost(addrs []string, host, peerID string) []string {
+func preferHost(addrs []string, host string) []string {
 	ips := []string{host}
 	if net.ParseIP(host) == nil {
 		if resolved, err := net.LookupHost(host); err == nil {
@@ -266,7 +269,6 @@ func preferHost(addrs []string, host, peerID string) []string {
 			}
 		}
 	}
-	_ = peerID
 	return append(on, other...)
 }
 
