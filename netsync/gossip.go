@@ -76,7 +76,7 @@ func (s *Syncer) blockVerdict(from p2p.PeerID, b *chain.Block, orphan bool, err 
 func (s *Syncer) triggerOrphanFetch(from p2p.PeerID) {
 	now := s.now()
 	trigger := false
-	s.peers.update(from, func(p *peer) {
+	s.peers.updateKnown(from, func(p *peer) {
 		if now.Sub(p.lastOrphan) < OrphanFetchInterval {
 			return
 		}

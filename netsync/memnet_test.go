@@ -291,6 +291,7 @@ func TestMemnetOrphanFetchBounded(t *testing.T) {
 	c.startAll(t)
 	s := c.nodes[1].sync
 	from := c.nodes[0].net.Self()
+	waitFor(t, 5*time.Second, "the peer known", func() bool { _, ok := s.peers.get(from); return ok })
 	var starts int
 	for i := 0; i < 50; i++ {
 		before, _ := s.peers.get(from)

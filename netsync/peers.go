@@ -93,6 +93,16 @@ func (t *peerTable) update(id p2p.PeerID, fn func(*peer)) {
 	t.mu.Unlock()
 }
 
+// updateKnown applies fn to the record of id if there is one: gossip from a
+// peer that has just disconnected must not bring its record back.
+func (t *peerTable) updateKnown(id p2p.PeerID, fn func(*peer)) {
+	t.mu.Lock()
+	if p := t.m[id]; p != nil {
+		fn(p)
+	}
+	t.mu.Unlock()
+}
+
 // get returns a copy of id's state.
 func (t *peerTable) get(id p2p.PeerID) (peer, bool) {
 	t.mu.Lock()
@@ -133,7 +143,7 @@ func (t *peerTable) noteStatus(id p2p.PeerID, s Status, now time.Time) {
 // noteBlock records that the peer has a block at height (it gossiped it or
 // served it), raising its best height if that is higher.
 func (t *peerTable) noteBlock(id p2p.PeerID, hash chain.Hash, height uint32) {
-	t.update(id, func(p *peer) {
+	t.updateKnown(id, func(p *peer) {
 		if height > p.BestHeight {
 			p.BestHash, p.BestHeight = hash, height
 		}

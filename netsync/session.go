@@ -193,7 +193,7 @@ func (s *Syncer) runSession(ctx context.Context, id p2p.PeerID) error {
 	tip := s.chain.Tip()
 	moved := tip.Hash != startTip.Hash
 	now := s.now()
-	s.peers.update(id, func(p *peer) {
+	s.peers.updateKnown(id, func(p *peer) {
 		p.orphanFrom = false
 		switch {
 		case errors.Is(err, errNotBetter):
@@ -478,7 +478,7 @@ func (s *Syncer) fetchAndConnect(ctx context.Context, hc *headerChain, need []in
 				}
 				if r.stall {
 					s.net.Penalize(r.peer, PenaltyStall, "block request timed out")
-					s.peers.update(r.peer, func(p *peer) { p.Stalls++ })
+					s.peers.updateKnown(r.peer, func(p *peer) { p.Stalls++ })
 					excluded[r.peer] = s.now().Add(StallCooldown)
 					s.log.Debug("peer stalled", "peer", r.peer.Short(), "blocks", len(r.idx))
 				} else {
@@ -510,7 +510,7 @@ func (s *Syncer) fetchAndConnect(ctx context.Context, hc *headerChain, need []in
 				state[i] = todo
 			}
 			if n := len(r.blocks); n > 0 && !bad {
-				s.peers.update(r.peer, func(p *peer) { p.BlocksFetched += uint64(n) })
+				s.peers.updateKnown(r.peer, func(p *peer) { p.BlocksFetched += uint64(n) })
 				lastProgress = s.now()
 			} else if !bad {
 				// It has none of them (another branch, or pruned): ask others.
@@ -601,7 +601,7 @@ func (s *Syncer) fetchMempools() {
 			continue
 		}
 		id := p.ID
-		s.peers.update(id, func(p *peer) { p.mempoolDone = true })
+		s.peers.updateKnown(id, func(p *peer) { p.mempoolDone = true })
 		s.spawn(func() {
 			if err := s.fetchMempool(s.ctx, id); err != nil {
 				s.log.Debug("mempool fetch failed", "peer", id.Short(), "err", err)
