@@ -123,28 +123,43 @@ func (n *node) mine(t testing.TB, fromPool bool, txs ...*chain.Tx) *chain.Block 
 }
 
 func (n *node) tryMine(fromPool bool, txs ...*chain.Tx) (*chain.Block, error) {
+	b, _, err := n.mineTimed(fromPool, txs...)
+	return b, err
+}
+
+// mineTimed is tryMine that also returns when the block was handed to
+// ProcessBlock (after any wait for the clock).
+func (n *node) mineTimed(fromPool bool, txs ...*chain.Tx) (*chain.Block, time.Time, error) {
+	p := n.chain.Params()
 	for attempt := 0; ; attempt++ {
 		tmpl := n.chain.NextTemplate()
 		info, ok := n.chain.BlockInfo(tmpl.PrevHash)
 		if !ok {
-			return nil, fmt.Errorf("template parent %s unknown", tmpl.PrevHash)
+			return nil, time.Time{}, fmt.Errorf("template parent %s unknown", tmpl.PrevHash)
+		}
+		// Blocks faster than the median-time rule allows: wait for the
+		// clock rather than run past MaxFutureTime.
+		now := time.Now().Unix()
+		ts := max(now, int64(tmpl.MinTime)+1)
+		if ahead := ts - (now + p.MaxFutureTime - 1); ahead > 0 {
+			time.Sleep(time.Duration(ahead) * time.Second)
+			continue
 		}
 		all := txs
 		if fromPool {
-			p := n.chain.Params()
 			all = append(append([]*chain.Tx(nil), txs...), n.pool.Template(p.MaxBlockTxs-1-len(txs), p.MaxBlockSize/2)...)
 		}
 		n.mined++
-		ts := max(uint32(time.Now().Unix()), tmpl.MinTime+1)
-		b := chaintest.Block(chaintest.Spec{Parent: &info.Header, Bits: tmpl.Bits, Time: ts, Miner: n.miner,
+		b := chaintest.Block(chaintest.Spec{Parent: &info.Header, Bits: tmpl.Bits, Time: uint32(ts), Miner: n.miner,
 			Reward: tmpl.Reward, Txs: all, Memo: fmt.Sprintf("%s/%d", n.name, n.mined)})
+		start := time.Now()
 		_, err := n.chain.ProcessBlock(b)
 		if err == nil {
-			return b, nil
+			return b, start, nil
 		}
 		// The tip may have moved between the template and processing.
 		if attempt >= 3 {
-			return nil, err
+			return nil, start, err
 		}
 	}
 }

@@ -1,0 +1,356 @@
+package netsync
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/blockchain"
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/state"
+	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/wallet"
+)
+
+// benchData is a prebuilt chain and a seed Blockchain holding it.
+type benchData struct {
+	p      *consensus.Params
+	blocks []*chain.Block
+	txs    int // transfers in all blocks
+
+	seedOnce sync.Once
+	seed     *blockchain.Blockchain
+
+	directOnce sync.Once
+	direct     float64 // blocks/s of ProcessBlock straight into Pebble
+}
+
+var benchCache sync.Map // [2]int{blocks, txs} -> *benchData
+
+// benchBlocks returns CHAIND_BENCH_BLOCKS (default 10,000) blocks of txs
+// signed transfers each among 200 funded keys, built once per process
+// with a fixed seed. Signing runs on all cores.
+func benchBlocks(b *testing.B, txs int) *benchData {
+	n := 10_000
+	if s := os.Getenv("CHAIND_BENCH_BLOCKS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v <= 0 {
+			b.Fatalf("CHAIND_BENCH_BLOCKS=%q", s)
+		}
+		n = v
+	}
+	key := [2]int{n, txs}
+	if v, ok := benchCache.Load(key); ok {
+		return v.(*benchData)
+	}
+	start := time.Now()
+	keys := chaintest.Keys(200)
+	p := chaintest.Params(keys, 1<<50)
+	p.MaxBlockTxs = chain.MaxBlockTxs
+	p.MaxBlockSize = chain.MaxBlockSize
+	br := chaintest.NewBranch(p, keys)
+	rng := rand.New(rand.NewSource(1))
+	d := &benchData{p: p, blocks: make([]*chain.Block, 0, n)}
+	for i := 0; i < n; i++ {
+		list, signers := unsignedTransfers(br, keys, rng, txs)
+		signParallel(list, signers, p.GenesisHash())
+		d.blocks = append(d.blocks, br.Next(list, chaintest.Spec{}))
+		d.txs += len(list)
+	}
+	b.Logf("built %d blocks of %d transfers in %v", n, txs, time.Since(start).Round(time.Millisecond))
+	v, _ := benchCache.LoadOrStore(key, d)
+	return v.(*benchData)
+}
+
+// unsignedTransfers picks n valid transfers on br's state, as
+// Branch.RandomTxs does, leaving the signing to the caller.
+func unsignedTransfers(br *chaintest.Branch, keys []*wallet.Key, rng *rand.Rand, n int) ([]*chain.Tx, []*wallet.Key) {
+	pending := map[chain.Address]state.Account{}
+	txs := make([]*chain.Tx, 0, n)
+	signers := make([]*wallet.Key, 0, n)
+	for len(txs) < n {
+		from := keys[rng.Intn(len(keys))]
+		to := keys[rng.Intn(len(keys))].Address()
+		addr := from.Address()
+		acct, ok := pending[addr]
+		if !ok {
+			acct = br.State.Get(addr)
+		}
+		if acct.Balance < 1000 {
+			continue
+		}
+		amount := 1 + uint64(rng.Int63n(int64(acct.Balance/100)))
+		fee := uint64(rng.Intn(10))
+		txs = append(txs, &chain.Tx{To: to, Amount: amount, Fee: fee, Nonce: acct.Nonce})
+		signers = append(signers, from)
+		acct.Balance -= amount + fee
+		acct.Nonce++
+		pending[addr] = acct
+	}
+	return txs, signers
+}
+
+func signParallel(txs []*chain.Tx, signers []*wallet.Key, netID chain.Hash) {
+	workers := runtime.NumCPU()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(txs); i += workers {
+				signers[i].SignTx(txs[i], netID)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// seedChain returns a Blockchain on an in-memory store holding the bench
+// chain; the seed peers of a benchmark share it (they only serve).
+func (d *benchData) seedChain(b *testing.B) *blockchain.Blockchain {
+	d.seedOnce.Do(func() {
+		start := time.Now()
+		bc, err := blockchain.New(blockchain.Config{Params: d.p, Store: store.NewMemory()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, blk := range d.blocks {
+			if _, err := bc.ProcessBlock(blk); err != nil {
+				b.Fatal(err)
+			}
+		}
+		d.seed = bc
+		b.Logf("seed chain loaded in %v", time.Since(start).Round(time.Millisecond))
+	})
+	return d.seed
+}
+
+// directRate measures ProcessBlock of the whole chain straight into a
+// fresh Pebble store: what BenchmarkPebbleChain measures in package
+// blockchain, the ceiling for sync.
+func (d *benchData) directRate(b *testing.B) float64 {
+	d.directOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "netsync-bench-direct")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		st, err := store.Open(dir, d.p.Name, d.p.GenesisHash())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		bc, err := blockchain.New(blockchain.Config{Params: d.p, Store: st})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for _, blk := range d.blocks {
+			if _, err := bc.ProcessBlock(blk); err != nil {
+				b.Fatal(err)
+			}
+		}
+		d.direct = float64(len(d.blocks)) / time.Since(start).Seconds()
+	})
+	return d.direct
+}
+
+// BenchmarkConnectDirect connects the bench chain (100 transfers a block)
+// with ProcessBlock into a fresh Pebble store, without any network: the
+// chain-core rate that sync is compared with.
+func BenchmarkConnectDirect(b *testing.B) {
+	d := benchBlocks(b, 100)
+	for i := 0; i < b.N; i++ {
+		d.directOnce = sync.Once{}
+		rate := d.directRate(b)
+		b.ReportMetric(rate, "blocks/s")
+		b.ReportMetric(rate*float64(d.txs)/float64(len(d.blocks)), "tx/s")
+	}
+}
+
+// BenchmarkInitialSync: a fresh node on a Pebble store syncs the bench
+// chain (CHAIND_BENCH_BLOCKS blocks of 100 transfers) over libp2p on
+// loopback from one or three peers. It reports blocks/s, tx/s and the
+// ratio to ProcessBlock straight into Pebble (vs-connect).
+func BenchmarkInitialSync(b *testing.B) {
+	for _, peers := range []int{1, 3} {
+		b.Run(fmt.Sprintf("peers=%d", peers), func(b *testing.B) {
+			d := benchBlocks(b, 100)
+			seed := d.seedChain(b)
+			direct := d.directRate(b)
+			var seeds []*hostNode
+			for i := 0; i < peers; i++ {
+				h := newHost(b, d.p, "")
+				s, err := New(Config{Chain: seed, Net: h, Logger: testLogger()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				hn := &hostNode{host: h, node: &node{name: fmt.Sprintf("seed%d", i), net: h, chain: seed, sync: s}}
+				if err := h.Start(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Start(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { s.Stop(); _ = h.Close() })
+				seeds = append(seeds, hn)
+			}
+			want := d.blocks[len(d.blocks)-1].Hash()
+			b.ResetTimer()
+			var elapsed time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				dir := b.TempDir()
+				st, err := store.Open(dir, d.p.Name, d.p.GenesisHash())
+				if err != nil {
+					b.Fatal(err)
+				}
+				j := newHostNode(b, "joiner", d.p, st, "", false, nodeOpts{})
+				b.StartTimer()
+				start := time.Now()
+				for _, s := range seeds {
+					connectHosts(b, j, s)
+				}
+				for j.tip().Hash != want {
+					time.Sleep(5 * time.Millisecond)
+				}
+				took := time.Since(start)
+				elapsed += took
+				b.StopTimer()
+				var counts []uint64
+				for _, ps := range j.sync.Peers() {
+					counts = append(counts, ps.BlocksFetched)
+				}
+				b.Logf("synced %d blocks in %v; blocks per peer %v", len(d.blocks), took.Round(time.Millisecond), counts)
+				j.stop()
+				st.Close()
+				b.StartTimer()
+			}
+			rate := float64(b.N*len(d.blocks)) / elapsed.Seconds()
+			b.ReportMetric(rate, "blocks/s")
+			b.ReportMetric(float64(b.N*d.txs)/elapsed.Seconds(), "tx/s")
+			b.ReportMetric(rate/direct, "vs-connect")
+		})
+	}
+}
+
+// propagation measures how long a block mined at one node takes to become
+// the tip of every other node, over 10 libp2p nodes on loopback linked as
+// edges says; it reports the median and 99th percentile over all
+// (block, node) pairs.
+func propagation(b *testing.B, edges [][2]int, nodes int, randomMiner bool) {
+	p := chaintest.Params(chaintest.Keys(4), 1_000_000_000)
+	var ns []*hostNode
+	var mu sync.Mutex
+	arrived := make([]map[chain.Hash]time.Time, nodes)
+	for i := 0; i < nodes; i++ {
+		hn := newHostNode(b, fmt.Sprintf("n%d", i), p, store.NewMemory(), "", false, nodeOpts{})
+		arrived[i] = map[chain.Hash]time.Time{}
+		i := i
+		hn.chain.Subscribe(func(n blockchain.Notification) {
+			if n.Type == blockchain.TipChanged {
+				mu.Lock()
+				arrived[i][n.Hash] = time.Now()
+				mu.Unlock()
+			}
+		})
+		ns = append(ns, hn)
+	}
+	for _, e := range edges {
+		connectHosts(b, ns[e[0]], ns[e[1]])
+	}
+	all := nodesOf(ns)
+	mineAndWait := func(miner *hostNode) (chain.Hash, time.Time) {
+		blk, start, err := miner.mineTimed(false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := blk.Hash()
+		deadline := time.Now().Add(10 * time.Second)
+		for !sameTip(all) || all[0].tip().Hash != h {
+			if time.Now().After(deadline) {
+				b.Fatalf("block did not reach every node: %s", tipSummary(all))
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return h, start
+	}
+	// Warm up until gossipsub has built its mesh (a heartbeat) and a
+	// block crosses the whole graph by gossip alone in well under the
+	// status interval.
+	for i := 0; i < 20; i++ {
+		_, start := mineAndWait(ns[0])
+		if time.Since(start) < 500*time.Millisecond && i >= 3 {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	var lat []time.Duration
+	rng := rand.New(rand.NewSource(3))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		miner := 0
+		if randomMiner {
+			miner = rng.Intn(nodes)
+		}
+		h, start := mineAndWait(ns[miner])
+		mu.Lock()
+		for k := range ns {
+			if k != miner {
+				lat = append(lat, arrived[k][h].Sub(start))
+			}
+		}
+		mu.Unlock()
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(q float64) float64 {
+		return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.5), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	if lat[0] <= 0 {
+		b.Fatalf("a node has the block before it was mined: %v", lat[0])
+	}
+}
+
+// BenchmarkPropagationLine10: ten nodes in a line, the first mines.
+func BenchmarkPropagationLine10(b *testing.B) {
+	var edges [][2]int
+	for i := 0; i < 9; i++ {
+		edges = append(edges, [2]int{i, i + 1})
+	}
+	propagation(b, edges, 10, false)
+}
+
+// BenchmarkPropagationMesh10: ten nodes in a random connected graph of
+// degree about 3.5; a random node mines each block.
+func BenchmarkPropagationMesh10(b *testing.B) {
+	rng := rand.New(rand.NewSource(5))
+	seen := map[[2]int]bool{}
+	var edges [][2]int
+	add := func(a, c int) {
+		if a == c || seen[[2]int{a, c}] || seen[[2]int{c, a}] {
+			return
+		}
+		seen[[2]int{a, c}] = true
+		edges = append(edges, [2]int{a, c})
+	}
+	for i := 1; i < 10; i++ {
+		add(i, rng.Intn(i))
+	}
+	for len(edges) < 17 {
+		add(rng.Intn(10), rng.Intn(10))
+	}
+	propagation(b, edges, 10, true)
+}
