@@ -30,16 +30,15 @@ func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 		return p2p.Reject
 	}
 	hash := b.Hash()
-	if s.chain.HaveBlock(hash) {
-		return p2p.Ignore
+	if s.chain.HaveBlock(hash) || !s.blocksIn.begin(hash) {
+		return p2p.Ignore // known, or a copy from another peer is being validated
 	}
-	// Mark it before processing: the connect notification fires inside
-	// ProcessBlock, and the network relays an accepted block itself.
-	fresh := s.gossipBlocks.add(hash)
 	res, err := s.chain.ProcessBlock(b)
 	verdict := s.blockVerdict(from, b, res.Orphan, err)
-	if verdict != p2p.Accept && fresh {
-		s.gossipBlocks.remove(hash)
+	if s.blocksIn.end(hash) && verdict != p2p.Accept {
+		// Another path connected it while it was in flight here, and its
+		// notification left the relaying to this validator: publish.
+		s.publishBlock(b, hash)
 	}
 	if verdict == p2p.Accept {
 		s.peers.noteBlock(from, hash, b.Header.Height)
@@ -102,17 +101,13 @@ func (s *Syncer) onGossipTx(from p2p.PeerID, data []byte) p2p.Verdict {
 	if s.pool == nil {
 		return p2p.Ignore
 	}
-	id := tx.ID()
-	if s.pool.Has(id) {
+	if s.pool.Has(tx.ID()) {
 		return p2p.Ignore
 	}
-	fresh := s.gossipTxs.add(id)
+	s.txsIn.begin(tx)
 	err = s.pool.Add(tx)
-	v := txVerdict(err)
-	if v != p2p.Accept && fresh {
-		s.gossipTxs.remove(id)
-	}
-	return v
+	s.txsIn.end(tx)
+	return txVerdict(err)
 }
 
 // txVerdict maps a pool refusal to a verdict.

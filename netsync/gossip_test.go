@@ -143,3 +143,51 @@ func TestPublishRules(t *testing.T) {
 		t.Fatalf("while syncing to 30, published %d blocks", len(got))
 	}
 }
+
+// TestConcurrentPathsStillPublish: a transaction or block being validated
+// from gossip suppresses only its own notification. The same transaction
+// admitted by another path (a peer's mempool, a wallet) is published; a
+// block connected by another path while its gossip copy is in flight is
+// left for the validator to publish, which end reports.
+func TestConcurrentPathsStillPublish(t *testing.T) {
+	keys := chaintest.Keys(4)
+	p := chaintest.Params(keys, 1_000_000)
+	n := offlineNode(t, p)
+	n.sync.running.Store(true)
+	queued := func() int {
+		k := 0
+		for {
+			select {
+			case <-n.sync.pubq:
+				k++
+			default:
+				return k
+			}
+		}
+	}
+	tx := chaintest.Tx(p, keys[1], keys[2].Address(), 100, 1, 0)
+	gossipCopy, err := chain.DecodeTx(tx.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.sync.txsIn.begin(gossipCopy)
+	if err := n.pool.Add(tx); err != nil {
+		t.Fatal(err)
+	}
+	if n.sync.txsIn.end(gossipCopy) || queued() != 1 {
+		t.Fatal("a transaction admitted by another path was not published")
+	}
+
+	blk := buildChain(p, 4, 1, 0, 1)[0]
+	n.sync.blocksIn.begin(blk.Hash())
+	n.load(t, []*chain.Block{blk})
+	if queued() != 0 {
+		t.Fatal("the notification of a block in flight was published")
+	}
+	if !n.sync.blocksIn.end(blk.Hash()) {
+		t.Fatal("the suppressed notification was not reported to the validator")
+	}
+	if n.sync.blocksIn.end(blk.Hash()) || n.sync.blocksIn.suppress(blk.Hash()) {
+		t.Fatal("a finished flight is still tracked")
+	}
+}

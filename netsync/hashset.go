@@ -37,16 +37,48 @@ func (s *hashSet) add(h chain.Hash) bool {
 	return true
 }
 
-// remove deletes h (its ring slot is reused later).
-func (s *hashSet) remove(h chain.Hash) {
-	s.mu.Lock()
-	delete(s.m, h)
-	s.mu.Unlock()
+// flights tracks the gossip messages being validated right now, so that the
+// chain and pool notifications they cause (which run inside ProcessBlock or
+// Pool.Add, on the validator's goroutine) are not published again: the
+// network relays an accepted message itself. A notification that found
+// its message in flight marks it suppressed; if the validator then does
+// not accept it (another path got there first), the validator knows it
+// must publish. Entries live only while a validation runs. Safe for
+// concurrent use.
+type flights[K comparable] struct {
+	mu sync.Mutex
+	m  map[K]bool // key -> a notification was suppressed
 }
 
-func (s *hashSet) has(h chain.Hash) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.m[h]
-	return ok
+func newFlights[K comparable]() *flights[K] { return &flights[K]{m: make(map[K]bool)} }
+
+// begin marks k in flight; false if it already is (a concurrent copy).
+func (f *flights[K]) begin(k K) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.m[k]; ok {
+		return false
+	}
+	f.m[k] = false
+	return true
+}
+
+// end clears k and reports whether a notification for it was suppressed.
+func (f *flights[K]) end(k K) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.m[k]
+	delete(f.m, k)
+	return s
+}
+
+// suppress reports whether k is in flight, marking it suppressed if so.
+func (f *flights[K]) suppress(k K) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.m[k]; !ok {
+		return false
+	}
+	f.m[k] = true
+	return true
 }

@@ -95,19 +95,17 @@ func (s *Syncer) pickSyncPeer(force bool) (p2p.PeerID, bool) {
 	ps := s.peers.snapshot()
 	for i := range ps {
 		p := &ps[i]
-		if !force && (now.Before(p.retryAfter) || (p.hasStatus && p.useless == p.BestHash)) {
-			if !p.orphanFrom || now.Before(p.retryAfter) {
-				continue
-			}
+		if !force && now.Before(p.retryAfter) {
+			continue
 		}
-		if p.hasStatus && p.TotalWork.Cmp(ours) > 0 {
+		if p.hasStatus && p.TotalWork.Cmp(ours) > 0 && (force || p.useless != p.BestHash) {
 			if best == nil || p.TotalWork.Cmp(best.TotalWork) > 0 {
 				best = p
 			}
-		} else if p.orphanFrom && !force {
-			if orphanPeer == nil || p.BestHeight > orphanPeer.BestHeight {
-				orphanPeer = p
-			}
+			continue
+		}
+		if !force && p.orphanFrom && (orphanPeer == nil || p.BestHeight > orphanPeer.BestHeight) {
+			orphanPeer = p
 		}
 	}
 	switch {
@@ -428,8 +426,7 @@ func (s *Syncer) fetchAndConnect(ctx context.Context, hc *headerChain, need []in
 			}
 			if len(idx) == 0 {
 				// Nothing this peer can serve now; try the others.
-				excludedNow := pick.ID
-				peers = removePeer(peers, excludedNow)
+				peers = removePeer(peers, pick.ID)
 				continue
 			}
 			for _, i := range idx {

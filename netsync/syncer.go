@@ -97,11 +97,11 @@ type Syncer struct {
 	peers *peerTable
 	prog  progress
 
-	// Blocks and txs that arrived by gossip and are relayed by the
-	// network's validator; the chain and pool notifications skip them.
-	gossipBlocks *hashSet
-	gossipTxs    *hashSet
-	// Hashes this node published, so a block is not published twice.
+	// Gossip being validated: the notifications it causes are not
+	// published, as the network relays what its validator accepts.
+	blocksIn *flights[chain.Hash]
+	txsIn    *flights[*chain.Tx]
+	// Blocks this node published, so none is published twice.
 	published *hashSet
 
 	pubq chan pubItem
@@ -156,8 +156,8 @@ func New(cfg Config) (*Syncer, error) {
 		statusInterval: cfg.StatusInterval,
 		requestTimeout: cfg.RequestTimeout,
 		peers:          newPeerTable(),
-		gossipBlocks:   newHashSet(RecentSize),
-		gossipTxs:      newHashSet(RecentSize),
+		blocksIn:       newFlights[chain.Hash](),
+		txsIn:          newFlights[*chain.Tx](),
 		published:      newHashSet(RecentSize),
 		pubq:           make(chan pubItem, PublishQueue),
 		kick:           make(chan struct{}, 1),
@@ -383,23 +383,29 @@ func (s *Syncer) onChainEvent(n blockchain.Notification) {
 		return
 	}
 	s.prog.blockConnected()
-	if target := s.syncTarget.Load(); target > 0 && n.Height+RelayTipDepth < target {
+	if s.blocksIn.suppress(n.Hash) {
 		return
 	}
-	if s.gossipBlocks.has(n.Hash) || !s.published.add(n.Hash) {
+	s.publishBlock(n.Block, n.Hash)
+}
+
+// publishBlock publishes a connected block once, unless initial sync is
+// connecting blocks far below its target.
+func (s *Syncer) publishBlock(b *chain.Block, hash chain.Hash) {
+	if target := s.syncTarget.Load(); target > 0 && b.Header.Height+RelayTipDepth < target {
 		return
 	}
-	s.enqueue(TopicBlocks, n.Block.Encode())
+	if s.published.add(hash) {
+		s.enqueue(TopicBlocks, b.Encode())
+	}
 }
 
 // onTxAdmitted publishes transactions newly admitted to the pool, unless
-// they came by gossip (relayed by the network) or from a peer's mempool.
+// the admission is the gossip validator's own (the network relays it). The
+// pool passes the admitted *chain.Tx itself, so the validator's copy is
+// told apart from the same transaction admitted by another path.
 func (s *Syncer) onTxAdmitted(tx *chain.Tx) {
-	if !s.running.Load() {
-		return
-	}
-	id := tx.ID()
-	if s.gossipTxs.has(id) {
+	if !s.running.Load() || s.txsIn.suppress(tx) {
 		return
 	}
 	s.enqueue(TopicTxs, tx.Encode())
