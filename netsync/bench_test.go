@@ -243,12 +243,24 @@ func BenchmarkInitialSync(b *testing.B) {
 	}
 }
 
-// propagation measures how long a block mined at one node takes to become
-// the tip of every other node, over 10 libp2p nodes on loopback linked as
-// edges says; it reports the median and 99th percentile over all
-// (block, node) pairs.
-func propagation(b *testing.B, edges [][2]int, nodes int, randomMiner bool) {
-	p := chaintest.Params(chaintest.Keys(4), 1_000_000_000)
+// propagation measures how long a block (with txsPerBlock signed
+// transfers) mined at one node takes to become the tip of every other
+// node, over libp2p nodes on loopback linked as edges says; it reports the
+// median and 99th percentile over all (block, node) pairs, from the
+// miner's ProcessBlock to the other node's tip change.
+func propagation(b *testing.B, edges [][2]int, nodes int, randomMiner bool, txsPerBlock int) {
+	keys := chaintest.Keys(20)
+	p := chaintest.Params(keys, 1_000_000_000_000)
+	nonces := make([]uint64, len(keys))
+	transfers := func() []*chain.Tx {
+		txs := make([]*chain.Tx, txsPerBlock)
+		for i := range txs {
+			k := i % len(keys)
+			txs[i] = chaintest.Tx(p, keys[k], keys[(k+1)%len(keys)].Address(), 1, 1, nonces[k])
+			nonces[k]++
+		}
+		return txs
+	}
 	var ns []*hostNode
 	var mu sync.Mutex
 	arrived := make([]map[chain.Hash]time.Time, nodes)
@@ -270,13 +282,25 @@ func propagation(b *testing.B, edges [][2]int, nodes int, randomMiner bool) {
 	}
 	all := nodesOf(ns)
 	mineAndWait := func(miner *hostNode) (chain.Hash, time.Time) {
-		blk, start, err := miner.mineTimed(false)
+		blk, start, err := miner.mineTimed(false, transfers()...)
 		if err != nil {
 			b.Fatal(err)
 		}
 		h := blk.Hash()
+		// Wait for the TipChanged listeners (they run just after the tip
+		// moves), not only for the tips.
+		arrivedAll := func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, a := range arrived {
+				if _, ok := a[h]; !ok {
+					return false
+				}
+			}
+			return true
+		}
 		deadline := time.Now().Add(10 * time.Second)
-		for !sameTip(all) || all[0].tip().Hash != h {
+		for !sameTip(all) || all[0].tip().Hash != h || !arrivedAll() {
 			if time.Now().After(deadline) {
 				b.Fatalf("block did not reach every node: %s", tipSummary(all))
 			}
@@ -324,18 +348,26 @@ func propagation(b *testing.B, edges [][2]int, nodes int, randomMiner bool) {
 	}
 }
 
-// BenchmarkPropagationLine10: ten nodes in a line, the first mines.
-func BenchmarkPropagationLine10(b *testing.B) {
-	var edges [][2]int
-	for i := 0; i < 9; i++ {
-		edges = append(edges, [2]int{i, i + 1})
+// BenchmarkPropagation: ten nodes in a line (the first mines) and in a
+// random connected graph of degree about 3.5 (a random node mines each
+// block), with empty blocks and with blocks of 100 transfers.
+func BenchmarkPropagation(b *testing.B) {
+	for _, txs := range []int{0, 100} {
+		b.Run(fmt.Sprintf("line10/txs=%d", txs), func(b *testing.B) { propagation(b, lineEdges(10), 10, false, txs) })
+		b.Run(fmt.Sprintf("mesh10/txs=%d", txs), func(b *testing.B) { propagation(b, meshEdges(10, 17), 10, true, txs) })
 	}
-	propagation(b, edges, 10, false)
 }
 
-// BenchmarkPropagationMesh10: ten nodes in a random connected graph of
-// degree about 3.5; a random node mines each block.
-func BenchmarkPropagationMesh10(b *testing.B) {
+func lineEdges(n int) [][2]int {
+	var edges [][2]int
+	for i := 0; i+1 < n; i++ {
+		edges = append(edges, [2]int{i, i + 1})
+	}
+	return edges
+}
+
+// meshEdges returns a random connected graph of n nodes and m edges.
+func meshEdges(n, m int) [][2]int {
 	rng := rand.New(rand.NewSource(5))
 	seen := map[[2]int]bool{}
 	var edges [][2]int
@@ -346,11 +378,11 @@ func BenchmarkPropagationMesh10(b *testing.B) {
 		seen[[2]int{a, c}] = true
 		edges = append(edges, [2]int{a, c})
 	}
-	for i := 1; i < 10; i++ {
+	for i := 1; i < n; i++ {
 		add(i, rng.Intn(i))
 	}
-	for len(edges) < 17 {
-		add(rng.Intn(10), rng.Intn(10))
+	for len(edges) < m {
+		add(rng.Intn(n), rng.Intn(n))
 	}
-	propagation(b, edges, 10, true)
+	return edges
 }
