@@ -107,6 +107,12 @@ func (s *Syncer) onGossipTx(from p2p.PeerID, data []byte) p2p.Verdict {
 	s.txsIn.begin(tx)
 	err = s.pool.Add(tx)
 	s.txsIn.end(tx)
+	if errors.Is(err, mempool.ErrDuplicate) {
+		// Another path (a mempool fetch, the API) admitted it between the
+		// Has above and Add: it is valid, and its own publication would be
+		// dropped as already seen here, so this copy must be relayed.
+		return p2p.Accept
+	}
 	return txVerdict(err)
 }
 
