@@ -37,8 +37,14 @@ func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 	verdict := s.blockVerdict(from, b, res.Orphan, err)
 	if s.blocksIn.end(hash) && verdict != p2p.Accept {
 		// Another path connected it while it was in flight here, and its
-		// notification left the relaying to this validator: publish.
-		s.publishBlock(b, hash)
+		// notification left the relaying to this validator. The network has
+		// seen this message, so a publication of our own would be dropped:
+		// accept this copy instead.
+		if consensus.CodeOf(err) == consensus.CodeDuplicateBlock {
+			verdict = p2p.Accept
+		} else {
+			s.publishBlock(b, hash)
+		}
 	}
 	if verdict == p2p.Accept {
 		s.peers.noteBlock(from, hash, b.Header.Height)
