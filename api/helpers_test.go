@@ -29,7 +29,14 @@ type testEnv struct {
 // 127.0.0.1:0; both stop when the test ends.
 func newEnv(t testing.TB, p *consensus.Params, cfg Config) *testEnv {
 	t.Helper()
-	n, err := node.New(node.Config{Params: p, DataDir: t.TempDir(), Threads: 1})
+	return startEnv(t, node.Config{Params: p, DataDir: t.TempDir(), Threads: 1}, cfg)
+}
+
+// startEnv starts a node with nc and its API on 127.0.0.1:0; both stop
+// when the test ends.
+func startEnv(t testing.TB, nc node.Config, cfg Config) *testEnv {
+	t.Helper()
+	n, err := node.New(nc)
 	if err != nil {
 		t.Fatalf("node.New: %v", err)
 	}
@@ -43,7 +50,7 @@ func newEnv(t testing.TB, p *consensus.Params, cfg Config) *testEnv {
 		n.Stop()
 		t.Fatalf("api Start: %v", err)
 	}
-	e := &testEnv{t: t, n: n, s: s, base: "http://" + s.Addr(), client: &http.Client{Timeout: 30 * time.Second}, hrp: p.AddressPrefix}
+	e := &testEnv{t: t, n: n, s: s, base: "http://" + s.Addr(), client: &http.Client{Timeout: 30 * time.Second}, hrp: nc.Params.AddressPrefix}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -17,30 +16,8 @@ import (
 // loopback port, connected to peers (other nodes' API URLs).
 func newNetEnv(t *testing.T, peers ...string) *testEnv {
 	t.Helper()
-	p := consensus.Regtest()
-	n, err := node.New(node.Config{Params: p, DataDir: t.TempDir(), Threads: 1, P2PListen: "127.0.0.1:0", Peers: peers})
-	if err != nil {
-		t.Fatalf("node.New: %v", err)
-	}
-	if err := n.Start(context.Background()); err != nil {
-		n.Stop()
-		t.Fatalf("node.Start: %v", err)
-	}
-	s := New(n, Config{Addr: "127.0.0.1:0"})
-	if err := s.Start(context.Background()); err != nil {
-		n.Stop()
-		t.Fatalf("api Start: %v", err)
-	}
-	e := &testEnv{t: t, n: n, s: s, base: "http://" + s.Addr(), client: &http.Client{Timeout: 30 * time.Second}, hrp: p.AddressPrefix}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		if err := n.Stop(); err != nil {
-			t.Errorf("node Stop: %v", err)
-		}
-	})
-	return e
+	nc := node.Config{Params: consensus.Regtest(), DataDir: t.TempDir(), Threads: 1, P2PListen: "127.0.0.1:0", Peers: peers}
+	return startEnv(t, nc, Config{})
 }
 
 func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {

@@ -31,7 +31,7 @@ var invalidVectors = []string{
 	"M1VUXWEZ",      // checksum computed with uppercase hrp
 	"16plkw9",       // empty hrp
 	"1p2gdwpf",      // empty hrp
-	"abcdef1l7aum6echk45nj3s0wdvt2fg8x9yrzpqzd3ryX", // mixed case
+	"abcdef1l7aum6echk45nj3s0wdvt2fg8x9yrzpqzd3ryX",                                               // mixed case
 	"an84characterslonghumanreadablepartthatcontainsthetheexcludedcharactersbioandnumber11sg7hg6", // too long
 	"a1lqfn3b", // bad checksum
 }
