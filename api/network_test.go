@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -165,5 +167,41 @@ func TestFlaskWalkthroughTwoNodes(t *testing.T) {
 	a.call("GET", "/nodes/resolve", nil, http.StatusOK, &resolved)
 	if resolved.Message != "Our chain is authoritative" {
 		t.Fatalf("resolve on the node with the heavier chain: %q", resolved.Message)
+	}
+}
+
+// TestPeerEvents: a node's event stream reports a peer connecting.
+func TestPeerEvents(t *testing.T) {
+	n1 := newNetEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", n1.base+"/api/v1/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	if line, err := rd.ReadString('\n'); err != nil || line != ": subscribed\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	n2 := newNetEnv(t, n1.base)
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no peer event: %v", err)
+		}
+		if line != "event: peer\n" {
+			continue
+		}
+		data, _ := rd.ReadString('\n')
+		var ev node.PeerEventJSON
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(data, "data: ")), &ev); err != nil {
+			t.Fatalf("peer event data %q: %v", data, err)
+		}
+		if string(ev.Peer) != n2.n.PeerID() || !ev.Connected {
+			t.Fatalf("peer event %+v, want node2 (%s) connected", ev, n2.n.PeerID())
+		}
+		return
 	}
 }

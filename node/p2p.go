@@ -123,12 +123,42 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	n.log.Info("peer-to-peer listening", "peer_id", n.Host.Self(), "addrs", n.Host.ListenAddrs())
 	loopCtx, cancel := context.WithCancel(context.Background())
 	n.stopPeers = cancel
-	n.wg.Add(1)
+	events, unsubscribe := n.Host.Subscribe()
+	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
 		n.keepPeers(loopCtx)
 	}()
+	go func() {
+		defer n.wg.Done()
+		defer unsubscribe()
+		n.forwardPeerEvents(loopCtx, events)
+	}()
 	return nil
+}
+
+// PeerEventJSON is the event stream's view of a peer connecting or leaving.
+type PeerEventJSON struct {
+	Peer      p2p.PeerID `json:"peer"`
+	Connected bool       `json:"connected"`
+	Addr      string     `json:"addr"`
+}
+
+// forwardPeerEvents puts peer connects and disconnects on the event hub
+// until ctx ends.
+func (n *Node) forwardPeerEvents(ctx context.Context, events <-chan p2p.PeerEvent) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			n.log.Info("peer", "id", e.Peer.Short(), "connected", e.Connected, "addr", e.Addr)
+			n.hub.Publish(Event{Type: "peer", Data: PeerEventJSON{Peer: e.Peer, Connected: e.Connected, Addr: e.Addr}})
+		}
+	}
 }
 
 // keepPeers dials every configured peer that is not connected, now and
