@@ -49,9 +49,10 @@ type proc struct {
 var listenRE = regexp.MustCompile(`msg="HTTP API listening" addr=(\S+)`)
 
 // startNode runs "chaind run" with args and waits until its API listens.
+// The API and peer-to-peer ports are picked by the system unless args say.
 func startNode(t *testing.T, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(chaindBin, append([]string{"run", "--http", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(chaindBin, append([]string{"run", "--http", "127.0.0.1:0", "--p2p", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -220,5 +221,39 @@ func TestEnvironmentFlags(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "nosuchnet-from-env") {
 		t.Fatalf("CHAIND_NETWORK not used: %v %s", err, out)
+	}
+}
+
+// TestWalletNewAndList creates an encrypted key with the passphrase from
+// the environment and lists it; a node on that data directory unlocks it
+// with the same passphrase and mines to it.
+func TestWalletNewAndList(t *testing.T) {
+	datadir := t.TempDir()
+	cmd := exec.Command(chaindBin, "wallet", "new", "--network", "regtest", "--datadir", datadir)
+	cmd.Env = append(os.Environ(), "CHAIND_PASSPHRASE=correct horse")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("wallet new: %v", err)
+	}
+	addr := strings.TrimSpace(string(out))
+	if _, err := chain.ParseAddress("reg", addr); err != nil {
+		t.Fatalf("wallet new printed %q: %v", addr, err)
+	}
+	out, err = exec.Command(chaindBin, "wallet", "list", "--network", "regtest", "--datadir", datadir).Output()
+	if err != nil || strings.TrimSpace(string(out)) != addr {
+		t.Fatalf("wallet list: %q %v, want %s", out, err, addr)
+	}
+	// The keystore is encrypted: no development key was made.
+	if _, err := os.Stat(filepath.Join(datadir, "dev.key")); !os.IsNotExist(err) {
+		t.Fatalf("dev.key exists next to a keystore: %v", err)
+	}
+	t.Setenv("CHAIND_PASSPHRASE", "correct horse")
+	n := startNode(t, "--network", "regtest", "--datadir", datadir, "--p2p", "")
+	var info struct {
+		MinerAddress string `json:"miner_address"`
+	}
+	getJSON(t, n.api+"/api/v1/node", &info)
+	if info.MinerAddress != addr {
+		t.Fatalf("node mines to %q, want the keystore key %s", info.MinerAddress, addr)
 	}
 }
