@@ -224,16 +224,5 @@ func (bc *Blockchain) HeadersAfter(loc []chain.Hash, stop chain.Hash, max int) (
 	return out, nil
 }
 
-// MainChainHashes returns main-chain hashes from height from, at most max.
-func (bc *Blockchain) MainChainHashes(from uint32, max int) []chain.Hash {
-	bc.mu.RLock()
-	defer bc.mu.RUnlock()
-	var out []chain.Hash
-	for h := int(from); h < len(bc.main) && len(out) < max; h++ {
-		out = append(out, bc.main[h].hash)
-	}
-	return out
-}
-
 // IsNotFound reports whether err means something is not stored or known.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
