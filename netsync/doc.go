@@ -30,7 +30,10 @@
 // or balance races that honest relays cause) or Reject (malformed, or a
 // rule whose violation proves misbehaviour: consensus.Code.Penalty for
 // blocks; bad signatures and sanity failures for transactions), which the
-// network charges to the sender. A block whose parent is unknown starts a
+// network charges to the sender. A valid block that lands on a lighter
+// branch is stored but not relayed: its transactions are only checked
+// against a state if that branch ever connects, so relaying it could spread
+// a block that breaks a state rule. A block whose parent is unknown starts a
 // fetch of its ancestors from the peer that sent it (at most once per
 // OrphanFetchInterval per peer). The node publishes the blocks connected
 // here (mined, or synced near the tip) and the transactions newly admitted

@@ -35,6 +35,15 @@ func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 	}
 	res, err := s.chain.ProcessBlock(b)
 	verdict := s.blockVerdict(from, b, res.Orphan, err)
+	if verdict == p2p.Accept && !res.MainChain {
+		// Stored on a lighter branch: its transactions have not been
+		// checked against a state (that happens only if the branch ever
+		// connects), so it is not relayed. A node that needs it fetches it
+		// as an ancestor when the branch grows (like Bitcoin, which
+		// announces only blocks on its best chain).
+		s.peers.noteBlock(from, hash, b.Header.Height)
+		verdict = p2p.Ignore
+	}
 	if s.blocksIn.end(hash) && verdict != p2p.Accept {
 		// Another path connected it while it was in flight here, and its
 		// notification left the relaying to this validator. The network has
