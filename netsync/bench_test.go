@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -16,9 +15,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
-	"github.com/chaind/chaind/state"
 	"github.com/chaind/chaind/store"
-	"github.com/chaind/chaind/wallet"
 )
 
 // benchData is a prebuilt chain and a seed Blockchain holding it.
@@ -61,57 +58,13 @@ func benchBlocks(b *testing.B, txs int) *benchData {
 	rng := rand.New(rand.NewSource(1))
 	d := &benchData{p: p, blocks: make([]*chain.Block, 0, n)}
 	for i := 0; i < n; i++ {
-		list, signers := unsignedTransfers(br, keys, rng, txs)
-		signParallel(list, signers, p.GenesisHash())
+		list := br.RandomTxs(rng, txs)
 		d.blocks = append(d.blocks, br.Next(list, chaintest.Spec{}))
 		d.txs += len(list)
 	}
 	b.Logf("built %d blocks of %d transfers in %v", n, txs, time.Since(start).Round(time.Millisecond))
 	v, _ := benchCache.LoadOrStore(key, d)
 	return v.(*benchData)
-}
-
-// unsignedTransfers picks n valid transfers on br's state, as
-// Branch.RandomTxs does, leaving the signing to the caller.
-func unsignedTransfers(br *chaintest.Branch, keys []*wallet.Key, rng *rand.Rand, n int) ([]*chain.Tx, []*wallet.Key) {
-	pending := map[chain.Address]state.Account{}
-	txs := make([]*chain.Tx, 0, n)
-	signers := make([]*wallet.Key, 0, n)
-	for len(txs) < n {
-		from := keys[rng.Intn(len(keys))]
-		to := keys[rng.Intn(len(keys))].Address()
-		addr := from.Address()
-		acct, ok := pending[addr]
-		if !ok {
-			acct = br.State.Get(addr)
-		}
-		if acct.Balance < 1000 {
-			continue
-		}
-		amount := 1 + uint64(rng.Int63n(int64(acct.Balance/100)))
-		fee := uint64(rng.Intn(10))
-		txs = append(txs, &chain.Tx{To: to, Amount: amount, Fee: fee, Nonce: acct.Nonce})
-		signers = append(signers, from)
-		acct.Balance -= amount + fee
-		acct.Nonce++
-		pending[addr] = acct
-	}
-	return txs, signers
-}
-
-func signParallel(txs []*chain.Tx, signers []*wallet.Key, netID chain.Hash) {
-	workers := runtime.NumCPU()
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(txs); i += workers {
-				signers[i].SignTx(txs[i], netID)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // seedChain returns a Blockchain on an in-memory store holding the bench

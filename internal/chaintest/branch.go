@@ -2,6 +2,8 @@ package chaintest
 
 import (
 	"math/rand"
+	"runtime"
+	"sync"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
@@ -42,10 +44,11 @@ func (br *Branch) Fork(memo string) *Branch {
 }
 
 // RandomTxs returns n valid transfers between the branch's keys, given its
-// current state.
+// current state, signed on all cores (a benchmark chain signs millions).
 func (br *Branch) RandomTxs(rng *rand.Rand, n int) []*chain.Tx {
 	pending := map[chain.Address]state.Account{}
-	var txs []*chain.Tx
+	txs := make([]*chain.Tx, 0, n)
+	signers := make([]*wallet.Key, 0, n)
 	for len(txs) < n {
 		from := br.Keys[rng.Intn(len(br.Keys))]
 		to := br.Keys[rng.Intn(len(br.Keys))].Address()
@@ -59,12 +62,30 @@ func (br *Branch) RandomTxs(rng *rand.Rand, n int) []*chain.Tx {
 		}
 		amount := 1 + uint64(rng.Int63n(int64(acct.Balance/100)))
 		fee := uint64(rng.Intn(10))
-		txs = append(txs, Tx(br.P, from, to, amount, fee, acct.Nonce))
+		txs = append(txs, &chain.Tx{To: to, Amount: amount, Fee: fee, Nonce: acct.Nonce})
+		signers = append(signers, from)
 		acct.Balance -= amount + fee
 		acct.Nonce++
 		pending[addr] = acct
 	}
+	signAll(txs, signers, br.P.GenesisHash())
 	return txs
+}
+
+// signAll signs txs[i] with signers[i], spread over all cores.
+func signAll(txs []*chain.Tx, signers []*wallet.Key, netID chain.Hash) {
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(txs); i += workers {
+				signers[i].SignTx(txs[i], netID)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Next builds, solves and appends a block with txs, applying it to the
