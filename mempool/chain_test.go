@@ -23,14 +23,7 @@ func realChain(t testing.TB, nkeys int, cfg Config) (*blockchain.Blockchain, *Po
 		t.Fatal(err)
 	}
 	pool := New(bc, cfg)
-	bc.Subscribe(func(n blockchain.Notification) {
-		switch n.Type {
-		case blockchain.BlockConnected:
-			pool.BlockConnected(n.Block)
-		case blockchain.BlockDisconnected:
-			pool.BlockDisconnected(n.Block)
-		}
-	})
+	bc.Subscribe(pool.OnChainEvent)
 	return bc, pool, p, keys
 }
 

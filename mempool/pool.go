@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/state"
@@ -505,4 +506,16 @@ func (p *Pool) Pending(addr chain.Address) (count int, spend uint64, nextNonce u
 		}
 	}
 	return count, spend, nextNonce
+}
+
+// OnChainEvent keeps the pool in step with the chain; register it with
+// blockchain.Blockchain.Subscribe. Connected blocks drop what they include
+// or invalidate, disconnected blocks give their transactions back.
+func (p *Pool) OnChainEvent(n blockchain.Notification) {
+	switch n.Type {
+	case blockchain.BlockConnected:
+		p.BlockConnected(n.Block)
+	case blockchain.BlockDisconnected:
+		p.BlockDisconnected(n.Block)
+	}
 }

@@ -70,14 +70,7 @@ func newNode(t testing.TB, name string, p *consensus.Params, net p2p.Network, st
 		t.Fatalf("%s: blockchain: %v", name, err)
 	}
 	pool := mempool.New(bc, mempool.Config{})
-	bc.Subscribe(func(n blockchain.Notification) {
-		switch n.Type {
-		case blockchain.BlockConnected:
-			pool.BlockConnected(n.Block)
-		case blockchain.BlockDisconnected:
-			pool.BlockDisconnected(n.Block)
-		}
-	})
+	bc.Subscribe(pool.OnChainEvent)
 	s, err := New(Config{Chain: bc, Pool: pool, Net: net, Logger: testLogger().With("node", name),
 		StatusInterval: o.statusInterval, RequestTimeout: o.requestTimeout})
 	if err != nil {

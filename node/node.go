@@ -115,6 +115,7 @@ func New(cfg Config) (*Node, error) {
 		}
 	}
 	n.metrics = newMetrics(n)
+	n.Chain.Subscribe(n.Pool.OnChainEvent)
 	n.Chain.Subscribe(n.onChainEvent)
 	n.Pool.Subscribe(n.onTxAccepted)
 	tip := n.Chain.Tip()
@@ -241,12 +242,10 @@ func (n *Node) onChainEvent(e blockchain.Notification) {
 	hrp := n.cfg.Params.AddressPrefix
 	switch e.Type {
 	case blockchain.BlockConnected:
-		n.Pool.BlockConnected(e.Block)
 		n.metrics.blocksConnected.Inc()
 		n.metrics.txsConnected.Add(float64(len(e.Block.Txs)))
 		n.hub.Publish(Event{Type: "block", Data: chain.BlockSummary(hrp, e.Block)})
 	case blockchain.BlockDisconnected:
-		n.Pool.BlockDisconnected(e.Block)
 		n.hub.Publish(Event{Type: "block-disconnected", Data: chain.BlockSummary(hrp, e.Block)})
 	case blockchain.TipChanged:
 		if e.Reorg {
