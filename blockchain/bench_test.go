@@ -13,6 +13,7 @@ import (
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/store/pebble"
 	"github.com/chaind/chaind/wallet"
 )
 
@@ -103,7 +104,7 @@ func BenchmarkPebbleChain(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
-		st, err := store.Open(dir, bb.p.Name, bb.p.GenesisHash())
+		st, err := pebble.Open(dir, bb.p.Name, bb.p.GenesisHash())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -125,7 +126,7 @@ func BenchmarkPebbleChain(b *testing.B) {
 			b.Fatal(err)
 		}
 		start = time.Now()
-		st, err = store.Open(dir, bb.p.Name, bb.p.GenesisHash())
+		st, err = pebble.Open(dir, bb.p.Name, bb.p.GenesisHash())
 		if err != nil {
 			b.Fatal(err)
 		}

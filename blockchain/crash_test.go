@@ -15,7 +15,7 @@ import (
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/state"
-	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/store/pebble"
 )
 
 // crashChildEnv makes the test binary act as the crash test's writer.
@@ -36,8 +36,8 @@ func crashParams() (*consensus.Params, int) {
 	return chaintest.Params(chaintest.Keys(nkeys), 1_000_000_000), nkeys
 }
 
-func openPebbleChain(t testing.TB, dir string, p *consensus.Params) (*store.Pebble, *blockchain.Blockchain) {
-	st, err := store.Open(dir, p.Name, p.GenesisHash())
+func openPebbleChain(t testing.TB, dir string, p *consensus.Params) (*pebble.Store, *blockchain.Blockchain) {
+	st, err := pebble.Open(dir, p.Name, p.GenesisHash())
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -55,7 +55,7 @@ func openPebbleChain(t testing.TB, dir string, p *consensus.Params) (*store.Pebb
 func crashChild(dir string) {
 	p, nkeys := crashParams()
 	keys := chaintest.Keys(nkeys)
-	st, err := store.Open(dir, p.Name, p.GenesisHash())
+	st, err := pebble.Open(dir, p.Name, p.GenesisHash())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(2)

@@ -16,6 +16,7 @@ import (
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/store/pebble"
 )
 
 // benchData is a prebuilt chain and a seed Blockchain holding it.
@@ -97,7 +98,7 @@ func (d *benchData) directRate(b *testing.B) float64 {
 			b.Fatal(err)
 		}
 		defer os.RemoveAll(dir)
-		st, err := store.Open(dir, d.p.Name, d.p.GenesisHash())
+		st, err := pebble.Open(dir, d.p.Name, d.p.GenesisHash())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -163,7 +164,7 @@ func BenchmarkInitialSync(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				dir := b.TempDir()
-				st, err := store.Open(dir, d.p.Name, d.p.GenesisHash())
+				st, err := pebble.Open(dir, d.p.Name, d.p.GenesisHash())
 				if err != nil {
 					b.Fatal(err)
 				}

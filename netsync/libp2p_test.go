@@ -11,13 +11,15 @@ import (
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/libp2p"
 	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/store/pebble"
 )
 
 // hostConfig is a loopback libp2p configuration with discovery off, so the
 // tests choose the topology.
-func hostConfig(p *consensus.Params, dataDir string) p2p.Config {
-	cfg := p2p.DefaultConfig(p.GenesisHash().String())
+func hostConfig(p *consensus.Params, dataDir string) libp2p.Config {
+	cfg := libp2p.DefaultConfig(p.GenesisHash().String())
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DHT = false
 	cfg.PeerExchange = false
@@ -27,9 +29,9 @@ func hostConfig(p *consensus.Params, dataDir string) p2p.Config {
 	return cfg
 }
 
-func newHost(t testing.TB, p *consensus.Params, dataDir string) *p2p.Host {
+func newHost(t testing.TB, p *consensus.Params, dataDir string) *libp2p.Host {
 	t.Helper()
-	h, err := p2p.NewHost(hostConfig(p, dataDir))
+	h, err := libp2p.NewHost(hostConfig(p, dataDir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,7 @@ func newHost(t testing.TB, p *consensus.Params, dataDir string) *p2p.Host {
 // hostNode is a full node on a real libp2p host, optionally behind a gate.
 type hostNode struct {
 	*node
-	host *p2p.Host
+	host *libp2p.Host
 	gate *gatedNet
 }
 
@@ -57,7 +59,7 @@ func newHostNode(t testing.TB, name string, p *consensus.Params, st store.Store,
 	return hn
 }
 
-func tcpAddr(t testing.TB, h *p2p.Host) string {
+func tcpAddr(t testing.TB, h *libp2p.Host) string {
 	t.Helper()
 	for _, a := range h.ListenAddrs() {
 		if strings.Contains(a, "/tcp/") && !strings.Contains(a, "/ws") {
@@ -266,7 +268,7 @@ func TestLibp2pRestart(t *testing.T) {
 	p := chaintest.Params(chaintest.Keys(4), 1_000_000_000)
 	dir := t.TempDir()
 	open := func() store.Store {
-		st, err := store.Open(dir+"/chain", p.Name, p.GenesisHash())
+		st, err := pebble.Open(dir+"/chain", p.Name, p.GenesisHash())
 		if err != nil {
 			t.Fatal(err)
 		}

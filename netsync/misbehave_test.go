@@ -15,6 +15,7 @@ import (
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/libp2p"
 	"github.com/chaind/chaind/p2p/memnet"
 	"github.com/chaind/chaind/store"
 )
@@ -341,9 +342,9 @@ func TestLibp2pMisbehavingPeers(t *testing.T) {
 		name    string
 		claim   func(Status) Status
 		headers func(parent chain.Hash, height uint32) []chain.Header
-		act     func(t *testing.T, bad *p2p.Host)
+		act     func(t *testing.T, bad *libp2p.Host)
 	}{
-		{name: "invalid rule vectors", claim: claimLow(p), act: func(t *testing.T, bad *p2p.Host) {
+		{name: "invalid rule vectors", claim: claimLow(p), act: func(t *testing.T, bad *libp2p.Host) {
 			for _, v := range vectors {
 				raw, _ := hex.DecodeString(v.Block)
 				_ = bad.Publish(TopicBlocks, raw)
@@ -357,7 +358,7 @@ func TestLibp2pMisbehavingPeers(t *testing.T) {
 			headers: func(parent chain.Hash, height uint32) []chain.Header {
 				return fakeHeaders(p, parent, height, 2000, true)
 			}},
-		{name: "oversized requests", claim: claimLow(p), act: func(t *testing.T, bad *p2p.Host) {
+		{name: "oversized requests", claim: claimLow(p), act: func(t *testing.T, bad *libp2p.Host) {
 			for i := 0; i < 10; i++ {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				_, err := bad.Request(ctx, h1.host.Self(), ProtoStatus, make([]byte, MaxStatusSize+1000))
@@ -367,7 +368,7 @@ func TestLibp2pMisbehavingPeers(t *testing.T) {
 				}
 			}
 		}},
-		{name: "junk transaction flood", claim: claimLow(p), act: func(t *testing.T, bad *p2p.Host) {
+		{name: "junk transaction flood", claim: claimLow(p), act: func(t *testing.T, bad *libp2p.Host) {
 			for i := 0; i < 50; i++ {
 				tx := chaintest.Tx(p, keys[1], keys[2].Address(), uint64(100+i), 1, 0)
 				tx.Signature[0] ^= 0xff

@@ -16,8 +16,8 @@ import (
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/miner"
 	"github.com/chaind/chaind/netsync"
-	"github.com/chaind/chaind/p2p"
-	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/p2p/libp2p"
+	"github.com/chaind/chaind/store/pebble"
 )
 
 // Config configures a Node.
@@ -49,11 +49,11 @@ type Node struct {
 	cfg Config
 	log *slog.Logger
 
-	Store *store.Pebble
+	Store *pebble.Store
 	Chain *blockchain.Blockchain
 	Pool  *mempool.Pool
 	Miner *miner.Miner
-	Host  *p2p.Host       // nil when networking is off
+	Host  *libp2p.Host    // nil when networking is off
 	Sync  *netsync.Syncer // nil when networking is off
 
 	peers     peerBook
@@ -86,8 +86,8 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
-	st, err := store.Open(filepath.Join(cfg.DataDir, "chain"), cfg.Params.Name, cfg.Params.GenesisHash(),
-		store.WithLogger(cfg.Logger.With("sys", "store")))
+	st, err := pebble.Open(filepath.Join(cfg.DataDir, "chain"), cfg.Params.Name, cfg.Params.GenesisHash(),
+		pebble.WithLogger(cfg.Logger.With("sys", "store")))
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}

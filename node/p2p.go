@@ -16,6 +16,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/netsync"
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/libp2p"
 )
 
 // Peer management bounds.
@@ -81,7 +82,7 @@ func (b *peerBook) setID(addr string, id p2p.PeerID) {
 
 // newNetwork builds the libp2p host and the syncer; they start in Start.
 func (n *Node) newNetwork() error {
-	cfg := p2p.DefaultConfig(n.cfg.Params.GenesisHash().String())
+	cfg := libp2p.DefaultConfig(n.cfg.Params.GenesisHash().String())
 	cfg.DataDir = n.cfg.DataDir
 	cfg.Listen = n.cfg.P2PListen
 	cfg.MDNS = n.cfg.MDNS
@@ -93,7 +94,7 @@ func (n *Node) newNetwork() error {
 	if len(n.cfg.Peers) > MaxKnownPeers {
 		return fmt.Errorf("%d peers given, at most %d", len(n.cfg.Peers), MaxKnownPeers)
 	}
-	host, err := p2p.NewHost(cfg)
+	host, err := libp2p.NewHost(cfg)
 	if err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}

@@ -16,24 +16,9 @@
 //     adds misbehaviour points that decay over time; at BanThreshold the
 //     peer is disconnected and its connections are refused for a while.
 //
-// Two implementations exist. Host runs on go-libp2p: TCP and WebSocket
-// (port+1) transports, Noise, yamux, gossipsub with flood publish and
-// content-hash message ids, a connection manager with watermarks, a
-// resource manager with explicit limits for the chain's protocols, peer
-// exchange, an optional private Kademlia DHT and optional mDNS. Package
-// memnet is an in-memory network with latency, loss and partitions for
-// tests of many nodes in one process.
-//
-// Every protocol id and topic carries the network id, so nodes of
-// different networks never mix:
-//
-//	request protocol  /chaind/<netid>/<name>       e.g. /chaind/<netid>/status/1
-//	gossip topic      chaind/<netid>/<topic>       e.g. chaind/<netid>/blocks
-//	gossip router     /chaind/<netid>/meshsub/1.2.0
-//	peer exchange     /chaind/<netid>/pex/1
-//	DHT               /chaind/<netid>/kad/1.0.0
-//
-// A peer whose identify does not list this network's peer-exchange
-// protocol is disconnected and not redialled for ForeignBackoff, and only
-// peers of this network appear in Peers and PeerEvents.
+// Two implementations exist: package p2p/libp2p runs on go-libp2p (the
+// production network), and package p2p/memnet is an in-memory network with
+// latency, loss and partitions for tests of many nodes in one process. This
+// package imports neither, so the packages below node depend on the
+// interface alone.
 package p2p

@@ -22,7 +22,7 @@ type Memory struct {
 	undo     map[chain.Hash]*state.Undo
 	accounts map[chain.Address]state.Account
 	txs      map[chain.Hash]TxLocation
-	tip      tipState
+	tip      TipState
 }
 
 var _ Store = (*Memory)(nil)
@@ -130,7 +130,7 @@ func (m *Memory) ConnectBlock(u *Update) error {
 	if m.closed {
 		return ErrClosed
 	}
-	if err := checkConnect(u, m.tip); err != nil {
+	if err := CheckConnect(u, m.tip); err != nil {
 		return err
 	}
 	h := &u.Block.Header
@@ -144,7 +144,7 @@ func (m *Memory) ConnectBlock(u *Update) error {
 	for i, tx := range u.Block.Txs {
 		m.txs[tx.ID()] = TxLocation{Block: u.Hash, Height: h.Height, Index: i}
 	}
-	m.tip = tipState{hash: u.Hash, height: h.Height, ok: true}
+	m.tip = TipState{Hash: u.Hash, Height: h.Height, OK: true}
 	return nil
 }
 
@@ -155,7 +155,7 @@ func (m *Memory) DisconnectBlock(u *Update) error {
 	if m.closed {
 		return ErrClosed
 	}
-	newTip, err := checkDisconnect(u, m.tip)
+	newTip, err := CheckDisconnect(u, m.tip)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (m *Memory) Tip() (chain.Hash, bool, error) {
 	if m.closed {
 		return chain.Hash{}, false, ErrClosed
 	}
-	return m.tip.hash, m.tip.ok, nil
+	return m.tip.Hash, m.tip.OK, nil
 }
 
 // MainHash returns the main-chain block hash at height.

@@ -18,15 +18,15 @@ func checkUpdate(u *Update) error {
 	return nil
 }
 
-// tipState is the main chain's tip as a store keeps it in memory.
-type tipState struct {
-	hash   chain.Hash
-	height uint32
-	ok     bool // false for an empty store
+// TipState is the main chain's tip as a store keeps it in memory.
+type TipState struct {
+	Hash   chain.Hash
+	Height uint32
+	OK     bool // false for an empty store
 }
 
-// checkConnect checks that u may be connected on top of tip.
-func checkConnect(u *Update, tip tipState) error {
+// CheckConnect checks that u may be connected on top of tip.
+func CheckConnect(u *Update, tip TipState) error {
 	if err := checkUpdate(u); err != nil {
 		return fmt.Errorf("connect block: %w", err)
 	}
@@ -37,36 +37,36 @@ func checkConnect(u *Update, tip tipState) error {
 	if len(u.Block.Txs) > chain.MaxBlockTxs {
 		return fmt.Errorf("connect block %d %s: %d transactions exceed %d", h.Height, u.Hash, len(u.Block.Txs), chain.MaxBlockTxs)
 	}
-	if !tip.ok {
+	if !tip.OK {
 		if h.Height != 0 {
 			return fmt.Errorf("connect block %d %s: the store is empty, so the first block must be at height 0", h.Height, u.Hash)
 		}
 		return nil
 	}
-	if h.PrevHash != tip.hash {
-		return fmt.Errorf("connect block %d %s: its parent %s is not the tip %d %s", h.Height, u.Hash, h.PrevHash, tip.height, tip.hash)
+	if h.PrevHash != tip.Hash {
+		return fmt.Errorf("connect block %d %s: its parent %s is not the tip %d %s", h.Height, u.Hash, h.PrevHash, tip.Height, tip.Hash)
 	}
-	if h.Height != tip.height+1 {
-		return fmt.Errorf("connect block %d %s: height does not follow the tip's height %d", h.Height, u.Hash, tip.height)
+	if h.Height != tip.Height+1 {
+		return fmt.Errorf("connect block %d %s: height does not follow the tip's height %d", h.Height, u.Hash, tip.Height)
 	}
 	return nil
 }
 
-// checkDisconnect checks that u is the tip, and returns the tip after it
+// CheckDisconnect checks that u is the tip, and returns the tip after it
 // is disconnected.
-func checkDisconnect(u *Update, tip tipState) (tipState, error) {
+func CheckDisconnect(u *Update, tip TipState) (TipState, error) {
 	if err := checkUpdate(u); err != nil {
 		return tip, fmt.Errorf("disconnect block: %w", err)
 	}
 	h := &u.Block.Header
-	if !tip.ok {
+	if !tip.OK {
 		return tip, fmt.Errorf("disconnect block %d %s: the store is empty", h.Height, u.Hash)
 	}
-	if u.Hash != tip.hash {
-		return tip, fmt.Errorf("disconnect block %d %s: it is not the tip %d %s", h.Height, u.Hash, tip.height, tip.hash)
+	if u.Hash != tip.Hash {
+		return tip, fmt.Errorf("disconnect block %d %s: it is not the tip %d %s", h.Height, u.Hash, tip.Height, tip.Hash)
 	}
 	if h.Height == 0 {
-		return tipState{}, nil
+		return TipState{}, nil
 	}
-	return tipState{hash: h.PrevHash, height: h.Height - 1, ok: true}, nil
+	return TipState{Hash: h.PrevHash, Height: h.Height - 1, OK: true}, nil
 }

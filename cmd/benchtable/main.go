@@ -35,7 +35,7 @@ var groups = []group{
 	{name: "chain", pkg: "./chain", benches: []string{"BenchmarkHeaderNonces", "BenchmarkSHA256Bulk1MiB"}},
 	{name: "wallet", pkg: "./wallet", benches: []string{"BenchmarkVerifySingle", "BenchmarkVerifyTxsAllCores"}},
 	{name: "blockchain", pkg: "./blockchain", benches: []string{"BenchmarkConnectBlock1000", "BenchmarkVerifyBatchAllCores"}, benchtime: "3x"},
-	{name: "store", pkg: "./store", benches: []string{"BenchmarkPebbleConnect"}},
+	{name: "store", pkg: "./store/pebble", benches: []string{"BenchmarkPebbleConnect"}},
 	{name: "mempool", pkg: "./mempool", benches: []string{"BenchmarkAddBatch1000"}},
 	{name: "api", pkg: "./api", benches: []string{"BenchmarkSubmitTxBatch", "BenchmarkSubmitTxSingle"}},
 	{name: "miner", pkg: "./miner", benches: []string{"BenchmarkMinerHashRate"}},

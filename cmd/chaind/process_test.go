@@ -17,7 +17,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
-	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/store/pebble"
 )
 
 // chaindBin is the binary built once for the process tests.
@@ -134,7 +134,7 @@ func (p *proc) waitHeight(t *testing.T, h uint32, timeout time.Duration) {
 // storedTip opens a (stopped) node's store and returns its tip.
 func storedTip(t *testing.T, datadir string, p *consensus.Params) chain.Hash {
 	t.Helper()
-	st, err := store.Open(filepath.Join(datadir, "chain"), p.Name, p.GenesisHash())
+	st, err := pebble.Open(filepath.Join(datadir, "chain"), p.Name, p.GenesisHash())
 	if err != nil {
 		t.Fatal(err)
 	}

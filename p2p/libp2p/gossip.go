@@ -1,4 +1,4 @@
-package p2p
+package libp2p
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/chaind/chaind/p2p"
 )
 
 // Gossipsub queue sizes. The library's defaults (32 each) silently drop
@@ -60,7 +62,7 @@ func messageID(m *pb.Message) string {
 }
 
 func (h *Host) appScore(p peer.ID) float64 {
-	excess := h.book.Points(p.String()) - BanThreshold/2
+	excess := h.book.Points(p.String()) - p2p.BanThreshold/2
 	if excess <= 0 {
 		return 0
 	}
@@ -147,15 +149,15 @@ func (h *Host) validator(t *topicState) pubsub.ValidatorEx {
 			return pubsub.ValidationAccept
 		}
 		if len(msg.Data) > h.cfg.MaxGossipSize {
-			h.Penalize(PeerID(from.String()), PenaltyOversized, "oversized gossip on "+t.name)
+			h.Penalize(p2p.PeerID(from.String()), p2p.PenaltyOversized, "oversized gossip on "+t.name)
 			return pubsub.ValidationReject
 		}
-		id := PeerID(from.String())
+		id := p2p.PeerID(from.String())
 		switch t.handler(id, msg.Data) {
-		case Accept:
+		case p2p.Accept:
 			return pubsub.ValidationAccept
-		case Reject:
-			h.Penalize(id, PenaltyInvalidMessage, "invalid gossip on "+t.name)
+		case p2p.Reject:
+			h.Penalize(id, p2p.PenaltyInvalidMessage, "invalid gossip on "+t.name)
 			return pubsub.ValidationReject
 		default:
 			return pubsub.ValidationIgnore
@@ -167,13 +169,13 @@ func (h *Host) validator(t *topicState) pubsub.ValidatorEx {
 func (h *Host) Publish(topic string, data []byte) error {
 	if !h.started() {
 		if h.state.Load() == stateClosed {
-			return ErrClosed
+			return p2p.ErrClosed
 		}
-		return ErrNotStarted
+		return p2p.ErrNotStarted
 	}
 	t, ok := h.topics[topic]
 	if !ok {
-		return fmt.Errorf("%w: %q", ErrUnknownTopic, topic)
+		return fmt.Errorf("%w: %q", p2p.ErrUnknownTopic, topic)
 	}
 	if len(data) > h.cfg.MaxGossipSize {
 		return fmt.Errorf("p2p: publish on %s: %d bytes, limit %d", topic, len(data), h.cfg.MaxGossipSize)

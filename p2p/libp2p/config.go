@@ -1,4 +1,4 @@
-package p2p
+package libp2p
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/chaind/chaind/p2p"
 )
 
 // Defaults of Config.
@@ -89,7 +91,7 @@ func DefaultConfig(networkID string) Config {
 		DHT:               true,
 		DiscoveryInterval: DefaultDiscoveryInterval,
 		MaxGossipSize:     DefaultMaxGossipSize,
-		BanDuration:       DefaultBanDuration,
+		BanDuration:       p2p.DefaultBanDuration,
 	}
 }
 
@@ -119,11 +121,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxGossipSize == 0 {
 		c.MaxGossipSize = DefaultMaxGossipSize
 	}
-	if c.MaxGossipSize < 0 || c.MaxGossipSize > MaxFrameSize {
-		return c, fmt.Errorf("p2p config: MaxGossipSize %d out of range 1..%d", c.MaxGossipSize, MaxFrameSize)
+	if c.MaxGossipSize < 0 || c.MaxGossipSize > p2p.MaxFrameSize {
+		return c, fmt.Errorf("p2p config: MaxGossipSize %d out of range 1..%d", c.MaxGossipSize, p2p.MaxFrameSize)
 	}
 	if c.BanDuration <= 0 {
-		c.BanDuration = DefaultBanDuration
+		c.BanDuration = p2p.DefaultBanDuration
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

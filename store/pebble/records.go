@@ -1,9 +1,10 @@
-package store
+package pebble
 
 import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"github.com/chaind/chaind/store"
 	"strconv"
 
 	"github.com/chaind/chaind/chain"
@@ -92,10 +93,10 @@ func keyName(k []byte) string {
 
 // corrupt returns the error for a record under key k that failed to decode.
 func corrupt(k []byte, err error) error {
-	return fmt.Errorf("%w: key %s: %w", ErrCorrupt, keyName(k), err)
+	return fmt.Errorf("%w: key %s: %w", store.ErrCorrupt, keyName(k), err)
 }
 
-func encodeHeaderRecord(r HeaderRecord) []byte {
+func encodeHeaderRecord(r store.HeaderRecord) []byte {
 	b := make([]byte, headerRecordSize)
 	h := r.Header.Encode()
 	copy(b, h[:])
@@ -107,8 +108,8 @@ func encodeHeaderRecord(r HeaderRecord) []byte {
 
 // decodeHeaderRecord decodes a header record strictly and checks that the
 // header hashes to want, the hash its key names.
-func decodeHeaderRecord(b []byte, want chain.Hash) (HeaderRecord, error) {
-	var r HeaderRecord
+func decodeHeaderRecord(b []byte, want chain.Hash) (store.HeaderRecord, error) {
+	var r store.HeaderRecord
 	if len(b) != headerRecordSize {
 		return r, fmt.Errorf("header record is %d bytes, want %d", len(b), headerRecordSize)
 	}
@@ -142,7 +143,7 @@ func decodeBlock(b []byte, want chain.Hash) (*chain.Block, error) {
 	return blk, nil
 }
 
-func encodeTxLocation(loc TxLocation) []byte {
+func encodeTxLocation(loc store.TxLocation) []byte {
 	b := make([]byte, txLocationSize)
 	copy(b, loc.Block[:])
 	binary.BigEndian.PutUint32(b[chain.HashSize:], loc.Height)
@@ -150,8 +151,8 @@ func encodeTxLocation(loc TxLocation) []byte {
 	return b
 }
 
-func decodeTxLocation(b []byte) (TxLocation, error) {
-	var loc TxLocation
+func decodeTxLocation(b []byte) (store.TxLocation, error) {
+	var loc store.TxLocation
 	if len(b) != txLocationSize {
 		return loc, fmt.Errorf("transaction location is %d bytes, want %d", len(b), txLocationSize)
 	}

@@ -1,4 +1,4 @@
-package store
+package pebble
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/chaind/chaind/store"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -17,15 +18,16 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/state"
+	"github.com/chaind/chaind/store/storetest"
 )
 
 // quietLogger discards everything; for tests that do not look at logs.
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // openTestStore opens a Pebble store in dir for the test chain c.
-func openTestStore(t testing.TB, dir string, c *testChain) *Pebble {
+func openTestStore(t testing.TB, dir string, c *storetest.Chain) *Store {
 	t.Helper()
-	p, err := Open(dir, testNetwork, c.genesisBlock().Hash(), WithLogger(quietLogger()))
+	p, err := Open(dir, storetest.Network, c.GenesisBlock().Hash(), WithLogger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,12 +36,12 @@ func openTestStore(t testing.TB, dir string, c *testChain) *Pebble {
 
 // buildStore connects genesis and n blocks of c to a new store in dir and
 // closes it.
-func buildStore(t *testing.T, dir string, c *testChain, n int) {
+func buildStore(t *testing.T, dir string, c *storetest.Chain, n int) {
 	t.Helper()
 	p := openTestStore(t, dir, c)
-	mustConnect(t, p, c.genesis(t))
+	storetest.MustConnect(t, p, c.Genesis(t))
 	for range n {
-		mustConnect(t, p, c.next(t, testTxs))
+		storetest.MustConnect(t, p, c.Next(t, storetest.TxsPerBlock))
 	}
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
@@ -66,32 +68,32 @@ func rawSet(t *testing.T, dir string, key, value []byte) {
 
 func TestPebbleReopen(t *testing.T) {
 	dir := t.TempDir()
-	c := newTestChain(2, testPool, false, true)
+	c := storetest.NewChain(2, storetest.Pool, false, true)
 	p := openTestStore(t, dir, c)
-	mustConnect(t, p, c.genesis(t))
-	for range testMainLen {
-		mustConnect(t, p, c.next(t, testTxs))
+	storetest.MustConnect(t, p, c.Genesis(t))
+	for range storetest.MainLen {
+		storetest.MustConnect(t, p, c.Next(t, storetest.TxsPerBlock))
 	}
-	gone := c.undoTip(t)
-	mustDisconnect(t, p, gone)
-	side := c.build(testTxs)
+	gone := c.UndoTip(t)
+	storetest.MustDisconnect(t, p, gone)
+	side := c.Build(storetest.TxsPerBlock)
 	if err := p.PutBlock(side.Hash(), side); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.MarkInvalid(side.Hash()); err != nil {
 		t.Fatal(err)
 	}
-	before := headers(t, p)
+	before := storetest.Headers(t, p)
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	p = openTestStore(t, dir, c)
 	defer p.Close()
-	checkAgrees(t, c, p, gone)
-	after := headers(t, p)
-	if len(after) != len(before) || len(after) != 2+testMainLen {
-		t.Fatalf("%d header records after reopening, %d before, want %d", len(after), len(before), 2+testMainLen)
+	storetest.CheckAgrees(t, c, p, gone)
+	after := storetest.Headers(t, p)
+	if len(after) != len(before) || len(after) != 2+storetest.MainLen {
+		t.Fatalf("%d header records after reopening, %d before, want %d", len(after), len(before), 2+storetest.MainLen)
 	}
 	for h, r := range before {
 		if after[h] != r {
@@ -102,33 +104,33 @@ func TestPebbleReopen(t *testing.T) {
 		t.Fatal("invalid mark lost on reopening")
 	}
 	// The reopened store goes on from its tip.
-	mustConnect(t, p, c.next(t, testTxs))
-	checkAgrees(t, c, p, gone)
+	storetest.MustConnect(t, p, c.Next(t, storetest.TxsPerBlock))
+	storetest.CheckAgrees(t, c, p, gone)
 }
 
 func TestPebbleWrongNetwork(t *testing.T) {
 	dir := t.TempDir()
-	c := newTestChain(3, testPool, false, true)
+	c := storetest.NewChain(3, storetest.Pool, false, true)
 	buildStore(t, dir, c, 1)
-	genesis := c.genesisBlock().Hash()
+	genesis := c.GenesisBlock().Hash()
 	other := chain.Hash{0xee}
 	for _, tc := range []struct {
 		network string
 		genesis chain.Hash
 	}{
 		{"othernet", genesis},
-		{testNetwork, other},
+		{storetest.Network, other},
 		{"othernet", other},
 	} {
 		p, err := Open(dir, tc.network, tc.genesis, WithLogger(quietLogger()))
 		if err == nil {
 			p.Close()
-			t.Fatalf("opened a %s store as network %q genesis %s", testNetwork, tc.network, tc.genesis)
+			t.Fatalf("opened a %s store as network %q genesis %s", storetest.Network, tc.network, tc.genesis)
 		}
-		if !errors.Is(err, ErrWrongNetwork) {
+		if !errors.Is(err, store.ErrWrongNetwork) {
 			t.Fatalf("err = %v, want ErrWrongNetwork", err)
 		}
-		for _, want := range []string{fmt.Sprintf("%q", testNetwork), fmt.Sprintf("%q", tc.network), genesis.String(), tc.genesis.String()} {
+		for _, want := range []string{fmt.Sprintf("%q", storetest.Network), fmt.Sprintf("%q", tc.network), genesis.String(), tc.genesis.String()} {
 			if !strings.Contains(err.Error(), want) {
 				t.Fatalf("error %q does not name %s", err, want)
 			}
@@ -146,12 +148,12 @@ func TestPebbleWrongNetwork(t *testing.T) {
 
 func TestPebbleFormatVersion(t *testing.T) {
 	dir := t.TempDir()
-	c := newTestChain(4, testPool, false, true)
+	c := storetest.NewChain(4, storetest.Pool, false, true)
 	buildStore(t, dir, c, 1)
 	v := make([]byte, versionSize)
 	binary.BigEndian.PutUint32(v, formatVersion+98)
 	rawSet(t, dir, metaKey(metaVersion), v)
-	_, err := Open(dir, testNetwork, c.genesisBlock().Hash(), WithLogger(quietLogger()))
+	_, err := Open(dir, storetest.Network, c.GenesisBlock().Hash(), WithLogger(quietLogger()))
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("version %d is not supported", formatVersion+98)) {
 		t.Fatalf("err = %v, want a refusal naming version %d", err, formatVersion+98)
 	}
@@ -159,34 +161,34 @@ func TestPebbleFormatVersion(t *testing.T) {
 	// A database with records but no version is not taken over.
 	dir = t.TempDir()
 	rawSet(t, dir, []byte("someone else's key"), []byte("value"))
-	if _, err := Open(dir, testNetwork, c.genesisBlock().Hash(), WithLogger(quietLogger())); err == nil || !errors.Is(err, ErrCorrupt) {
+	if _, err := Open(dir, storetest.Network, c.GenesisBlock().Hash(), WithLogger(quietLogger())); err == nil || !errors.Is(err, store.ErrCorrupt) {
 		t.Fatalf("err = %v, want a refusal of a foreign database", err)
 	}
 }
 
 func TestPebbleCorruptRecords(t *testing.T) {
-	c := newTestChain(5, testPool, false, true)
+	c := storetest.NewChain(5, storetest.Pool, false, true)
 	template := t.TempDir()
 	buildStore(t, template, c, 2)
-	tip := c.history[len(c.history)-1]
+	tip := c.History[len(c.History)-1]
 	tx := tip.Block.Txs[1]
 	acct := chain.AddressOf(tx.From)
-	otherHeader := encodeHeaderRecord(HeaderRecord{Header: c.history[0].Block.Header})
-	badFlag := encodeHeaderRecord(HeaderRecord{Header: c.history[1].Block.Header})
+	otherHeader := encodeHeaderRecord(store.HeaderRecord{Header: c.History[0].Block.Header})
+	badFlag := encodeHeaderRecord(store.HeaderRecord{Header: c.History[1].Block.Header})
 	badFlag[chain.HeaderSize] = 7
-	otherBlock := c.history[0].Block.Encode()
+	otherBlock := c.History[0].Block.Encode()
 	garbage := []byte("garbage")
 
-	type reads func(p *Pebble) error
-	readBlock := func(p *Pebble) error { _, err := p.Block(tip.Hash); return err }
-	readHeaders := func(p *Pebble) error { return p.ForEachHeader(func(HeaderRecord) error { return nil }) }
-	readAccounts := func(p *Pebble) error {
+	type reads func(p *Store) error
+	readBlock := func(p *Store) error { _, err := p.Block(tip.Hash); return err }
+	readHeaders := func(p *Store) error { return p.ForEachHeader(func(store.HeaderRecord) error { return nil }) }
+	readAccounts := func(p *Store) error {
 		return p.ForEachAccount(func(chain.Address, state.Account) error { return nil })
 	}
-	readUndo := func(p *Pebble) error { _, err := p.Undo(tip.Hash); return err }
-	readTx := func(p *Pebble) error { _, err := p.TxLocation(tx.ID()); return err }
-	readMain := func(p *Pebble) error { _, err := p.MainHash(1); return err }
-	badTxLoc := encodeTxLocation(TxLocation{Block: tip.Hash, Height: 2})
+	readUndo := func(p *Store) error { _, err := p.Undo(tip.Hash); return err }
+	readTx := func(p *Store) error { _, err := p.TxLocation(tx.ID()); return err }
+	readMain := func(p *Store) error { _, err := p.MainHash(1); return err }
+	badTxLoc := encodeTxLocation(store.TxLocation{Block: tip.Hash, Height: 2})
 	binary.BigEndian.PutUint32(badTxLoc[chain.HashSize+heightSize:], chain.MaxBlockTxs)
 
 	for _, tc := range []struct {
@@ -197,9 +199,9 @@ func TestPebbleCorruptRecords(t *testing.T) {
 	}{
 		{"block garbage", hashKey(prefixBlock, tip.Hash), garbage, readBlock},
 		{"block of another hash", hashKey(prefixBlock, tip.Hash), otherBlock, readBlock},
-		{"header garbage", hashKey(prefixHeader, c.history[1].Hash), garbage, readHeaders},
-		{"header of another hash", hashKey(prefixHeader, c.history[1].Hash), otherHeader, readHeaders},
-		{"header flag", hashKey(prefixHeader, c.history[1].Hash), badFlag, readHeaders},
+		{"header garbage", hashKey(prefixHeader, c.History[1].Hash), garbage, readHeaders},
+		{"header of another hash", hashKey(prefixHeader, c.History[1].Hash), otherHeader, readHeaders},
+		{"header flag", hashKey(prefixHeader, c.History[1].Hash), badFlag, readHeaders},
 		{"header key length", []byte{prefixHeader, 1, 2}, otherHeader, readHeaders},
 		{"account garbage", accountKey(acct), garbage, readAccounts},
 		{"zero account", accountKey(acct), make([]byte, 16), readAccounts},
@@ -209,7 +211,7 @@ func TestPebbleCorruptRecords(t *testing.T) {
 		{"tx location index", hashKey(prefixTx, tx.ID()), badTxLoc, readTx},
 		{"height index garbage", heightKey(1), garbage, readMain},
 		{"tip garbage", tipKey, garbage, nil},
-		{"tip not in height index", heightKey(tip.Block.Header.Height), c.history[0].Hash[:], nil},
+		{"tip not in height index", heightKey(tip.Block.Header.Height), c.History[0].Hash[:], nil},
 		{"tip header missing", hashKey(prefixHeader, tip.Hash), nil, nil},
 		{"version garbage", metaKey(metaVersion), garbage, nil},
 		{"genesis garbage", metaKey(metaGenesis), garbage, nil},
@@ -221,7 +223,7 @@ func TestPebbleCorruptRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			rawSet(t, dir, tc.key, tc.value)
-			p, err := Open(dir, testNetwork, c.genesisBlock().Hash(), WithLogger(quietLogger()))
+			p, err := Open(dir, storetest.Network, c.GenesisBlock().Hash(), WithLogger(quietLogger()))
 			if tc.read != nil {
 				if err != nil {
 					t.Fatal(err)
@@ -234,7 +236,7 @@ func TestPebbleCorruptRecords(t *testing.T) {
 			if err == nil {
 				t.Fatal("corrupt record read without an error")
 			}
-			if !errors.Is(err, ErrCorrupt) {
+			if !errors.Is(err, store.ErrCorrupt) {
 				t.Fatalf("err = %v, want ErrCorrupt", err)
 			}
 			t.Log(err)
@@ -280,7 +282,7 @@ func TestMain(m *testing.M) {
 }
 
 func lockHelper(dir string) int {
-	p, err := Open(dir, testNetwork, chain.Hash{1}, WithLogger(quietLogger()))
+	p, err := Open(dir, storetest.Network, chain.Hash{1}, WithLogger(quietLogger()))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -293,14 +295,14 @@ func lockHelper(dir string) int {
 
 func checkInUse(t *testing.T, dir string) {
 	t.Helper()
-	p, err := Open(dir, testNetwork, chain.Hash{1}, WithLogger(quietLogger()))
+	p, err := Open(dir, storetest.Network, chain.Hash{1}, WithLogger(quietLogger()))
 	if err == nil {
 		p.Close()
 		t.Fatal("opened a data directory that is in use")
 	}
 	want := fmt.Sprintf("data directory %s is in use by another chaind process", dir)
 	t.Log(err)
-	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), want) {
+	if !errors.Is(err, store.ErrInUse) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want ErrInUse saying %q", err, want)
 	}
 }
@@ -339,7 +341,7 @@ func TestPebbleInUse(t *testing.T) {
 
 	// The helper is gone: the directory opens, and a second Open in this
 	// process is refused while the first is open.
-	p, err := Open(dir, testNetwork, chain.Hash{1}, WithLogger(quietLogger()))
+	p, err := Open(dir, storetest.Network, chain.Hash{1}, WithLogger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +349,7 @@ func TestPebbleInUse(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	p, err = Open(dir, testNetwork, chain.Hash{1}, WithLogger(quietLogger()))
+	p, err = Open(dir, storetest.Network, chain.Hash{1}, WithLogger(quietLogger()))
 	if err != nil {
 		t.Fatalf("reopening after Close: %v", err)
 	}
@@ -364,14 +366,14 @@ func TestPebbleQuietLogger(t *testing.T) {
 	infoLog := slog.New(slog.NewTextHandler(&info, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	debugLog := slog.New(slog.NewTextHandler(&debug, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	dir := t.TempDir()
-	c := newTestChain(6, testPool, false, true)
+	c := storetest.NewChain(6, storetest.Pool, false, true)
 	for i, l := range []*slog.Logger{infoLog, infoLog, debugLog} {
-		p, err := Open(dir, testNetwork, c.genesisBlock().Hash(), WithLogger(l))
+		p, err := Open(dir, storetest.Network, c.GenesisBlock().Hash(), WithLogger(l))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {
-			mustConnect(t, p, c.genesis(t))
+			storetest.MustConnect(t, p, c.Genesis(t))
 		}
 		if err := p.Close(); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package p2p
+package libp2p
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/chaind/chaind/p2p"
 )
 
 func TestFrames(t *testing.T) {
@@ -31,7 +33,7 @@ func TestFrames(t *testing.T) {
 	}
 	// A huge announced length is refused before any allocation.
 	huge := binary.BigEndian.AppendUint32(nil, 0xffffffff)
-	if _, err := readFrame(bytes.NewReader(huge), MaxFrameSize); !errors.As(err, &tooLarge) {
+	if _, err := readFrame(bytes.NewReader(huge), p2p.MaxFrameSize); !errors.As(err, &tooLarge) {
 		t.Fatalf("huge length: %v", err)
 	}
 }
@@ -98,19 +100,19 @@ func TestPexEncoding(t *testing.T) {
 
 func TestCheckName(t *testing.T) {
 	for _, ok := range []string{"blocks", "status/1", "headers-by-locator/2", "a.b_c"} {
-		if err := CheckName(ok); err != nil {
+		if err := p2p.CheckName(ok); err != nil {
 			t.Errorf("%q: %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "/status", "status/", "Blocks", "a b", string(make([]byte, MaxNameLength+1))} {
-		if err := CheckName(bad); !errors.Is(err, ErrBadName) {
+	for _, bad := range []string{"", "/status", "status/", "Blocks", "a b", string(make([]byte, p2p.MaxNameLength+1))} {
+		if err := p2p.CheckName(bad); !errors.Is(err, p2p.ErrBadName) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if err := CheckCaps(-1, 1); err == nil {
+	if err := p2p.CheckCaps(-1, 1); err == nil {
 		t.Error("negative cap accepted")
 	}
-	if err := CheckCaps(1, MaxFrameSize+1); err == nil {
+	if err := p2p.CheckCaps(1, p2p.MaxFrameSize+1); err == nil {
 		t.Error("cap over MaxFrameSize accepted")
 	}
 }

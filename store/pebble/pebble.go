@@ -1,4 +1,4 @@
-package store
+package pebble
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/state"
+	"github.com/chaind/chaind/store"
 )
 
 // Bounds and tuning of the Pebble store.
@@ -42,9 +43,9 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *openOptions) { o.logger = l }
 }
 
-// Pebble is the Store on a Pebble database in one data directory. It is
+// Store is a store.Store on a Pebble database in one data directory. It is
 // safe for concurrent use, except Close, which must be the last call.
-type Pebble struct {
+type Store struct {
 	dir  string
 	db   *pebble.DB
 	lock *pebble.Lock
@@ -54,16 +55,16 @@ type Pebble struct {
 	// mu serializes writers: the tip check and the commit of a connect or
 	// disconnect, and the read-modify-write of header records.
 	mu  sync.Mutex
-	tip tipState // the committed tip; guarded by mu
+	tip store.TipState // the committed tip; guarded by mu
 }
 
-var _ Store = (*Pebble)(nil)
+var _ store.Store = (*Store)(nil)
 
 // Open opens or creates the store in dir for the network named network
 // whose genesis block hash is genesis. A new directory records both; a
 // directory made for another network gives an error wrapping
 // ErrWrongNetwork, one held by another process an error wrapping ErrInUse.
-func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Pebble, error) {
+func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Store, error) {
 	o := openOptions{logger: slog.Default()}
 	for _, opt := range opts {
 		opt(&o)
@@ -82,7 +83,7 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Pebb
 		}
 		// The lock file exists and could not be locked: fcntl says another
 		// process holds it, or Pebble says this process does.
-		return nil, fmt.Errorf("data directory %s is in use by another chaind process (%w: %v)", dir, ErrInUse, err)
+		return nil, fmt.Errorf("data directory %s is in use by another chaind process (%w: %v)", dir, store.ErrInUse, err)
 	}
 	cache := pebble.NewCache(cacheSize)
 	defer cache.Unref() // the DB holds its own reference
@@ -95,7 +96,7 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Pebb
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open store in %s: %w", dir, err), lock.Close())
 	}
-	p := &Pebble{dir: dir, db: db, lock: lock}
+	p := &Store{dir: dir, db: db, lock: lock}
 	if err := p.init(network, genesis); err != nil {
 		return nil, errors.Join(err, p.Close())
 	}
@@ -103,7 +104,7 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Pebb
 }
 
 // init checks or writes the metadata and loads the tip.
-func (p *Pebble) init(network string, genesis chain.Hash) error {
+func (p *Store) init(network string, genesis chain.Hash) error {
 	var version uint32
 	err := p.get(metaKey(metaVersion), func(v []byte) error {
 		if len(v) != versionSize {
@@ -113,7 +114,7 @@ func (p *Pebble) init(network string, genesis chain.Hash) error {
 		return nil
 	})
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return p.create(network, genesis)
 	case err != nil:
 		return fmt.Errorf("open store in %s: %w", p.dir, err)
@@ -140,7 +141,7 @@ func (p *Pebble) init(network string, genesis chain.Hash) error {
 	}
 	if gotNetwork != network || gotGenesis != genesis {
 		return fmt.Errorf("%w: data directory %s belongs to network %q (genesis %s), not to network %q (genesis %s)",
-			ErrWrongNetwork, p.dir, gotNetwork, gotGenesis, network, genesis)
+			store.ErrWrongNetwork, p.dir, gotNetwork, gotGenesis, network, genesis)
 	}
 	if err := p.loadTip(); err != nil {
 		return fmt.Errorf("open store in %s: %w", p.dir, err)
@@ -150,7 +151,7 @@ func (p *Pebble) init(network string, genesis chain.Hash) error {
 
 // create writes the metadata of a new store, after checking that the
 // directory holds no other database.
-func (p *Pebble) create(network string, genesis chain.Hash) error {
+func (p *Store) create(network string, genesis chain.Hash) error {
 	it, err := p.db.NewIter(nil)
 	if err != nil {
 		return fmt.Errorf("open store in %s: %w", p.dir, err)
@@ -161,7 +162,7 @@ func (p *Pebble) create(network string, genesis chain.Hash) error {
 	}
 	if nonEmpty {
 		return fmt.Errorf("open store in %s: %w: the database has records but no format version; it is not a chaind store",
-			p.dir, ErrCorrupt)
+			p.dir, store.ErrCorrupt)
 	}
 	b := p.db.NewBatch()
 	defer b.Close()
@@ -180,21 +181,21 @@ func (p *Pebble) create(network string, genesis chain.Hash) error {
 
 // loadTip reads the tip and checks that its header record and height
 // index entry agree with it.
-func (p *Pebble) loadTip() error {
+func (p *Store) loadTip() error {
 	var tip chain.Hash
 	err := p.get(tipKey, func(v []byte) (err error) {
 		tip, err = decodeHash(v)
 		return err
 	})
-	if errors.Is(err, ErrNotFound) {
-		p.tip = tipState{}
+	if errors.Is(err, store.ErrNotFound) {
+		p.tip = store.TipState{}
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read tip: %w", err)
 	}
 	rec, err := p.headerRecord(tip)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return corrupt(hashKey(prefixHeader, tip), errors.New("missing, but the block is the tip"))
 	}
 	if err != nil {
@@ -203,24 +204,24 @@ func (p *Pebble) loadTip() error {
 	height := rec.Header.Height
 	main, err := p.MainHash(height)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return corrupt(heightKey(height), fmt.Errorf("missing, but the tip %s is at height %d", tip, height))
 	case err != nil:
 		return fmt.Errorf("read tip: %w", err)
 	case main != tip:
 		return corrupt(heightKey(height), fmt.Errorf("holds %s, but the tip %s is at height %d", main, tip, height))
 	}
-	p.tip = tipState{hash: tip, height: height, ok: true}
+	p.tip = store.TipState{Hash: tip, Height: height, OK: true}
 	return nil
 }
 
 // get reads key k and hands its value to decode, which must copy what it
 // keeps. It returns ErrNotFound for a missing key and a corruption error
 // naming k when decode fails.
-func (p *Pebble) get(k []byte, decode func([]byte) error) error {
+func (p *Store) get(k []byte, decode func([]byte) error) error {
 	v, closer, err := p.db.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("read key %s: %w", keyName(k), err)
@@ -236,16 +237,16 @@ func (p *Pebble) get(k []byte, decode func([]byte) error) error {
 }
 
 // getRequired is get for a key that must exist: absence is corruption.
-func (p *Pebble) getRequired(k []byte, decode func([]byte) error) error {
+func (p *Store) getRequired(k []byte, decode func([]byte) error) error {
 	err := p.get(k, decode)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return corrupt(k, errors.New("record is missing"))
 	}
 	return err
 }
 
-func (p *Pebble) headerRecord(hash chain.Hash) (HeaderRecord, error) {
-	var rec HeaderRecord
+func (p *Store) headerRecord(hash chain.Hash) (store.HeaderRecord, error) {
+	var rec store.HeaderRecord
 	err := p.get(hashKey(prefixHeader, hash), func(v []byte) (err error) {
 		rec, err = decodeHeaderRecord(v, hash)
 		return err
@@ -255,9 +256,9 @@ func (p *Pebble) headerRecord(hash chain.Hash) (HeaderRecord, error) {
 
 // PutBlock stores b and its header record in one unsynced batch, unless
 // it is stored already.
-func (p *Pebble) PutBlock(hash chain.Hash, b *chain.Block) error {
+func (p *Store) PutBlock(hash chain.Hash, b *chain.Block) error {
 	if p.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	if b == nil {
 		return fmt.Errorf("put block %s: no block", hash)
@@ -271,14 +272,14 @@ func (p *Pebble) PutBlock(hash chain.Hash, b *chain.Block) error {
 	if err == nil {
 		return nil
 	}
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("put block %d %s: %w", b.Header.Height, hash, err)
 	}
 	batch := p.db.NewBatch()
 	defer batch.Close()
 	if err := errors.Join(
 		batch.Set(hashKey(prefixBlock, hash), b.Encode(), nil),
-		batch.Set(hashKey(prefixHeader, hash), encodeHeaderRecord(HeaderRecord{Header: b.Header}), nil),
+		batch.Set(hashKey(prefixHeader, hash), encodeHeaderRecord(store.HeaderRecord{Header: b.Header}), nil),
 		batch.Commit(pebble.NoSync),
 	); err != nil {
 		return fmt.Errorf("put block %d %s: %w", b.Header.Height, hash, err)
@@ -287,9 +288,9 @@ func (p *Pebble) PutBlock(hash chain.Hash, b *chain.Block) error {
 }
 
 // Block returns a stored block, decoded strictly.
-func (p *Pebble) Block(hash chain.Hash) (*chain.Block, error) {
+func (p *Store) Block(hash chain.Hash) (*chain.Block, error) {
 	if p.closed.Load() {
-		return nil, ErrClosed
+		return nil, store.ErrClosed
 	}
 	var blk *chain.Block
 	err := p.get(hashKey(prefixBlock, hash), func(v []byte) (err error) {
@@ -304,9 +305,9 @@ func (p *Pebble) Block(hash chain.Hash) (*chain.Block, error) {
 
 // MarkInvalid sets the invalid flag of a stored block's header record
 // (unsynced).
-func (p *Pebble) MarkInvalid(hash chain.Hash) error {
+func (p *Store) MarkInvalid(hash chain.Hash) error {
 	if p.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -325,9 +326,9 @@ func (p *Pebble) MarkInvalid(hash chain.Hash) error {
 }
 
 // ForEachHeader calls fn for every header record, in hash order.
-func (p *Pebble) ForEachHeader(fn func(HeaderRecord) error) error {
+func (p *Store) ForEachHeader(fn func(store.HeaderRecord) error) error {
 	if p.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	return p.scan(prefixHeader, 1+chain.HashSize, func(k, v []byte) error {
 		var hash chain.Hash
@@ -341,9 +342,9 @@ func (p *Pebble) ForEachHeader(fn func(HeaderRecord) error) error {
 }
 
 // ForEachAccount calls fn for every stored account, in address order.
-func (p *Pebble) ForEachAccount(fn func(chain.Address, state.Account) error) error {
+func (p *Store) ForEachAccount(fn func(chain.Address, state.Account) error) error {
 	if p.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	return p.scan(prefixAccount, 1+chain.AddressSize, func(k, v []byte) error {
 		var addr chain.Address
@@ -361,7 +362,7 @@ func (p *Pebble) ForEachAccount(fn func(chain.Address, state.Account) error) err
 
 // scan calls fn for every key with the given prefix, after checking the
 // key's length. An error from fn stops the scan and is returned unchanged.
-func (p *Pebble) scan(prefix byte, keyLen int, fn func(k, v []byte) error) (err error) {
+func (p *Store) scan(prefix byte, keyLen int, fn func(k, v []byte) error) (err error) {
 	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix}, UpperBound: []byte{prefix + 1}})
 	if err != nil {
 		return fmt.Errorf("scan %q records: %w", prefix, err)
@@ -391,13 +392,13 @@ func (p *Pebble) scan(prefix byte, keyLen int, fn func(k, v []byte) error) (err 
 }
 
 // ConnectBlock writes u in one synced batch; see Store.
-func (p *Pebble) ConnectBlock(u *Update) error {
+func (p *Store) ConnectBlock(u *store.Update) error {
 	if p.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := checkConnect(u, p.tip); err != nil {
+	if err := store.CheckConnect(u, p.tip); err != nil {
 		return err
 	}
 	h := &u.Block.Header
@@ -412,9 +413,9 @@ func (p *Pebble) ConnectBlock(u *Update) error {
 	// earlier batches.
 	rec, err := p.headerRecord(u.Hash)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		set(hashKey(prefixBlock, u.Hash), u.Block.Encode())
-		set(hashKey(prefixHeader, u.Hash), encodeHeaderRecord(HeaderRecord{Header: *h}))
+		set(hashKey(prefixHeader, u.Hash), encodeHeaderRecord(store.HeaderRecord{Header: *h}))
 	case err != nil:
 		return fmt.Errorf("connect block %d %s: %w", h.Height, u.Hash, err)
 	case rec.Invalid:
@@ -426,25 +427,25 @@ func (p *Pebble) ConnectBlock(u *Update) error {
 		errs = append(errs, p.writeAccount(b, c))
 	}
 	for i, tx := range u.Block.Txs {
-		set(hashKey(prefixTx, tx.ID()), encodeTxLocation(TxLocation{Block: u.Hash, Height: h.Height, Index: i}))
+		set(hashKey(prefixTx, tx.ID()), encodeTxLocation(store.TxLocation{Block: u.Hash, Height: h.Height, Index: i}))
 	}
 	set(tipKey, u.Hash[:])
 	errs = append(errs, b.Commit(pebble.Sync))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("connect block %d %s: %w", h.Height, u.Hash, err)
 	}
-	p.tip = tipState{hash: u.Hash, height: h.Height, ok: true}
+	p.tip = store.TipState{Hash: u.Hash, Height: h.Height, OK: true}
 	return nil
 }
 
 // DisconnectBlock writes u in one synced batch; see Store.
-func (p *Pebble) DisconnectBlock(u *Update) error {
+func (p *Store) DisconnectBlock(u *store.Update) error {
 	if p.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	newTip, err := checkDisconnect(u, p.tip)
+	newTip, err := store.CheckDisconnect(u, p.tip)
 	if err != nil {
 		return err
 	}
@@ -461,8 +462,8 @@ func (p *Pebble) DisconnectBlock(u *Update) error {
 	for _, c := range u.Changes {
 		errs = append(errs, p.writeAccount(b, c))
 	}
-	if newTip.ok {
-		errs = append(errs, b.Set(tipKey, newTip.hash[:], nil))
+	if newTip.OK {
+		errs = append(errs, b.Set(tipKey, newTip.Hash[:], nil))
 	} else {
 		errs = append(errs, b.Delete(tipKey, nil))
 	}
@@ -475,7 +476,7 @@ func (p *Pebble) DisconnectBlock(u *Update) error {
 }
 
 // writeAccount adds an account change to b: a zero account is deleted.
-func (p *Pebble) writeAccount(b *pebble.Batch, c state.Change) error {
+func (p *Store) writeAccount(b *pebble.Batch, c state.Change) error {
 	if c.Account.IsZero() {
 		return b.Delete(accountKey(c.Address), nil)
 	}
@@ -483,9 +484,9 @@ func (p *Pebble) writeAccount(b *pebble.Batch, c state.Change) error {
 }
 
 // Undo returns a main-chain block's undo record, decoded strictly.
-func (p *Pebble) Undo(hash chain.Hash) (*state.Undo, error) {
+func (p *Store) Undo(hash chain.Hash) (*state.Undo, error) {
 	if p.closed.Load() {
-		return nil, ErrClosed
+		return nil, store.ErrClosed
 	}
 	var u *state.Undo
 	err := p.get(hashKey(prefixUndo, hash), func(v []byte) (err error) {
@@ -499,19 +500,19 @@ func (p *Pebble) Undo(hash chain.Hash) (*state.Undo, error) {
 }
 
 // Tip returns the committed tip (kept in memory, checked at Open).
-func (p *Pebble) Tip() (chain.Hash, bool, error) {
+func (p *Store) Tip() (chain.Hash, bool, error) {
 	if p.closed.Load() {
-		return chain.Hash{}, false, ErrClosed
+		return chain.Hash{}, false, store.ErrClosed
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.tip.hash, p.tip.ok, nil
+	return p.tip.Hash, p.tip.OK, nil
 }
 
 // MainHash returns the main-chain block hash at height.
-func (p *Pebble) MainHash(height uint32) (chain.Hash, error) {
+func (p *Store) MainHash(height uint32) (chain.Hash, error) {
 	if p.closed.Load() {
-		return chain.Hash{}, ErrClosed
+		return chain.Hash{}, store.ErrClosed
 	}
 	var h chain.Hash
 	err := p.get(heightKey(height), func(v []byte) (err error) {
@@ -525,25 +526,25 @@ func (p *Pebble) MainHash(height uint32) (chain.Hash, error) {
 }
 
 // TxLocation returns where a main-chain transaction is.
-func (p *Pebble) TxLocation(id chain.Hash) (TxLocation, error) {
+func (p *Store) TxLocation(id chain.Hash) (store.TxLocation, error) {
 	if p.closed.Load() {
-		return TxLocation{}, ErrClosed
+		return store.TxLocation{}, store.ErrClosed
 	}
-	var loc TxLocation
+	var loc store.TxLocation
 	err := p.get(hashKey(prefixTx, id), func(v []byte) (err error) {
 		loc, err = decodeTxLocation(v)
 		return err
 	})
 	if err != nil {
-		return TxLocation{}, fmt.Errorf("transaction %s: %w", id, err)
+		return store.TxLocation{}, fmt.Errorf("transaction %s: %w", id, err)
 	}
 	return loc, nil
 }
 
 // Close closes the database and releases the directory lock.
-func (p *Pebble) Close() error {
+func (p *Store) Close() error {
 	if !p.closed.CompareAndSwap(false, true) {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

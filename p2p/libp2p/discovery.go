@@ -1,4 +1,4 @@
-package p2p
+package libp2p
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/chaind/chaind/p2p"
 )
 
 // Discovery timing.
@@ -28,30 +30,30 @@ const (
 
 // Connect dials a peer by multiaddr (ending in /p2p/<id>) and returns its
 // id once identify shows it is a peer of this network. See Network.
-func (h *Host) Connect(ctx context.Context, addr string) (PeerID, error) {
+func (h *Host) Connect(ctx context.Context, addr string) (p2p.PeerID, error) {
 	if !h.started() {
 		if h.state.Load() == stateClosed {
-			return "", ErrClosed
+			return "", p2p.ErrClosed
 		}
-		return "", ErrNotStarted
+		return "", p2p.ErrNotStarted
 	}
 	ai, err := peer.AddrInfoFromString(addr)
 	if err != nil {
-		return "", fmt.Errorf("%w: %q: %v", ErrBadAddress, addr, err)
+		return "", fmt.Errorf("%w: %q: %v", p2p.ErrBadAddress, addr, err)
 	}
 	if err := h.connect(ctx, *ai); err != nil {
 		return "", err
 	}
-	return PeerID(ai.ID.String()), nil
+	return p2p.PeerID(ai.ID.String()), nil
 }
 
 func (h *Host) connect(ctx context.Context, ai peer.AddrInfo) error {
-	id := PeerID(ai.ID.String())
+	id := p2p.PeerID(ai.ID.String())
 	if ai.ID == h.self {
-		return ErrSelf
+		return p2p.ErrSelf
 	}
 	if h.banned(ai.ID) {
-		return fmt.Errorf("%w: %s", ErrBanned, id.Short())
+		return fmt.Errorf("%w: %s", p2p.ErrBanned, id.Short())
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -73,7 +75,7 @@ func (h *Host) connect(ctx context.Context, ai peer.AddrInfo) error {
 		case h.peers.has(ai.ID):
 			return nil
 		case h.gater.isForeign(ai.ID):
-			return fmt.Errorf("%w: %s", ErrWrongNetwork, id.Short())
+			return fmt.Errorf("%w: %s", p2p.ErrWrongNetwork, id.Short())
 		case len(h.h.Network().ConnsToPeer(ai.ID)) == 0:
 			return fmt.Errorf("p2p: connect to %s: connection closed by the peer (banned there?)", id.Short())
 		}
@@ -114,7 +116,7 @@ func (h *Host) bootstrapLoop() {
 			return
 		}
 		if h.ctx.Err() == nil {
-			h.log.Info("bootstrap peer unreachable", "peer", PeerID(ai.ID.String()).Short(), "err", err)
+			h.log.Info("bootstrap peer unreachable", "peer", p2p.PeerID(ai.ID.String()).Short(), "err", err)
 		}
 		b := backoff[ai.ID]
 		if b == 0 {
@@ -177,7 +179,7 @@ func (h *Host) dialLoop() {
 				ctx, cancel := context.WithTimeout(h.ctx, DiscoveryDialTimeout)
 				defer cancel()
 				if err := h.connect(ctx, ai); err != nil {
-					h.log.Debug("discovered peer not reachable", "peer", PeerID(ai.ID.String()).Short(), "err", err)
+					h.log.Debug("discovered peer not reachable", "peer", p2p.PeerID(ai.ID.String()).Short(), "err", err)
 				}
 			})
 			if !started {

@@ -1,4 +1,4 @@
-package p2p
+package libp2p
 
 import (
 	"bytes"
@@ -18,6 +18,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/chaind/chaind/p2p"
 )
 
 const testNet = "testnet0"
@@ -44,16 +46,16 @@ func testConfig(netID string) Config {
 // recorder is a gossip handler that records what it sees.
 type recorder struct {
 	mu      sync.Mutex
-	got     map[string]PeerID // data -> sender
+	got     map[string]p2p.PeerID // data -> sender
 	arrived map[string]time.Time
-	verdict func(data []byte) Verdict
+	verdict func(data []byte) p2p.Verdict
 }
 
 func newRecorder() *recorder {
-	return &recorder{got: make(map[string]PeerID), arrived: make(map[string]time.Time)}
+	return &recorder{got: make(map[string]p2p.PeerID), arrived: make(map[string]time.Time)}
 }
 
-func (r *recorder) handle(from PeerID, data []byte) Verdict {
+func (r *recorder) handle(from p2p.PeerID, data []byte) p2p.Verdict {
 	r.mu.Lock()
 	if _, dup := r.got[string(data)]; !dup {
 		r.got[string(data)] = from
@@ -64,10 +66,10 @@ func (r *recorder) handle(from PeerID, data []byte) Verdict {
 	if verdict != nil {
 		return verdict(data)
 	}
-	return Accept
+	return p2p.Accept
 }
 
-func (r *recorder) has(data string) (PeerID, bool) {
+func (r *recorder) has(data string) (p2p.PeerID, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	from, ok := r.got[data]
@@ -145,17 +147,17 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-func hasPeer(h *Host, id PeerID) bool {
-	return slices.ContainsFunc(h.Peers(), func(p PeerInfo) bool { return p.ID == id })
+func hasPeer(h *Host, id p2p.PeerID) bool {
+	return slices.ContainsFunc(h.Peers(), func(p p2p.PeerInfo) bool { return p.ID == id })
 }
 
-func peerInfo(h *Host, id PeerID) (PeerInfo, bool) {
+func peerInfo(h *Host, id p2p.PeerID) (p2p.PeerInfo, bool) {
 	for _, p := range h.Peers() {
 		if p.ID == id {
 			return p, true
 		}
 	}
-	return PeerInfo{}, false
+	return p2p.PeerInfo{}, false
 }
 
 // line starts three hosts connected A-B-C, each with a recording "blocks"
@@ -220,11 +222,11 @@ func TestGossipRelaysOverTwoHops(t *testing.T) {
 
 	t.Run("ignored messages are not relayed", func(t *testing.T) {
 		const ignored = "ignore-me"
-		rbVerdict := func(data []byte) Verdict {
+		rbVerdict := func(data []byte) p2p.Verdict {
 			if string(data) == ignored {
-				return Ignore
+				return p2p.Ignore
 			}
-			return Accept
+			return p2p.Accept
 		}
 		rb.mu.Lock()
 		rb.verdict = rbVerdict
@@ -289,29 +291,29 @@ func TestPublishChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.HandleGossip("Bad Name", func(PeerID, []byte) Verdict { return Accept }); !errors.Is(err, ErrBadName) {
+	if err := h.HandleGossip("Bad Name", func(p2p.PeerID, []byte) p2p.Verdict { return p2p.Accept }); !errors.Is(err, p2p.ErrBadName) {
 		t.Errorf("bad topic name: %v, want ErrBadName", err)
 	}
-	if err := h.HandleGossip("blocks", func(PeerID, []byte) Verdict { return Accept }); err != nil {
+	if err := h.HandleGossip("blocks", func(p2p.PeerID, []byte) p2p.Verdict { return p2p.Accept }); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.HandleGossip("blocks", func(PeerID, []byte) Verdict { return Accept }); !errors.Is(err, ErrDuplicateHandler) {
+	if err := h.HandleGossip("blocks", func(p2p.PeerID, []byte) p2p.Verdict { return p2p.Accept }); !errors.Is(err, p2p.ErrDuplicateHandler) {
 		t.Errorf("duplicate topic: %v, want ErrDuplicateHandler", err)
 	}
-	if err := h.HandleRequest("pex/1", 1, 1, func(context.Context, PeerID, []byte) ([]byte, error) { return nil, nil }); !errors.Is(err, ErrDuplicateHandler) {
+	if err := h.HandleRequest("pex/1", 1, 1, func(context.Context, p2p.PeerID, []byte) ([]byte, error) { return nil, nil }); !errors.Is(err, p2p.ErrDuplicateHandler) {
 		t.Errorf("reserved protocol: %v, want ErrDuplicateHandler", err)
 	}
-	if err := h.Publish("blocks", []byte("x")); !errors.Is(err, ErrNotStarted) {
+	if err := h.Publish("blocks", []byte("x")); !errors.Is(err, p2p.ErrNotStarted) {
 		t.Errorf("publish before start: %v, want ErrNotStarted", err)
 	}
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	if err := h.HandleGossip("txs", func(PeerID, []byte) Verdict { return Accept }); !errors.Is(err, ErrStarted) {
+	if err := h.HandleGossip("txs", func(p2p.PeerID, []byte) p2p.Verdict { return p2p.Accept }); !errors.Is(err, p2p.ErrStarted) {
 		t.Errorf("register after start: %v, want ErrStarted", err)
 	}
-	if err := h.Publish("txs", []byte("x")); !errors.Is(err, ErrUnknownTopic) {
+	if err := h.Publish("txs", []byte("x")); !errors.Is(err, p2p.ErrUnknownTopic) {
 		t.Errorf("publish on unknown topic: %v, want ErrUnknownTopic", err)
 	}
 	if err := h.Publish("blocks", make([]byte, 1001)); err == nil {
@@ -323,7 +325,7 @@ func TestPublishChecks(t *testing.T) {
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Publish("blocks", []byte("x")); !errors.Is(err, ErrClosed) {
+	if err := h.Publish("blocks", []byte("x")); !errors.Is(err, p2p.ErrClosed) {
 		t.Errorf("publish after close: %v, want ErrClosed", err)
 	}
 }
@@ -333,7 +335,7 @@ func TestPublishChecks(t *testing.T) {
 //     with an error, "sleep" after a second, anything else with itself.
 func echoServer(reqCap, respCap int) func(*Host) {
 	return func(h *Host) {
-		err := h.HandleRequest("echo/1", reqCap, respCap, func(ctx context.Context, from PeerID, req []byte) ([]byte, error) {
+		err := h.HandleRequest("echo/1", reqCap, respCap, func(ctx context.Context, from p2p.PeerID, req []byte) ([]byte, error) {
 			s := string(req)
 			switch {
 			case strings.HasPrefix(s, "size:"):
@@ -381,7 +383,7 @@ func TestRequestResponse(t *testing.T) {
 
 	t.Run("request over the server's cap", func(t *testing.T) {
 		_, err := a.Request(ctx, b.Self(), "echo/1", make([]byte, 2000))
-		if !errors.Is(err, ErrRequestTooLarge) || !errors.Is(err, ErrRemote) {
+		if !errors.Is(err, p2p.ErrRequestTooLarge) || !errors.Is(err, p2p.ErrRemote) {
 			t.Fatalf("err = %v, want a remote ErrRequestTooLarge", err)
 		}
 		if !strings.Contains(err.Error(), "2000 bytes, limit 1024") {
@@ -389,12 +391,12 @@ func TestRequestResponse(t *testing.T) {
 		}
 		waitFor(t, 2*time.Second, "penalty for the oversized request", func() bool {
 			p, ok := peerInfo(b, a.Self())
-			return ok && p.Penalty == PenaltyOversized
+			return ok && p.Penalty == p2p.PenaltyOversized
 		})
 	})
 	t.Run("response over the server's cap", func(t *testing.T) {
 		_, err := a.Request(ctx, b.Self(), "echo/1", []byte("size:5000"))
-		if !errors.Is(err, ErrResponseTooLarge) || !errors.Is(err, ErrRemote) {
+		if !errors.Is(err, p2p.ErrResponseTooLarge) || !errors.Is(err, p2p.ErrRemote) {
 			t.Fatalf("err = %v, want a remote ErrResponseTooLarge", err)
 		}
 		resp, err := a.Request(ctx, b.Self(), "echo/1", []byte("size:4096"))
@@ -404,24 +406,24 @@ func TestRequestResponse(t *testing.T) {
 	})
 	t.Run("request over the client's cap", func(t *testing.T) {
 		_, err := b.Request(ctx, a.Self(), "echo/1", make([]byte, 1025))
-		if !errors.Is(err, ErrRequestTooLarge) || errors.Is(err, ErrRemote) {
+		if !errors.Is(err, p2p.ErrRequestTooLarge) || errors.Is(err, p2p.ErrRemote) {
 			t.Fatalf("err = %v, want a local ErrRequestTooLarge", err)
 		}
 	})
 	t.Run("response over the client's cap", func(t *testing.T) {
 		_, err := b.Request(ctx, a.Self(), "echo/1", []byte("size:5000"))
-		if !errors.Is(err, ErrResponseTooLarge) || errors.Is(err, ErrRemote) {
+		if !errors.Is(err, p2p.ErrResponseTooLarge) || errors.Is(err, p2p.ErrRemote) {
 			t.Fatalf("err = %v, want a local ErrResponseTooLarge", err)
 		}
 		waitFor(t, 2*time.Second, "penalty for the oversized response", func() bool {
 			p, ok := peerInfo(b, a.Self())
-			return ok && p.Penalty >= PenaltyOversized
+			return ok && p.Penalty >= p2p.PenaltyOversized
 		})
 	})
 	t.Run("handler error", func(t *testing.T) {
 		_, err := a.Request(ctx, b.Self(), "echo/1", []byte("fail"))
-		var re *RemoteError
-		if !errors.As(err, &re) || re.Code != CodeHandler || re.Msg != "no such block" {
+		var re *p2p.RemoteError
+		if !errors.As(err, &re) || re.Code != p2p.CodeHandler || re.Msg != "no such block" {
 			t.Fatalf("err = %v, want RemoteError with the handler's text", err)
 		}
 	})
@@ -446,7 +448,7 @@ func TestRequestResponse(t *testing.T) {
 	t.Run("not connected", func(t *testing.T) {
 		c := startHost(t, testConfig(testNet), nil)
 		_, err := a.Request(ctx, c.Self(), "echo/1", []byte("x"))
-		if !errors.Is(err, ErrNotConnected) {
+		if !errors.Is(err, p2p.ErrNotConnected) {
 			t.Fatalf("err = %v, want ErrNotConnected", err)
 		}
 	})
@@ -478,11 +480,11 @@ func TestRejectPenalisesAndBans(t *testing.T) {
 	bcfg := testConfig(testNet)
 	bcfg.BanDuration = 2 * time.Second
 	rb := newRecorder()
-	rb.verdict = func(data []byte) Verdict {
+	rb.verdict = func(data []byte) p2p.Verdict {
 		if bytes.HasPrefix(data, []byte("bad")) {
-			return Reject
+			return p2p.Reject
 		}
-		return Accept
+		return p2p.Accept
 	}
 	b := startHost(t, bcfg, func(h *Host) {
 		if err := h.HandleGossip("blocks", rb.handle); err != nil {
@@ -490,7 +492,7 @@ func TestRejectPenalisesAndBans(t *testing.T) {
 		}
 	})
 	a := startHost(t, testConfig(testNet), func(h *Host) {
-		if err := h.HandleGossip("blocks", func(PeerID, []byte) Verdict { return Accept }); err != nil {
+		if err := h.HandleGossip("blocks", func(p2p.PeerID, []byte) p2p.Verdict { return p2p.Accept }); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -515,9 +517,9 @@ func TestRejectPenalisesAndBans(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "first penalty", func() bool {
 		p, ok := peerInfo(b, a.Self())
-		return ok && p.Penalty == PenaltyInvalidMessage
+		return ok && p.Penalty == p2p.PenaltyInvalidMessage
 	})
-	for i := 1; i < BanThreshold/PenaltyInvalidMessage; i++ {
+	for i := 1; i < p2p.BanThreshold/p2p.PenaltyInvalidMessage; i++ {
 		if err := a.Publish("blocks", []byte(fmt.Sprintf("bad-%d", i))); err != nil {
 			t.Fatal(err)
 		}
@@ -538,7 +540,7 @@ func TestRejectPenalisesAndBans(t *testing.T) {
 	if _, err := a.Connect(ctx, tcpAddr(t, b)); err == nil {
 		t.Fatal("banned peer reconnected")
 	}
-	if _, err := b.Connect(ctx, tcpAddr(t, a)); !errors.Is(err, ErrBanned) {
+	if _, err := b.Connect(ctx, tcpAddr(t, a)); !errors.Is(err, p2p.ErrBanned) {
 		t.Fatalf("dialling a banned peer: %v, want ErrBanned", err)
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -560,7 +562,7 @@ func TestNetworkIDsDoNotMix(t *testing.T) {
 	b := startHost(t, testConfig("net-b"), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := a.Connect(ctx, tcpAddr(t, b)); !errors.Is(err, ErrWrongNetwork) {
+	if _, err := a.Connect(ctx, tcpAddr(t, b)); !errors.Is(err, p2p.ErrWrongNetwork) {
 		t.Fatalf("connect across networks: %v, want ErrWrongNetwork", err)
 	}
 	if _, err := b.Connect(ctx, tcpAddr(t, a)); err == nil {

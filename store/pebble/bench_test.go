@@ -1,12 +1,14 @@
-package store
+package pebble
 
 import (
+	"github.com/chaind/chaind/store"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/state"
+	"github.com/chaind/chaind/store/storetest"
 )
 
 // Sizes of the benchmarks and the long test.
@@ -24,21 +26,21 @@ const (
 // block writes about 2*benchTxsPerBlock accounts, an undo record of that
 // size and benchTxsPerBlock transaction index entries).
 func BenchmarkPebbleConnect(b *testing.B) {
-	c := newTestChain(7, benchPool, true, false)
+	c := storetest.NewChain(7, benchPool, true, false)
 	p := openTestStore(b, b.TempDir(), c)
 	defer p.Close()
-	mustConnect(b, p, c.genesis(b))
-	var pending []*Update
+	storetest.MustConnect(b, p, c.Genesis(b))
+	var pending []*store.Update
 	b.ResetTimer()
 	for i := range b.N {
 		if len(pending) == 0 {
 			b.StopTimer()
 			for range min(benchGenBatch, b.N-i) {
-				pending = append(pending, c.next(b, benchTxsPerBlock))
+				pending = append(pending, c.Next(b, benchTxsPerBlock))
 			}
 			b.StartTimer()
 		}
-		mustConnect(b, p, pending[0])
+		storetest.MustConnect(b, p, pending[0])
 		pending = pending[1:]
 	}
 	secs := b.Elapsed().Seconds()
@@ -56,14 +58,14 @@ func TestPebbleReopenLarge(t *testing.T) {
 		t.Skipf("set %s=1 to build a %d-block store and time its reopening", longEnv, largeStoreBlocks)
 	}
 	dir := t.TempDir()
-	c := newTestChain(8, benchPool, true, false)
+	c := storetest.NewChain(8, benchPool, true, false)
 	p := openTestStore(t, dir, c)
-	mustConnect(t, p, c.genesis(t))
+	storetest.MustConnect(t, p, c.Genesis(t))
 	var connect time.Duration
 	for range largeStoreBlocks {
-		u := c.next(t, benchTxsPerBlock)
+		u := c.Next(t, benchTxsPerBlock)
 		start := time.Now()
-		mustConnect(t, p, u)
+		storetest.MustConnect(t, p, u)
 		connect += time.Since(start)
 	}
 	t.Logf("built %d blocks of %d transfers: %v in ConnectBlock, %.0f blocks/s, %.0f tx/s",
@@ -79,7 +81,7 @@ func TestPebbleReopenLarge(t *testing.T) {
 	defer p.Close()
 	opened := time.Since(start)
 	var headerCount, accountCount int
-	if err := p.ForEachHeader(func(HeaderRecord) error { headerCount++; return nil }); err != nil {
+	if err := p.ForEachHeader(func(store.HeaderRecord) error { headerCount++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	headersRead := time.Since(start)
@@ -92,9 +94,9 @@ func TestPebbleReopenLarge(t *testing.T) {
 	if err != nil || !ok || tip != wantTip {
 		t.Fatalf("tip after reopening: %s, %v, %v; want %s", tip, ok, err, wantTip)
 	}
-	if headerCount != largeStoreBlocks+1 || accountCount != c.st.Len() {
+	if headerCount != largeStoreBlocks+1 || accountCount != c.State.Len() {
 		t.Fatalf("reopened store lists %d headers and %d accounts, want %d and %d",
-			headerCount, accountCount, largeStoreBlocks+1, c.st.Len())
+			headerCount, accountCount, largeStoreBlocks+1, c.State.Len())
 	}
 	t.Logf("reopen: Open %v, +ForEachHeader (%d) %v, +ForEachAccount (%d) %v, +Tip %v",
 		opened.Round(time.Millisecond), headerCount, headersRead.Round(time.Millisecond),

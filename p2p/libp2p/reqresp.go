@@ -1,4 +1,4 @@
-package p2p
+package libp2p
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/chaind/chaind/p2p"
 )
 
 // Wire format of a request/response exchange, one stream per request:
@@ -62,16 +64,16 @@ func readFrame(r io.Reader, limit int) ([]byte, error) {
 	return b, nil
 }
 
-func writeResponse(w io.Writer, status RemoteCode, b []byte) error {
+func writeResponse(w io.Writer, status p2p.RemoteCode, b []byte) error {
 	if _, err := w.Write([]byte{byte(status)}); err != nil {
 		return err
 	}
 	return writeFrame(w, b)
 }
 
-func writeRemoteError(s network.Stream, code RemoteCode, msg string) {
-	if len(msg) > MaxRemoteErrorSize {
-		msg = msg[:MaxRemoteErrorSize]
+func writeRemoteError(s network.Stream, code p2p.RemoteCode, msg string) {
+	if len(msg) > p2p.MaxRemoteErrorSize {
+		msg = msg[:p2p.MaxRemoteErrorSize]
 	}
 	if err := writeResponse(s, code, []byte(msg)); err != nil {
 		_ = s.Reset()
@@ -84,16 +86,16 @@ func writeRemoteError(s network.Stream, code RemoteCode, msg string) {
 func (h *Host) serveStream(p *protoState) network.StreamHandler {
 	return func(s network.Stream) {
 		from := s.Conn().RemotePeer()
-		fromID := PeerID(from.String())
-		deadline := time.Now().Add(DefaultRequestTimeout)
+		fromID := p2p.PeerID(from.String())
+		deadline := time.Now().Add(p2p.DefaultRequestTimeout)
 		_ = s.SetDeadline(deadline)
 
 		req, err := readFrame(s, p.maxReq)
 		var tooLarge *errFrameTooLarge
 		switch {
 		case errors.As(err, &tooLarge):
-			h.Penalize(fromID, PenaltyOversized, "oversized request on "+p.name)
-			writeRemoteError(s, CodeRequestTooLarge, fmt.Sprintf("request too large: %v", tooLarge))
+			h.Penalize(fromID, p2p.PenaltyOversized, "oversized request on "+p.name)
+			writeRemoteError(s, p2p.CodeRequestTooLarge, fmt.Sprintf("request too large: %v", tooLarge))
 			return
 		case err != nil:
 			_ = s.Reset()
@@ -105,10 +107,10 @@ func (h *Host) serveStream(p *protoState) network.StreamHandler {
 		resp, err := p.handler(ctx, fromID, req)
 		switch {
 		case err != nil:
-			writeRemoteError(s, CodeHandler, err.Error())
+			writeRemoteError(s, p2p.CodeHandler, err.Error())
 		case len(resp) > p.maxResp:
 			h.log.Warn("handler response over its cap", "protocol", p.name, "size", len(resp), "limit", p.maxResp)
-			writeRemoteError(s, CodeResponseTooLarge, fmt.Sprintf("response too large: %d bytes, limit %d", len(resp), p.maxResp))
+			writeRemoteError(s, p2p.CodeResponseTooLarge, fmt.Sprintf("response too large: %d bytes, limit %d", len(resp), p.maxResp))
 		default:
 			if err := writeResponse(s, statusOK, resp); err != nil {
 				_ = s.Reset()
@@ -125,45 +127,45 @@ func (h *Host) caps(name string) (*protoState, error) {
 	if p, ok := h.protocols[name]; ok {
 		return p, nil
 	}
-	if err := CheckName(name); err != nil {
+	if err := p2p.CheckName(name); err != nil {
 		return nil, err
 	}
-	return &protoState{name: name, pid: h.protocolID(name), maxReq: DefaultMaxRequestSize, maxResp: DefaultMaxResponseSize}, nil
+	return &protoState{name: name, pid: h.protocolID(name), maxReq: p2p.DefaultMaxRequestSize, maxResp: p2p.DefaultMaxResponseSize}, nil
 }
 
 // Request sends a request to a connected peer and waits for its response.
 // See Network.
-func (h *Host) Request(ctx context.Context, to PeerID, name string, req []byte) ([]byte, error) {
+func (h *Host) Request(ctx context.Context, to p2p.PeerID, name string, req []byte) ([]byte, error) {
 	if !h.started() {
 		if h.state.Load() == stateClosed {
-			return nil, ErrClosed
+			return nil, p2p.ErrClosed
 		}
-		return nil, ErrNotStarted
+		return nil, p2p.ErrNotStarted
 	}
 	p, err := h.caps(name)
 	if err != nil {
 		return nil, err
 	}
 	if len(req) > p.maxReq {
-		return nil, fmt.Errorf("%w: %s: %d bytes, limit %d", ErrRequestTooLarge, name, len(req), p.maxReq)
+		return nil, fmt.Errorf("%w: %s: %d bytes, limit %d", p2p.ErrRequestTooLarge, name, len(req), p.maxReq)
 	}
 	pid, err := peer.Decode(string(to))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: bad peer id %q", ErrNotConnected, name, to)
+		return nil, fmt.Errorf("%w: %s: bad peer id %q", p2p.ErrNotConnected, name, to)
 	}
 	if h.banned(pid) {
-		return nil, fmt.Errorf("%w: %s", ErrBanned, to.Short())
+		return nil, fmt.Errorf("%w: %s", p2p.ErrBanned, to.Short())
 	}
 	if h.h.Network().Connectedness(pid) != network.Connected {
-		return nil, fmt.Errorf("%w: %s", ErrNotConnected, to.Short())
+		return nil, fmt.Errorf("%w: %s", p2p.ErrNotConnected, to.Short())
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultRequestTimeout)
+		ctx, cancel = context.WithTimeout(ctx, p2p.DefaultRequestTimeout)
 		defer cancel()
 	}
 	resp, err := h.request(ctx, pid, to, p, req)
-	if err != nil && !errors.Is(err, ErrRemote) {
+	if err != nil && !errors.Is(err, p2p.ErrRemote) {
 		// The stream's deadline and the context's may fire in either order.
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("p2p: %s to %s: %w", name, to.Short(), ctxErr)
@@ -175,7 +177,7 @@ func (h *Host) Request(ctx context.Context, to PeerID, name string, req []byte) 
 	return resp, err
 }
 
-func (h *Host) request(ctx context.Context, pid peer.ID, to PeerID, p *protoState, req []byte) ([]byte, error) {
+func (h *Host) request(ctx context.Context, pid peer.ID, to p2p.PeerID, p *protoState, req []byte) ([]byte, error) {
 	s, err := h.h.NewStream(network.WithNoDial(ctx, "request"), pid, p.pid)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: %s to %s: open stream: %w", p.name, to.Short(), err)
@@ -195,7 +197,7 @@ func (h *Host) request(ctx context.Context, pid peer.ID, to PeerID, p *protoStat
 	resp, rerr := h.readResponse(s, to, p)
 	if rerr != nil {
 		_ = s.Reset()
-		var re *RemoteError
+		var re *p2p.RemoteError
 		if werr != nil && !errors.As(rerr, &re) {
 			return nil, fmt.Errorf("p2p: %s to %s: send request: %w", p.name, to.Short(), werr)
 		}
@@ -205,7 +207,7 @@ func (h *Host) request(ctx context.Context, pid peer.ID, to PeerID, p *protoStat
 	return resp, nil
 }
 
-func (h *Host) readResponse(s network.Stream, to PeerID, p *protoState) ([]byte, error) {
+func (h *Host) readResponse(s network.Stream, to p2p.PeerID, p *protoState) ([]byte, error) {
 	var status [1]byte
 	if _, err := io.ReadFull(s, status[:]); err != nil {
 		return nil, fmt.Errorf("p2p: %s to %s: read response: %w", p.name, to.Short(), err)
@@ -214,18 +216,18 @@ func (h *Host) readResponse(s network.Stream, to PeerID, p *protoState) ([]byte,
 		resp, err := readFrame(s, p.maxResp)
 		var tooLarge *errFrameTooLarge
 		if errors.As(err, &tooLarge) {
-			h.Penalize(to, PenaltyOversized, "oversized response on "+p.name)
-			return nil, fmt.Errorf("%w: %s from %s: %v", ErrResponseTooLarge, p.name, to.Short(), tooLarge)
+			h.Penalize(to, p2p.PenaltyOversized, "oversized response on "+p.name)
+			return nil, fmt.Errorf("%w: %s from %s: %v", p2p.ErrResponseTooLarge, p.name, to.Short(), tooLarge)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("p2p: %s to %s: read response: %w", p.name, to.Short(), err)
 		}
 		return resp, nil
 	}
-	msg, err := readFrame(s, MaxRemoteErrorSize)
+	msg, err := readFrame(s, p2p.MaxRemoteErrorSize)
 	if err != nil {
-		h.Penalize(to, PenaltyProtocol, "malformed error frame on "+p.name)
+		h.Penalize(to, p2p.PenaltyProtocol, "malformed error frame on "+p.name)
 		return nil, fmt.Errorf("p2p: %s to %s: read error response: %w", p.name, to.Short(), err)
 	}
-	return nil, &RemoteError{Peer: to, Protocol: p.name, Code: RemoteCode(status[0]), Msg: string(msg)}
+	return nil, &p2p.RemoteError{Peer: to, Protocol: p.name, Code: p2p.RemoteCode(status[0]), Msg: string(msg)}
 }

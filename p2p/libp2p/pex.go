@@ -1,4 +1,4 @@
-package p2p
+package libp2p
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
+
+	"github.com/chaind/chaind/p2p"
 )
 
 // Peer exchange (protocol /chaind/<netid>/pex/1): a peer asks another for
@@ -161,7 +163,7 @@ func decodePex(b []byte) ([]peer.AddrInfo, error) {
 
 // servePex answers with the listen addresses of this node's other peers.
 // Loopback addresses are only shared with a peer that is itself on loopback.
-func (h *Host) servePex(_ context.Context, from PeerID, _ []byte) ([]byte, error) {
+func (h *Host) servePex(_ context.Context, from p2p.PeerID, _ []byte) ([]byte, error) {
 	fromLoopback := false
 	if pid, err := peer.Decode(string(from)); err == nil {
 		for _, c := range h.h.Network().ConnsToPeer(pid) {
@@ -197,9 +199,9 @@ func (h *Host) servePex(_ context.Context, from PeerID, _ []byte) ([]byte, error
 // exchangeWith asks p for the peers it knows, remembers their addresses and
 // queues the ones not yet connected for dialling.
 func (h *Host) exchangeWith(p peer.ID) {
-	ctx, cancel := context.WithTimeout(h.ctx, DefaultRequestTimeout)
+	ctx, cancel := context.WithTimeout(h.ctx, p2p.DefaultRequestTimeout)
 	defer cancel()
-	id := PeerID(p.String())
+	id := p2p.PeerID(p.String())
 	resp, err := h.Request(ctx, id, pexName, nil)
 	if err != nil {
 		h.log.Debug("peer exchange failed", "peer", id.Short(), "err", err)
@@ -207,7 +209,7 @@ func (h *Host) exchangeWith(p peer.ID) {
 	}
 	infos, err := decodePex(resp)
 	if err != nil {
-		h.Penalize(id, PenaltyProtocol, err.Error())
+		h.Penalize(id, p2p.PenaltyProtocol, err.Error())
 		return
 	}
 	for _, ai := range infos {

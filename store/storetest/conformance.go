@@ -1,4 +1,4 @@
-package store
+package storetest
 
 import (
 	"bytes"
@@ -9,82 +9,82 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/state"
+	"github.com/chaind/chaind/store"
 )
 
 // Sizes of the conformance tests.
 const (
-	testPool      = 8 // funded sender keys
-	testTxs       = 5 // transfers per block
-	testMainLen   = 6 // blocks connected after genesis
+	Pool          = 8 // funded sender keys
+	TxsPerBlock   = 5 // transfers per block
+	MainLen       = 6 // blocks connected after genesis
 	testReorgBack = 3 // blocks disconnected in the reorg test
 	testReorgNew  = 4 // blocks of the new branch
 	testSideCount = 3 // side blocks stored but never connected
-	testNetwork   = "storetest"
+	Network       = "storetest"
 )
 
-// implementation makes an empty store of one kind for a chain whose
-// genesis is genesis.
-type implementation struct {
-	name string
-	open func(t *testing.T, genesis chain.Hash) Store
-}
+// Opener makes an empty store of one kind for a chain whose genesis is
+// genesis. The conformance tests close it.
+type Opener func(t *testing.T, genesis chain.Hash) store.Store
 
-var implementations = []implementation{
-	{"memory", func(t *testing.T, _ chain.Hash) Store { return NewMemory() }},
-	{"pebble", func(t *testing.T, genesis chain.Hash) Store {
-		p, err := Open(t.TempDir(), testNetwork, genesis, WithLogger(quietLogger()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}},
-}
-
-// forEach runs test against every implementation, with a fresh test chain
-// and an empty store for it.
-func forEach(t *testing.T, test func(t *testing.T, c *testChain, s Store)) {
-	for _, impl := range implementations {
-		t.Run(impl.name, func(t *testing.T) {
-			c := newTestChain(1, testPool, false, true)
-			s := impl.open(t, c.genesisBlock().Hash())
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil && !errors.Is(err, ErrClosed) {
-					t.Error(err)
-				}
-			})
-			test(t, c, s)
-		})
+// Run runs every conformance test against the stores open makes.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		test func(*testing.T, Opener)
+	}{
+		{"BlocksAndHeaders", testBlocksAndHeaders},
+		{"ConnectDisconnectReorg", testConnectDisconnectReorg},
+		{"ConnectDisconnectRefused", testConnectDisconnectRefused},
+		{"CallbackErrorStopsIteration", testCallbackErrorStopsIteration},
+		{"Closed", testClosed},
+		{"ConcurrentUse", testConcurrentUse},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}
 }
 
-func mustConnect(t testing.TB, s Store, u *Update) {
+// forEach runs test with a fresh test chain and an empty store for it.
+func forEach(t *testing.T, open Opener, test func(t *testing.T, c *Chain, s store.Store)) {
+	c := NewChain(1, Pool, false, true)
+	s := open(t, c.GenesisBlock().Hash())
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
+			t.Error(err)
+		}
+	})
+	test(t, c, s)
+}
+
+func MustConnect(t testing.TB, s store.Store, u *store.Update) {
 	t.Helper()
 	if err := s.ConnectBlock(u); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func mustDisconnect(t testing.TB, s Store, u *Update) {
+func MustDisconnect(t testing.TB, s store.Store, u *store.Update) {
 	t.Helper()
 	if err := s.DisconnectBlock(u); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// checkAgrees checks everything a store says about the main chain against
+// CheckAgrees checks everything a store says about the main chain against
 // the test chain: tip, height index, undo records, transaction index and
 // accounts. gone lists blocks no longer on the main chain, whose undo
 // records and transactions must be gone too.
-func checkAgrees(t *testing.T, c *testChain, s Store, gone ...*Update) {
+func CheckAgrees(t *testing.T, c *Chain, s store.Store, gone ...*store.Update) {
 	t.Helper()
 	tip, ok, err := s.Tip()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(c.history); ok != (n > 0) || ok && tip != c.history[n-1].Hash {
+	if n := len(c.History); ok != (n > 0) || ok && tip != c.History[n-1].Hash {
 		t.Fatalf("tip %s (ok %v), want the test chain's tip of %d blocks", tip, ok, n)
 	}
-	for h, u := range c.history {
+	for h, u := range c.History {
 		got, err := s.MainHash(uint32(h))
 		if err != nil || got != u.Hash {
 			t.Fatalf("MainHash(%d) = %s, %v; want %s", h, got, err, u.Hash)
@@ -98,21 +98,21 @@ func checkAgrees(t *testing.T, c *testChain, s Store, gone ...*Update) {
 		}
 		for i, tx := range u.Block.Txs {
 			loc, err := s.TxLocation(tx.ID())
-			want := TxLocation{Block: u.Hash, Height: uint32(h), Index: i}
+			want := store.TxLocation{Block: u.Hash, Height: uint32(h), Index: i}
 			if err != nil || loc != want {
 				t.Fatalf("TxLocation of tx %d of block %d = %+v, %v; want %+v", i, h, loc, err, want)
 			}
 		}
 	}
-	if _, err := s.MainHash(uint32(len(c.history))); !errors.Is(err, ErrNotFound) {
+	if _, err := s.MainHash(uint32(len(c.History))); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("MainHash above the tip: err = %v, want ErrNotFound", err)
 	}
 	for _, u := range gone {
-		if _, err := s.Undo(u.Hash); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Undo(u.Hash); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("undo record of disconnected block %d: err = %v, want ErrNotFound", u.Block.Header.Height, err)
 		}
 		for i, tx := range u.Block.Txs {
-			if _, err := s.TxLocation(tx.ID()); !errors.Is(err, ErrNotFound) {
+			if _, err := s.TxLocation(tx.ID()); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("tx %d of disconnected block %d: err = %v, want ErrNotFound", i, u.Block.Header.Height, err)
 			}
 		}
@@ -132,16 +132,16 @@ func checkAgrees(t *testing.T, c *testChain, s Store, gone ...*Update) {
 	if count != got.Len() {
 		t.Fatalf("ForEachAccount listed %d accounts, %d distinct", count, got.Len())
 	}
-	if eq, diff := got.Equal(c.st); !eq {
+	if eq, diff := got.Equal(c.State); !eq {
 		t.Fatalf("stored accounts differ from the test chain's state: %s", diff)
 	}
 }
 
-// headers returns the header records of s by block hash.
-func headers(t *testing.T, s Store) map[chain.Hash]HeaderRecord {
+// Headers returns the header records of s by block hash.
+func Headers(t *testing.T, s store.Store) map[chain.Hash]store.HeaderRecord {
 	t.Helper()
-	m := make(map[chain.Hash]HeaderRecord)
-	if err := s.ForEachHeader(func(r HeaderRecord) error {
+	m := make(map[chain.Hash]store.HeaderRecord)
+	if err := s.ForEachHeader(func(r store.HeaderRecord) error {
 		h := r.Header.Hash()
 		if _, dup := m[h]; dup {
 			return fmt.Errorf("header %s listed twice", h)
@@ -154,12 +154,12 @@ func headers(t *testing.T, s Store) map[chain.Hash]HeaderRecord {
 	return m
 }
 
-func TestBlocksAndHeaders(t *testing.T) {
-	forEach(t, func(t *testing.T, c *testChain, s Store) {
-		g := c.genesis(t)
+func testBlocksAndHeaders(t *testing.T, open Opener) {
+	forEach(t, open, func(t *testing.T, c *Chain, s store.Store) {
+		g := c.Genesis(t)
 		var side []*chain.Block
 		for range testSideCount {
-			side = append(side, c.build(testTxs)) // siblings at height 1
+			side = append(side, c.Build(TxsPerBlock)) // siblings at height 1
 		}
 		for _, b := range append([]*chain.Block{g.Block}, side...) {
 			if err := s.PutBlock(b.Hash(), b); err != nil {
@@ -180,14 +180,14 @@ func TestBlocksAndHeaders(t *testing.T) {
 		if err != nil || again.Hash() != side[0].Hash() || !bytes.Equal(again.Encode(), side[0].Encode()) {
 			t.Fatalf("changing a block read from the store changed the stored block (err %v)", err)
 		}
-		if _, err := s.Block(chain.Hash{1}); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Block(chain.Hash{1}); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown block: err = %v, want ErrNotFound", err)
 		}
 		if err := s.PutBlock(chain.Hash{2}, side[0]); err == nil {
 			t.Fatal("PutBlock under a hash that is not the block's was accepted")
 		}
 
-		hs := headers(t, s)
+		hs := Headers(t, s)
 		if len(hs) != 1+testSideCount {
 			t.Fatalf("%d header records, want %d", len(hs), 1+testSideCount)
 		}
@@ -203,10 +203,10 @@ func TestBlocksAndHeaders(t *testing.T) {
 		if err := s.PutBlock(side[1].Hash(), side[1]); err != nil { // must keep the mark
 			t.Fatal(err)
 		}
-		if err := s.MarkInvalid(chain.Hash{3}); !errors.Is(err, ErrNotFound) {
+		if err := s.MarkInvalid(chain.Hash{3}); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("MarkInvalid of an unknown block: err = %v, want ErrNotFound", err)
 		}
-		hs = headers(t, s)
+		hs = Headers(t, s)
 		for _, b := range append([]*chain.Block{g.Block}, side...) {
 			want := b == side[1]
 			if hs[b.Hash()].Invalid != want {
@@ -215,38 +215,38 @@ func TestBlocksAndHeaders(t *testing.T) {
 		}
 
 		// A block marked invalid cannot be connected.
-		mustConnect(t, s, g)
-		u := &Update{Hash: side[1].Hash(), Block: side[1], Undo: &state.Undo{}}
+		MustConnect(t, s, g)
+		u := &store.Update{Hash: side[1].Hash(), Block: side[1], Undo: &state.Undo{}}
 		if err := s.ConnectBlock(u); err == nil {
 			t.Fatal("a block marked invalid was connected")
 		}
 	})
 }
 
-func TestConnectDisconnectReorg(t *testing.T) {
-	forEach(t, func(t *testing.T, c *testChain, s Store) {
-		checkAgrees(t, c, s)
-		mustConnect(t, s, c.genesis(t))
-		checkAgrees(t, c, s)
-		for range testMainLen {
-			mustConnect(t, s, c.next(t, testTxs))
-			checkAgrees(t, c, s)
+func testConnectDisconnectReorg(t *testing.T, open Opener) {
+	forEach(t, open, func(t *testing.T, c *Chain, s store.Store) {
+		CheckAgrees(t, c, s)
+		MustConnect(t, s, c.Genesis(t))
+		CheckAgrees(t, c, s)
+		for range MainLen {
+			MustConnect(t, s, c.Next(t, TxsPerBlock))
+			CheckAgrees(t, c, s)
 		}
 		// Reorg: disconnect back to a fork point, connect a longer branch.
-		var gone []*Update
+		var gone []*store.Update
 		for range testReorgBack {
-			u := c.undoTip(t)
-			mustDisconnect(t, s, u)
+			u := c.UndoTip(t)
+			MustDisconnect(t, s, u)
 			gone = append(gone, u)
-			checkAgrees(t, c, s, gone...)
+			CheckAgrees(t, c, s, gone...)
 		}
 		for range testReorgNew {
-			mustConnect(t, s, c.next(t, testTxs))
+			MustConnect(t, s, c.Next(t, TxsPerBlock))
 		}
-		checkAgrees(t, c, s, gone...)
+		CheckAgrees(t, c, s, gone...)
 		// The disconnected blocks stay stored, as side-branch blocks.
-		hs := headers(t, s)
-		if want := 1 + testMainLen + testReorgNew; len(hs) != want {
+		hs := Headers(t, s)
+		if want := 1 + MainLen + testReorgNew; len(hs) != want {
 			t.Fatalf("%d header records, want %d", len(hs), want)
 		}
 		for _, u := range gone {
@@ -255,95 +255,95 @@ func TestConnectDisconnectReorg(t *testing.T) {
 			}
 		}
 		// Down to an empty store: no tip, no accounts.
-		for len(c.history) > 0 {
-			u := c.undoTip(t)
-			mustDisconnect(t, s, u)
+		for len(c.History) > 0 {
+			u := c.UndoTip(t)
+			MustDisconnect(t, s, u)
 			gone = append(gone, u)
 		}
-		checkAgrees(t, c, s, gone...)
-		if c.st.Len() != 0 {
-			t.Fatalf("test chain state holds %d accounts after undoing genesis", c.st.Len())
+		CheckAgrees(t, c, s, gone...)
+		if c.State.Len() != 0 {
+			t.Fatalf("test chain state holds %d accounts after undoing genesis", c.State.Len())
 		}
 	})
 }
 
-func TestConnectDisconnectRefused(t *testing.T) {
-	forEach(t, func(t *testing.T, c *testChain, s Store) {
-		g := c.genesis(t)
-		c.history = nil // the store is still empty
-		h1 := c.build(testTxs)
-		if err := s.ConnectBlock(&Update{Hash: h1.Hash(), Block: h1, Undo: &state.Undo{}}); err == nil {
+func testConnectDisconnectRefused(t *testing.T, open Opener) {
+	forEach(t, open, func(t *testing.T, c *Chain, s store.Store) {
+		g := c.Genesis(t)
+		c.History = nil // the store is still empty
+		h1 := c.Build(TxsPerBlock)
+		if err := s.ConnectBlock(&store.Update{Hash: h1.Hash(), Block: h1, Undo: &state.Undo{}}); err == nil {
 			t.Fatal("a height-1 block was connected to an empty store")
 		}
 		if err := s.DisconnectBlock(g); err == nil {
 			t.Fatal("disconnect from an empty store was accepted")
 		}
-		c.history = []*Update{g}
-		mustConnect(t, s, g)
+		c.History = []*store.Update{g}
+		MustConnect(t, s, g)
 		for range 2 {
-			mustConnect(t, s, c.next(t, testTxs))
+			MustConnect(t, s, c.Next(t, TxsPerBlock))
 		}
-		checkAgrees(t, c, s)
+		CheckAgrees(t, c, s)
 
-		tipU := c.history[len(c.history)-1]
-		parentU := c.history[len(c.history)-2]
-		sibling := c.build(testTxs) // on the tip
+		tipU := c.History[len(c.History)-1]
+		parentU := c.History[len(c.History)-2]
+		sibling := c.Build(TxsPerBlock) // on the tip
 		sibling.Header.PrevHash = parentU.Hash
-		orphan := c.build(testTxs)
+		orphan := c.Build(TxsPerBlock)
 		orphan.Header.PrevHash = chain.Hash{9}
-		badHeight := c.build(testTxs)
+		badHeight := c.Build(TxsPerBlock)
 		badHeight.Header.Height++
-		good := c.build(testTxs)
+		good := c.Build(TxsPerBlock)
 		undo := &state.Undo{}
 		refused := map[string]func() error{
 			"parent is not the tip": func() error {
-				return s.ConnectBlock(&Update{Hash: sibling.Hash(), Block: sibling, Undo: undo})
+				return s.ConnectBlock(&store.Update{Hash: sibling.Hash(), Block: sibling, Undo: undo})
 			},
 			"unknown parent": func() error {
-				return s.ConnectBlock(&Update{Hash: orphan.Hash(), Block: orphan, Undo: undo})
+				return s.ConnectBlock(&store.Update{Hash: orphan.Hash(), Block: orphan, Undo: undo})
 			},
 			"height does not follow": func() error {
-				return s.ConnectBlock(&Update{Hash: badHeight.Hash(), Block: badHeight, Undo: undo})
+				return s.ConnectBlock(&store.Update{Hash: badHeight.Hash(), Block: badHeight, Undo: undo})
 			},
 			"tip connected again": func() error { return s.ConnectBlock(tipU) },
 			"hash is not the block's": func() error {
-				return s.ConnectBlock(&Update{Hash: chain.Hash{7}, Block: good, Undo: undo})
+				return s.ConnectBlock(&store.Update{Hash: chain.Hash{7}, Block: good, Undo: undo})
 			},
-			"no undo record": func() error { return s.ConnectBlock(&Update{Hash: good.Hash(), Block: good}) },
-			"no block":       func() error { return s.ConnectBlock(&Update{Hash: good.Hash(), Undo: undo}) },
+			"no undo record": func() error { return s.ConnectBlock(&store.Update{Hash: good.Hash(), Block: good}) },
+			"no block":       func() error { return s.ConnectBlock(&store.Update{Hash: good.Hash(), Undo: undo}) },
 			"nil update":     func() error { return s.ConnectBlock(nil) },
 			"disconnect a block below the tip": func() error {
-				return s.DisconnectBlock(&Update{Hash: parentU.Hash, Block: parentU.Block})
+				return s.DisconnectBlock(&store.Update{Hash: parentU.Hash, Block: parentU.Block})
 			},
 			"disconnect a block not connected": func() error {
-				return s.DisconnectBlock(&Update{Hash: good.Hash(), Block: good})
+				return s.DisconnectBlock(&store.Update{Hash: good.Hash(), Block: good})
 			},
 			"disconnect with a hash that is not the block's": func() error {
-				return s.DisconnectBlock(&Update{Hash: tipU.Hash, Block: parentU.Block})
+				return s.DisconnectBlock(&store.Update{Hash: tipU.Hash, Block: parentU.Block})
 			},
 		}
 		for name, f := range refused {
 			if err := f(); err == nil {
 				t.Fatalf("%s: accepted", name)
 			}
-			checkAgrees(t, c, s)
-			if _, err := s.Block(good.Hash()); !errors.Is(err, ErrNotFound) {
+			CheckAgrees(t, c, s)
+			if _, err := s.Block(good.Hash()); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("%s: a refused update stored its block (err %v)", name, err)
 			}
 		}
 		// The store still works.
-		mustConnect(t, s, c.next(t, testTxs))
-		checkAgrees(t, c, s)
+		MustConnect(t, s, c.Next(t, TxsPerBlock))
+		CheckAgrees(t, c, s)
 	})
 }
 
-func TestCallbackErrorStopsIteration(t *testing.T) {
-	forEach(t, func(t *testing.T, c *testChain, s Store) {
-		mustConnect(t, s, c.genesis(t))
-		mustConnect(t, s, c.next(t, testTxs))
+func testCallbackErrorStopsIteration(t *testing.T, open Opener) {
+	forEach(t, open, func(t *testing.T, c *Chain, s store.Store) {
+		MustConnect(t, s, c.Genesis(t))
+		MustConnect(t, s, c.Next(t, TxsPerBlock))
 		stop := errors.New("stop here")
 		calls := 0
-		err := s.ForEachHeader(func(HeaderRecord) error { calls++; return stop })
+		err := s.ForEachHeader(func(store.HeaderRecord) error { calls++; return stop })
 		if err != stop || calls != 1 {
 			t.Fatalf("ForEachHeader: err %v after %d calls, want the callback's error after 1", err, calls)
 		}
@@ -353,7 +353,7 @@ func TestCallbackErrorStopsIteration(t *testing.T) {
 			t.Fatalf("ForEachAccount: err %v after %d calls, want the callback's error after 1", err, calls)
 		}
 		// A callback may use the store.
-		if err := s.ForEachHeader(func(r HeaderRecord) error {
+		if err := s.ForEachHeader(func(r store.HeaderRecord) error {
 			_, err := s.Block(r.Header.Hash())
 			return err
 		}); err != nil {
@@ -362,10 +362,10 @@ func TestCallbackErrorStopsIteration(t *testing.T) {
 	})
 }
 
-func TestClosed(t *testing.T) {
-	forEach(t, func(t *testing.T, c *testChain, s Store) {
-		g := c.genesis(t)
-		mustConnect(t, s, g)
+func testClosed(t *testing.T, open Opener) {
+	forEach(t, open, func(t *testing.T, c *Chain, s store.Store) {
+		g := c.Genesis(t)
+		MustConnect(t, s, g)
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -382,28 +382,28 @@ func TestClosed(t *testing.T) {
 			"TxLocation":      txErr,
 			"PutBlock":        s.PutBlock(g.Hash, g.Block),
 			"MarkInvalid":     s.MarkInvalid(g.Hash),
-			"ConnectBlock":    s.ConnectBlock(c.next(t, testTxs)),
+			"ConnectBlock":    s.ConnectBlock(c.Next(t, TxsPerBlock)),
 			"DisconnectBlock": s.DisconnectBlock(g),
-			"ForEachHeader":   s.ForEachHeader(func(HeaderRecord) error { return nil }),
+			"ForEachHeader":   s.ForEachHeader(func(store.HeaderRecord) error { return nil }),
 			"ForEachAccount":  s.ForEachAccount(func(chain.Address, state.Account) error { return nil }),
 			"Close":           s.Close(),
 		} {
-			if !errors.Is(err, ErrClosed) {
+			if !errors.Is(err, store.ErrClosed) {
 				t.Errorf("%s after Close: err = %v, want ErrClosed", name, err)
 			}
 		}
 	})
 }
 
-// TestConcurrentUse connects blocks while other goroutines read; run with
+// testConcurrentUse connects blocks while other goroutines read; run with
 // -race. Readers must always see a tip whose height index entry exists.
-func TestConcurrentUse(t *testing.T) {
+func testConcurrentUse(t *testing.T, open Opener) {
 	const (
 		readers = 2
 		blocks  = 20
 	)
-	forEach(t, func(t *testing.T, c *testChain, s Store) {
-		mustConnect(t, s, c.genesis(t))
+	forEach(t, open, func(t *testing.T, c *Chain, s store.Store) {
+		MustConnect(t, s, c.Genesis(t))
 		done := make(chan struct{})
 		var wg sync.WaitGroup
 		errs := make(chan error, readers)
@@ -427,7 +427,7 @@ func TestConcurrentUse(t *testing.T) {
 						_, err = s.MainHash(b.Header.Height)
 					}
 					if err == nil {
-						err = s.ForEachHeader(func(HeaderRecord) error { return nil })
+						err = s.ForEachHeader(func(store.HeaderRecord) error { return nil })
 					}
 					if err != nil {
 						errs <- err
@@ -437,7 +437,7 @@ func TestConcurrentUse(t *testing.T) {
 			}()
 		}
 		for range blocks {
-			mustConnect(t, s, c.next(t, testTxs))
+			MustConnect(t, s, c.Next(t, TxsPerBlock))
 		}
 		close(done)
 		wg.Wait()
@@ -445,6 +445,6 @@ func TestConcurrentUse(t *testing.T) {
 		for err := range errs {
 			t.Error(err)
 		}
-		checkAgrees(t, c, s)
+		CheckAgrees(t, c, s)
 	})
 }

@@ -1,4 +1,4 @@
-package p2p
+package libp2p
 
 import (
 	"context"
@@ -25,6 +25,7 @@ import (
 	ws "github.com/libp2p/go-libp2p/p2p/transport/websocket"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/internal/feed"
 	"github.com/chaind/chaind/p2p/internal/penalty"
 )
@@ -52,7 +53,7 @@ const (
 type topicState struct {
 	name    string // short name
 	full    string // namespaced name
-	handler GossipHandler
+	handler p2p.GossipHandler
 	topic   *pubsub.Topic
 	sub     *pubsub.Subscription
 }
@@ -63,7 +64,7 @@ type protoState struct {
 	pid     protocol.ID
 	maxReq  int
 	maxResp int
-	handler RequestHandler
+	handler p2p.RequestHandler
 }
 
 // Host is the libp2p implementation of Network: TCP and WebSocket
@@ -75,10 +76,10 @@ type Host struct {
 	log    *slog.Logger
 	key    crypto.PrivKey
 	self   peer.ID
-	selfID PeerID
+	selfID p2p.PeerID
 	book   *penalty.Book
 	gater  *gater
-	events *feed.Feed[PeerEvent]
+	events *feed.Feed[p2p.PeerEvent]
 
 	bootstrap []peer.AddrInfo
 
@@ -106,7 +107,7 @@ type Host struct {
 	dialSem    chan struct{}
 }
 
-var _ Network = (*Host)(nil)
+var _ p2p.Network = (*Host)(nil)
 
 // NewHost validates cfg and loads (or creates) the node identity. Nothing
 // is opened until Start.
@@ -140,8 +141,8 @@ func NewHost(cfg Config) (*Host, error) {
 		boot = append(boot, *ai)
 	}
 	book := penalty.New(penalty.Config{
-		Threshold:   BanThreshold,
-		HalfLife:    PenaltyHalfLife,
+		Threshold:   p2p.BanThreshold,
+		HalfLife:    p2p.PenaltyHalfLife,
 		BanDuration: cfg.BanDuration,
 	})
 	h := &Host{
@@ -149,10 +150,10 @@ func NewHost(cfg Config) (*Host, error) {
 		log:        cfg.Logger.With("subsystem", "p2p"),
 		key:        key,
 		self:       self,
-		selfID:     PeerID(self.String()),
+		selfID:     p2p.PeerID(self.String()),
 		book:       book,
 		gater:      newGater(book),
-		events:     feed.New[PeerEvent](EventBuffer),
+		events:     feed.New[p2p.PeerEvent](p2p.EventBuffer),
 		bootstrap:  boot,
 		topics:     make(map[string]*topicState),
 		protocols:  make(map[string]*protoState),
@@ -191,11 +192,11 @@ func (h *Host) dhtPrefix() protocol.ID {
 }
 
 // Self returns this node's peer id.
-func (h *Host) Self() PeerID { return h.selfID }
+func (h *Host) Self() p2p.PeerID { return h.selfID }
 
 // HandleGossip registers the validator of a topic. See Network.
-func (h *Host) HandleGossip(topic string, handler GossipHandler) error {
-	if err := CheckName(topic); err != nil {
+func (h *Host) HandleGossip(topic string, handler p2p.GossipHandler) error {
+	if err := p2p.CheckName(topic); err != nil {
 		return err
 	}
 	if handler == nil {
@@ -204,21 +205,21 @@ func (h *Host) HandleGossip(topic string, handler GossipHandler) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.state.Load() != stateNew {
-		return fmt.Errorf("p2p: register topic %q: %w", topic, ErrStarted)
+		return fmt.Errorf("p2p: register topic %q: %w", topic, p2p.ErrStarted)
 	}
 	if _, ok := h.topics[topic]; ok {
-		return fmt.Errorf("p2p: topic %q: %w", topic, ErrDuplicateHandler)
+		return fmt.Errorf("p2p: topic %q: %w", topic, p2p.ErrDuplicateHandler)
 	}
 	h.topics[topic] = &topicState{name: topic, full: h.topicName(topic), handler: handler}
 	return nil
 }
 
 // HandleRequest registers a request/response protocol. See Network.
-func (h *Host) HandleRequest(name string, maxReq, maxResp int, handler RequestHandler) error {
-	if err := CheckName(name); err != nil {
+func (h *Host) HandleRequest(name string, maxReq, maxResp int, handler p2p.RequestHandler) error {
+	if err := p2p.CheckName(name); err != nil {
 		return err
 	}
-	if err := CheckCaps(maxReq, maxResp); err != nil {
+	if err := p2p.CheckCaps(maxReq, maxResp); err != nil {
 		return fmt.Errorf("p2p: protocol %q: %w", name, err)
 	}
 	if handler == nil {
@@ -227,10 +228,10 @@ func (h *Host) HandleRequest(name string, maxReq, maxResp int, handler RequestHa
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.state.Load() != stateNew {
-		return fmt.Errorf("p2p: register protocol %q: %w", name, ErrStarted)
+		return fmt.Errorf("p2p: register protocol %q: %w", name, p2p.ErrStarted)
 	}
 	if _, ok := h.protocols[name]; ok {
-		return fmt.Errorf("p2p: protocol %q: %w", name, ErrDuplicateHandler)
+		return fmt.Errorf("p2p: protocol %q: %w", name, p2p.ErrDuplicateHandler)
 	}
 	h.protocols[name] = &protoState{name: name, pid: h.protocolID(name), maxReq: maxReq, maxResp: maxResp, handler: handler}
 	return nil
@@ -244,9 +245,9 @@ func (h *Host) Start(ctx context.Context) error {
 	defer h.mu.Unlock()
 	switch h.state.Load() {
 	case stateStarted:
-		return ErrStarted
+		return p2p.ErrStarted
 	case stateClosed:
-		return ErrClosed
+		return p2p.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -448,11 +449,11 @@ func (h *Host) spawn(f func()) bool {
 }
 
 // Subscribe returns peer connect/disconnect events. See Network.
-func (h *Host) Subscribe() (<-chan PeerEvent, func()) { return h.events.Subscribe() }
+func (h *Host) Subscribe() (<-chan p2p.PeerEvent, func()) { return h.events.Subscribe() }
 
 // Penalize charges points to a peer; at BanThreshold it is disconnected and
 // banned. See Network.
-func (h *Host) Penalize(id PeerID, points int, reason string) {
+func (h *Host) Penalize(id p2p.PeerID, points int, reason string) {
 	if id == h.selfID || points <= 0 {
 		return
 	}

@@ -1,4 +1,4 @@
-package store
+package storetest
 
 import (
 	"math/rand/v2"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/state"
+	"github.com/chaind/chaind/store"
 )
 
 // Parameters of the generated test chains.
@@ -19,28 +20,28 @@ const (
 	genBlockSpacing = 10            // seconds between block timestamps
 )
 
-// testChain builds a main chain of blocks with random transfers, keeps the
+// Chain builds a main chain of blocks with random transfers, keeps the
 // state they lead to with package state, and produces the Updates a node
 // would hand its store. Senders come from a pool of funded keys; the
 // recipients are pool addresses or, with fresh set, new random addresses
 // (so every transfer creates an account). The store validates nothing, but
 // these blocks are valid for package state, so Changes and Undo are real.
-type testChain struct {
+type Chain struct {
 	rng   *rand.Rand
-	st    *state.State
+	State *state.State
 	keys  []chain.PublicKey
 	fresh bool
 	keep  bool // keep history (blocks and undo records), needed to disconnect
 
 	gen     *chain.Block // genesis, made once
 	tip     *chain.Block
-	history []*Update // connected blocks, genesis first (when keep)
+	History []*store.Update // connected blocks, genesis first (when keep)
 }
 
-// newTestChain returns a chain whose genesis funds pool keys; its first
+// NewChain returns a chain whose genesis funds pool keys; its first
 // Update is genesis().
-func newTestChain(seed uint64, pool int, fresh, keep bool) *testChain {
-	c := &testChain{rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), st: state.New(), fresh: fresh, keep: keep}
+func NewChain(seed uint64, pool int, fresh, keep bool) *Chain {
+	c := &Chain{rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), State: state.New(), fresh: fresh, keep: keep}
 	for range pool {
 		var k chain.PublicKey
 		c.fill(k[:])
@@ -49,31 +50,33 @@ func newTestChain(seed uint64, pool int, fresh, keep bool) *testChain {
 	return c
 }
 
-func (c *testChain) fill(b []byte) {
+func (c *Chain) fill(b []byte) {
 	for i := range b {
 		b[i] = byte(c.rng.Uint32())
 	}
 }
 
-func (c *testChain) randomAddress() chain.Address {
+func (c *Chain) randomAddress() chain.Address {
 	var a chain.Address
 	c.fill(a[:])
 	return a
 }
 
-// genesisBlock returns the genesis block, the same on every call.
-func (c *testChain) genesisBlock() *chain.Block {
+// GenesisBlock returns the genesis block, the same on every call.
+func (c *Chain) GenesisBlock() *chain.Block {
 	if c.gen == nil {
 		txs := make([]*chain.Tx, len(c.keys))
 		for i, k := range c.keys {
 			txs[i] = &chain.Tx{To: chain.AddressOf(k), Amount: genAllocation}
 		}
-		c.gen = c.seal(0, chain.ZeroHash, txs)
+		c.gen = c.Seal(0, chain.ZeroHash, txs)
 	}
 	return c.gen
 }
 
-func (c *testChain) seal(height uint32, prev chain.Hash, txs []*chain.Tx) *chain.Block {
+// Seal makes a block at height on prev with txs (the store checks no proof
+// of work, so any nonce will do).
+func (c *Chain) Seal(height uint32, prev chain.Hash, txs []*chain.Tx) *chain.Block {
 	b := &chain.Block{Txs: txs, Data: []byte("store test")}
 	b.Header = chain.Header{
 		Version:    1,
@@ -88,28 +91,30 @@ func (c *testChain) seal(height uint32, prev chain.Hash, txs []*chain.Tx) *chain
 	return b
 }
 
-// genesis applies the genesis block and returns its Update.
-func (c *testChain) genesis(t testing.TB) *Update {
-	b := c.genesisBlock()
-	undo, err := c.st.ApplyGenesis(b)
+// Genesis applies the genesis block and returns its Update.
+func (c *Chain) Genesis(t testing.TB) *store.Update {
+	b := c.GenesisBlock()
+	undo, err := c.State.ApplyGenesis(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.record(b, undo)
+	return c.Record(b, undo)
 }
 
-func (c *testChain) record(b *chain.Block, undo *state.Undo) *Update {
-	u := &Update{Hash: b.Hash(), Block: b, Undo: undo, Changes: c.st.Changes(undo)}
+// Record returns the Update that connects b with undo, and keeps it in
+// History when the chain keeps history.
+func (c *Chain) Record(b *chain.Block, undo *state.Undo) *store.Update {
+	u := &store.Update{Hash: b.Hash(), Block: b, Undo: undo, Changes: c.State.Changes(undo)}
 	c.tip = b
 	if c.keep {
-		c.history = append(c.history, u)
+		c.History = append(c.History, u)
 	}
 	return u
 }
 
-// build returns a block of ntx transfers plus a coinbase on top of the
+// Build returns a block of ntx transfers plus a coinbase on top of the
 // tip, without applying it.
-func (c *testChain) build(ntx int) *chain.Block {
+func (c *Chain) Build(ntx int) *chain.Block {
 	height := c.tip.Header.Height + 1
 	txs := make([]*chain.Tx, 1, ntx+1)
 	nonces := make(map[chain.PublicKey]uint64)
@@ -117,7 +122,7 @@ func (c *testChain) build(ntx int) *chain.Block {
 		from := c.keys[c.rng.IntN(len(c.keys))]
 		n, ok := nonces[from]
 		if !ok {
-			n = c.st.Get(chain.AddressOf(from)).Nonce
+			n = c.State.Get(chain.AddressOf(from)).Nonce
 		}
 		nonces[from] = n + 1
 		to := chain.AddressOf(c.keys[c.rng.IntN(len(c.keys))])
@@ -129,31 +134,31 @@ func (c *testChain) build(ntx int) *chain.Block {
 		txs = append(txs, tx)
 	}
 	txs[0] = &chain.Tx{To: c.randomAddress(), Amount: genReward + uint64(ntx)*genTxFee, Nonce: uint64(height)}
-	return c.seal(height, c.tip.Hash(), txs)
+	return c.Seal(height, c.tip.Hash(), txs)
 }
 
-// next builds a block of ntx transfers on the tip, applies it and returns
+// Next builds a block of ntx transfers on the tip, applies it and returns
 // its Update.
-func (c *testChain) next(t testing.TB, ntx int) *Update {
-	b := c.build(ntx)
-	undo, err := c.st.ApplyBlock(b, genReward)
+func (c *Chain) Next(t testing.TB, ntx int) *store.Update {
+	b := c.Build(ntx)
+	undo, err := c.State.ApplyBlock(b, genReward)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.record(b, undo)
+	return c.Record(b, undo)
 }
 
-// undoTip undoes the tip and returns the Update that disconnects it.
-func (c *testChain) undoTip(t testing.TB) *Update {
-	if !c.keep || len(c.history) == 0 {
-		t.Fatal("testChain: nothing to disconnect")
+// UndoTip undoes the tip and returns the Update that disconnects it.
+func (c *Chain) UndoTip(t testing.TB) *store.Update {
+	if !c.keep || len(c.History) == 0 {
+		t.Fatal("Chain: nothing to disconnect")
 	}
-	last := c.history[len(c.history)-1]
-	c.history = c.history[:len(c.history)-1]
-	c.st.UndoBlock(last.Undo)
-	u := &Update{Hash: last.Hash, Block: last.Block, Undo: last.Undo, Changes: c.st.Changes(last.Undo)}
-	if len(c.history) > 0 {
-		c.tip = c.history[len(c.history)-1].Block
+	last := c.History[len(c.History)-1]
+	c.History = c.History[:len(c.History)-1]
+	c.State.UndoBlock(last.Undo)
+	u := &store.Update{Hash: last.Hash, Block: last.Block, Undo: last.Undo, Changes: c.State.Changes(last.Undo)}
+	if len(c.History) > 0 {
+		c.tip = c.History[len(c.History)-1].Block
 	} else {
 		c.tip = nil
 	}

@@ -1,4 +1,4 @@
-package p2p
+package libp2p
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/chaind/chaind/p2p"
 )
 
 // busBuffer is the libp2p event bus subscription's buffer.
@@ -32,9 +34,9 @@ const (
 // peerEntry is one connected peer of this network.
 type peerEntry struct {
 	id          peer.ID
-	pid         PeerID
+	pid         p2p.PeerID
 	remote      string
-	dir         Direction
+	dir         p2p.Direction
 	connectedAt time.Time
 }
 
@@ -157,11 +159,11 @@ func (h *Host) onIdentified(p peer.ID, c network.Conn, protos []protocol.ID) {
 // it. It does nothing if the peer is already in the set or no longer
 // connected.
 func (h *Host) addPeer(p peer.ID, c network.Conn) {
-	e := &peerEntry{id: p, pid: PeerID(p.String()), connectedAt: time.Now()}
+	e := &peerEntry{id: p, pid: p2p.PeerID(p.String()), connectedAt: time.Now()}
 	if c != nil {
 		e.remote = addrString(c.RemoteMultiaddr())
 		if c.Stat().Direction == network.DirOutbound {
-			e.dir = Outbound
+			e.dir = p2p.Outbound
 		}
 	}
 	h.peers.mu.Lock()
@@ -175,7 +177,7 @@ func (h *Host) addPeer(p peer.ID, c network.Conn) {
 
 	h.h.ConnManager().TagPeer(p, chainPeerTag, chainPeerTagValue)
 	h.log.Debug("peer connected", "peer", e.pid.Short(), "addr", e.remote, "dir", e.dir)
-	h.emit(PeerEvent{Peer: e.pid, Connected: true, Addr: e.remote})
+	h.emit(p2p.PeerEvent{Peer: e.pid, Connected: true, Addr: e.remote})
 	if h.cfg.PeerExchange {
 		h.spawn(func() { h.exchangeWith(p) })
 	}
@@ -191,7 +193,7 @@ func (h *Host) onDisconnected(p peer.ID) {
 		return
 	}
 	h.log.Debug("peer disconnected", "peer", e.pid.Short())
-	h.emit(PeerEvent{Peer: e.pid, Connected: false, Addr: e.remote})
+	h.emit(p2p.PeerEvent{Peer: e.pid, Connected: false, Addr: e.remote})
 	if h.isBootstrap(p) {
 		select {
 		case h.redialKick <- struct{}{}:
@@ -200,21 +202,21 @@ func (h *Host) onDisconnected(p peer.ID) {
 	}
 }
 
-func (h *Host) emit(ev PeerEvent) {
+func (h *Host) emit(ev p2p.PeerEvent) {
 	if n := h.events.Send(ev); n > 0 {
 		h.log.Warn("peer event dropped: subscriber too slow", "peer", ev.Peer.Short(), "connected", ev.Connected, "subscribers", n)
 	}
 }
 
 // Peers lists the connected peers of this network. See Network.
-func (h *Host) Peers() []PeerInfo {
+func (h *Host) Peers() []p2p.PeerInfo {
 	if !h.started() {
 		return nil
 	}
 	entries := h.peers.list()
-	out := make([]PeerInfo, 0, len(entries))
+	out := make([]p2p.PeerInfo, 0, len(entries))
 	for _, e := range entries {
-		info := PeerInfo{
+		info := p2p.PeerInfo{
 			ID:          e.pid,
 			Remote:      e.remote,
 			Direction:   e.dir,
@@ -232,7 +234,7 @@ func (h *Host) Peers() []PeerInfo {
 		info.HostPorts = slices.Compact(info.HostPorts)
 		out = append(out, info)
 	}
-	slices.SortFunc(out, func(a, b PeerInfo) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	slices.SortFunc(out, func(a, b p2p.PeerInfo) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return out
 }
 

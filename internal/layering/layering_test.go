@@ -1,0 +1,50 @@
+// Package layering holds the test that keeps the import graph true to the
+// design: nothing below package node knows libp2p, Pebble, HTTP or the
+// Prometheus client.
+package layering
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// below are the packages under node: chain rules, state, storage and
+// network interfaces, sync, pool and miner.
+var below = []string{
+	"chain", "consensus", "state", "store", "store/storetest", "blockchain",
+	"mempool", "miner", "netsync", "p2p", "p2p/memnet", "wallet",
+}
+
+// forbidden are import-path fragments those packages must not depend on,
+// directly or through others.
+var forbidden = []string{
+	"github.com/libp2p/",
+	"github.com/cockroachdb/pebble",
+	"github.com/prometheus/",
+	"net/http",
+	"github.com/chaind/chaind/node",
+	"github.com/chaind/chaind/api",
+	"github.com/chaind/chaind/p2p/libp2p",
+	"github.com/chaind/chaind/store/pebble",
+}
+
+func TestNothingBelowNodeKnowsTheHeavyImplementations(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command on PATH")
+	}
+	for _, pkg := range below {
+		path := "github.com/chaind/chaind/" + pkg
+		out, err := exec.Command("go", "list", "-deps", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", path, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range forbidden {
+				if dep == f || strings.HasPrefix(dep, f) {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
+	}
+}

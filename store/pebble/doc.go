@@ -1,0 +1,31 @@
+// Package pebble implements store.Store on a Pebble database in one data
+// directory: every ConnectBlock and DisconnectBlock is one synced batch,
+// PutBlock and MarkInvalid are unsynced writes made durable by the next
+// synced batch (the write-ahead log is sequential).
+//
+// # Key layout
+//
+// Keys start with a one-byte prefix; hashes, addresses and ids are raw
+// bytes; integers are big-endian, so the height index sorts by height.
+//
+//	'b' block hash (32)    → encoded block (chain.Block.Encode)
+//	'h' block hash (32)    → header record: the 118-byte header, then a flag
+//	                         byte (0 valid, 1 failed validation). Kept apart
+//	                         from the block so ForEachHeader reads small values.
+//	'n' height (4)         → hash of the main-chain block at that height
+//	'u' block hash (32)    → undo record of a main-chain block (state.Undo.Encode)
+//	'a' address (20)       → account: balance (8), nonce (8); zero accounts are
+//	                         deleted, never stored
+//	't' tx id (32)         → block hash (32), height (4), index in block (4)
+//	'T'                    → tip hash (32); absent in an empty store
+//	'm' "version"          → format version (4); Open refuses any other
+//	'm' "network"          → network name (1 to MaxNetworkNameSize bytes)
+//	'm' "genesis"          → genesis block hash (32)
+//
+// Blocks and header records of side branches and disconnected blocks stay
+// stored; only the main-chain entries ('n', 'u', 't', 'T') and accounts
+// follow connects and disconnects.
+//
+// Open refuses a directory of another network (store.ErrWrongNetwork), of
+// another format version, or locked by another process (store.ErrInUse).
+package pebble
