@@ -108,7 +108,7 @@ func emptyPool(e *testEnv) {
 
 // BenchmarkSubmitTxBatch measures signed transactions admitted per second
 // through POST /api/v1/txs in batches of benchBatch over real loopback
-// HTTP. One iteration is one batch. It also times wallet.VerifyTxs on the
+// HTTP. One iteration is one batch. It also times consensus.VerifyTxs on the
 // same transactions to report the share of the time that signature
 // verification takes.
 func BenchmarkSubmitTxBatch(b *testing.B) {
@@ -130,7 +130,7 @@ func BenchmarkSubmitTxBatch(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		if _, ok := wallet.VerifyTxs(txs, f.p.GenesisHash()); !ok {
+		if _, ok := consensus.VerifyTxs(txs, f.p.GenesisHash()); !ok {
 			b.Fatal("factory signed a bad transaction")
 		}
 		verify += time.Since(start)

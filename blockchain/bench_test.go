@@ -14,7 +14,6 @@ import (
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/store"
 	"github.com/chaind/chaind/store/pebble"
-	"github.com/chaind/chaind/wallet"
 )
 
 // benchBlocks builds n blocks of txs signed transactions each, once per
@@ -82,7 +81,7 @@ func BenchmarkVerifyBatchAllCores(b *testing.B) {
 	var n int
 	for i := 0; i < b.N; i++ {
 		for _, blk := range bb.blocks {
-			if _, ok := wallet.VerifyTxs(blk.Txs, bb.p.GenesisHash()); !ok {
+			if _, ok := consensus.VerifyTxs(blk.Txs, bb.p.GenesisHash()); !ok {
 				b.Fatal("bad signature")
 			}
 			n += len(blk.Txs) - 1

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/wallet"
 )
@@ -133,7 +134,7 @@ func TestParseTxRoundTrip(t *testing.T) {
 		if !txEqual(got, tx) || got.ID() != tx.ID() {
 			t.Fatalf("memo %q: round trip changed the transaction", memo)
 		}
-		if !wallet.VerifyTx(got, netID) {
+		if !consensus.VerifyTx(got, netID) {
 			t.Fatalf("memo %q: parsed transaction's signature does not verify", memo)
 		}
 		// Addresses may be given in bech32m's upper-case form.

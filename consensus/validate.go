@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/chaind/chaind/chain"
-	"github.com/chaind/chaind/wallet"
 )
 
 // CheckBlockSanity runs the context-free checks on a block, cheapest first:
@@ -131,13 +130,4 @@ func MedianTime(times []uint32) uint32 {
 	s := slices.Clone(times)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-// VerifySignatures verifies every non-coinbase signature of txs for this
-// network on all cores.
-func VerifySignatures(p *Params, txs []*chain.Tx) error {
-	if bad, ok := wallet.VerifyTxs(txs, p.GenesisHash()); !ok {
-		return ruleErr(CodeBadSignature, "transaction %d (%s) has an invalid signature", bad, txs[bad].ID())
-	}
-	return nil
 }

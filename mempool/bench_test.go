@@ -7,9 +7,9 @@ import (
 
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/state"
-	"github.com/chaind/chaind/wallet"
 )
 
 // benchTxs returns 1,000 signed transactions (250 senders, 4 nonces each)
@@ -45,7 +45,7 @@ func admitAll(b *testing.B, pool *Pool, txs []*chain.Tx) {
 
 // BenchmarkAddBatch1000 admits 1,000 signed transactions into an empty
 // pool on a real chain. Besides the throughput it reports, from untimed
-// runs interleaved with the timed ones, the time wallet.VerifyTxs alone
+// runs interleaved with the timed ones, the time consensus.VerifyTxs alone
 // takes on the same transactions (verify-%) and the time of everything
 // else AddBatch does (rest-%), as percentages of AddBatch's time.
 func BenchmarkAddBatch1000(b *testing.B) {
@@ -54,7 +54,7 @@ func BenchmarkAddBatch1000(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		start := time.Now()
-		if _, ok := wallet.VerifyTxs(txs, netID); !ok {
+		if _, ok := consensus.VerifyTxs(txs, netID); !ok {
 			b.Fatal("bad signature")
 		}
 		verifyTime += time.Since(start)

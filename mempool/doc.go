@@ -15,7 +15,7 @@
 // Cheap checks come first: consensus.CheckTxSanity, then the duplicate
 // check, then the signature for this network (ZIP-215, the id being the
 // genesis hash). Add verifies one signature; AddBatch verifies a whole
-// batch with wallet.VerifyTxs on all cores and then admits in order.
+// batch with consensus.VerifyTxs on all cores and then admits in order.
 // Against the sender's account (read from the chain on every admission):
 //
 //   - the nonce must not be below the account's nonce (ErrNonceTooLow) and

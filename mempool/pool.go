@@ -11,7 +11,6 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/state"
-	"github.com/chaind/chaind/wallet"
 )
 
 // Defaults for the zero fields of Config.
@@ -156,7 +155,7 @@ func (p *Pool) Add(tx *chain.Tx) error {
 	if p.Has(id) {
 		return duplicateErr(id)
 	}
-	if !wallet.VerifyTx(tx, p.netID) {
+	if !consensus.VerifyTx(tx, p.netID) {
 		return fmt.Errorf("mempool: tx %s: %w", id, ErrBadSignature)
 	}
 	p.mu.Lock()
@@ -170,7 +169,7 @@ func (p *Pool) Add(tx *chain.Tx) error {
 }
 
 // AddBatch checks txs, verifies all their signatures on all cores
-// (wallet.VerifyTxs), then admits them in order, so a sender's
+// (consensus.VerifyTxs), then admits them in order, so a sender's
 // transactions may arrive in one batch. errs[i] is the outcome of txs[i].
 // The caller must not modify admitted transactions afterwards.
 func (p *Pool) AddBatch(txs []*chain.Tx) []error {

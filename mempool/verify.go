@@ -1,11 +1,9 @@
 package mempool
 
 import (
-	"runtime"
-	"sync"
-
 	"github.com/chaind/chaind/chain"
-	"github.com/chaind/chaind/wallet"
+	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/internal/parallel"
 )
 
 // minSinglesPerWorker is the smallest share of single verifications worth a
@@ -15,13 +13,13 @@ const minSinglesPerWorker = 8
 // verifyTxs checks the signatures of txs for networkID. It returns nil
 // when all are valid, else a flag per transaction, true for the invalid.
 //
-// The whole list goes to wallet.VerifyTxs (batch verification on all
+// The whole list goes to consensus.VerifyTxs (batch verification on all
 // cores). That reports only the first invalid signature, and everything
 // before it is valid; the rest is then checked one signature at a time on
 // all cores, so a batch full of bad signatures costs at most about twice a
 // clean one instead of one batch per bad signature.
 func verifyTxs(txs []*chain.Tx, networkID chain.Hash) []bool {
-	first, ok := wallet.VerifyTxs(txs, networkID)
+	first, ok := consensus.VerifyTxs(txs, networkID)
 	if ok {
 		return nil
 	}
@@ -33,24 +31,11 @@ func verifyTxs(txs []*chain.Tx, networkID chain.Hash) []bool {
 }
 
 // verifyEach sets bad[i] when txs[i] does not verify, splitting the work
-// over GOMAXPROCS goroutines and returning when all have finished.
+// over the cores and returning when all have finished.
 func verifyEach(txs []*chain.Tx, networkID chain.Hash, bad []bool) {
-	workers := min(runtime.GOMAXPROCS(0), len(txs)/minSinglesPerWorker)
-	if workers <= 1 {
-		for i, tx := range txs {
-			bad[i] = !wallet.VerifyTx(tx, networkID)
+	parallel.For(len(txs), minSinglesPerWorker, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			bad[i] = !consensus.VerifyTx(txs[i], networkID)
 		}
-		return
-	}
-	var wg sync.WaitGroup
-	n := len(txs)
-	for w := range workers {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				bad[i] = !wallet.VerifyTx(txs[i], networkID)
-			}
-		})
-	}
-	wg.Wait()
+	})
 }

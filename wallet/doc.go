@@ -1,5 +1,5 @@
-// Package wallet holds chaind's keys: generating them, signing and
-// verifying transactions, and keeping keys on disk.
+// Package wallet holds chaind's keys: generating them, signing
+// transactions, and keeping keys on disk.
 //
 // # Keys and addresses
 //
@@ -16,28 +16,12 @@
 // signature. A transaction is thus bound to one network, and any change to
 // it breaks the signature.
 //
-// # Verification: ZIP-215
+// # Verification
 //
-// Ed25519 implementations disagree on edge cases: non-canonical encodings
-// of points, small-order keys, and whether the check is multiplied by the
-// cofactor. A node that verifies one transaction with one rule set and a
-// block with another could accept what its peers reject and split from
-// the network. This package therefore verifies only with
-// github.com/hdevalence/ed25519consensus, which implements ZIP-215 (as used
-// by Zcash): the scalar s must be canonical, point encodings need not be,
-// and the equation is checked with the cofactor, [8]([s]B - R - [k]A) = 0.
-// Under these rules single and batch verification accept exactly the same
-// signatures, which is what lets VerifyTxs batch a block's signatures and
-// still name the first bad one. The standard library's verifier is never
-// used (it is cofactorless and would disagree on crafted signatures).
-// A consequence of ZIP-215: a public key of small order signs anything,
-// so coins sent to such a key's address can be spent by anyone; no key
-// made by this package is one.
-//
-// VerifyTxs spreads a list over runtime.GOMAXPROCS(0) goroutines, each
-// batch-verifying a contiguous chunk; a failed chunk is re-checked one
-// signature at a time. Coinbase transactions (zero sender) carry no
-// signature and are skipped.
+// Verifying a signature is a consensus rule, so it lives in package
+// consensus (consensus.VerifyTx, consensus.VerifyTxs, by the ZIP-215
+// rules); this package only makes keys and signs, and nothing in the rules
+// depends on it. Every key it makes is of full order.
 //
 // # Keystore
 //

@@ -33,7 +33,7 @@ type group struct {
 
 var groups = []group{
 	{name: "chain", pkg: "./chain", benches: []string{"BenchmarkHeaderNonces", "BenchmarkSHA256Bulk1MiB"}},
-	{name: "wallet", pkg: "./wallet", benches: []string{"BenchmarkVerifySingle", "BenchmarkVerifyTxsAllCores"}},
+	{name: "signatures", pkg: "./consensus", benches: []string{"BenchmarkVerifySingle", "BenchmarkVerifyTxsAllCores"}},
 	{name: "blockchain", pkg: "./blockchain", benches: []string{"BenchmarkConnectBlock1000", "BenchmarkVerifyBatchAllCores"}, benchtime: "3x"},
 	{name: "store", pkg: "./store/pebble", benches: []string{"BenchmarkPebbleConnect"}},
 	{name: "mempool", pkg: "./mempool", benches: []string{"BenchmarkAddBatch1000"}},

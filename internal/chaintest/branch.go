@@ -2,11 +2,10 @@ package chaintest
 
 import (
 	"math/rand"
-	"runtime"
-	"sync"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/internal/parallel"
 	"github.com/chaind/chaind/state"
 	"github.com/chaind/chaind/wallet"
 )
@@ -74,19 +73,15 @@ func (br *Branch) RandomTxs(rng *rand.Rand, n int) []*chain.Tx {
 
 // signAll signs txs[i] with signers[i], spread over all cores.
 func signAll(txs []*chain.Tx, signers []*wallet.Key, netID chain.Hash) {
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(txs); i += workers {
-				signers[i].SignTx(txs[i], netID)
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(txs), minSignsPerWorker, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			signers[i].SignTx(txs[i], netID)
+		}
+	})
 }
+
+// minSignsPerWorker is the smallest share of signatures worth a goroutine.
+const minSignsPerWorker = 4
 
 // Next builds, solves and appends a block with txs, applying it to the
 // branch state. Bits and time come from spec when set there.

@@ -1,23 +1,19 @@
-package wallet
+package consensus
 
 import (
 	"crypto/ed25519"
 	"runtime"
-	"sync"
 
 	"github.com/hdevalence/ed25519consensus"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/internal/parallel"
 )
 
-// Bounds of parallel verification.
-const (
-	// minTxsPerWorker is the smallest share worth a goroutine of its own:
-	// below it the fork-join overhead is a visible part of the work.
-	minTxsPerWorker = 4
-	// maxSigningMessageSize is the longest message a transaction signs.
-	maxSigningMessageSize = chain.MaxSigningMessageSize
-)
+// minTxsPerWorker is the smallest share of a list worth a goroutine of its
+// own in VerifyTxs: below it the fork-join overhead is a visible part of
+// the work.
+const minTxsPerWorker = 4
 
 // appendSigningMessage appends tx.SigningMessage(networkID) to b[:0],
 // reusing b's storage, so a loop over many transactions allocates nothing.
@@ -33,7 +29,7 @@ func VerifyTx(tx *chain.Tx, networkID chain.Hash) bool {
 	if tx == nil || tx.IsCoinbase() {
 		return false
 	}
-	var buf [maxSigningMessageSize]byte
+	var buf [chain.MaxSigningMessageSize]byte
 	return verifyOne(tx, &networkID, buf[:0])
 }
 
@@ -48,10 +44,10 @@ func verifyOne(tx *chain.Tx, networkID *chain.Hash, buf []byte) bool {
 // index of the first invalid transaction and false; a nil entry counts as
 // invalid. Coinbase transactions (zero From) are skipped, so a block's full
 // list may be passed as is; that a coinbase appears only first is a
-// consensus rule checked elsewhere.
+// consensus rule checked elsewhere (CheckBlockSanity).
 //
-// The list is cut into runtime.GOMAXPROCS(0) contiguous chunks, each
-// batch-verified in its own goroutine; VerifyTxs returns only after every
+// The list is cut into up to runtime.GOMAXPROCS(0) contiguous chunks, each
+// batch-verified on its own goroutine; VerifyTxs returns only after every
 // goroutine has finished. A chunk whose batch fails is re-checked one
 // signature at a time to find its first bad index. Single and batch
 // verification apply the same ZIP-215 rules, so the result does not depend
@@ -62,31 +58,16 @@ func VerifyTxs(txs []*chain.Tx, networkID chain.Hash) (bad int, ok bool) {
 
 // verifyTxs is VerifyTxs with at most workers goroutines.
 func verifyTxs(txs []*chain.Tx, networkID *chain.Hash, workers int) (bad int, ok bool) {
-	n := len(txs)
-	if most := n / minTxsPerWorker; workers > most {
-		workers = most
-	}
+	workers = min(workers, parallel.Workers(len(txs), minTxsPerWorker))
 	if workers <= 1 {
 		return verifyChunk(txs, 0, networkID)
 	}
-	// firstBad[w] is the global index of the first invalid tx of chunk w,
-	// or -1; each goroutine writes only its own slot.
+	// firstBad[w] is the index of the first invalid tx of chunk w, or -1;
+	// each goroutine writes only its own slot.
 	firstBad := make([]int, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		if w == workers-1 {
-			// The caller's goroutine takes the last chunk instead of idling.
-			firstBad[w], _ = verifyChunk(txs[lo:hi], lo, networkID)
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			firstBad[w], _ = verifyChunk(txs[lo:hi], lo, networkID)
-		}()
-	}
-	wg.Wait()
+	parallel.Range(len(txs), workers, func(w, lo, hi int) {
+		firstBad[w], _ = verifyChunk(txs[lo:hi], lo, networkID)
+	})
 	for _, i := range firstBad {
 		if i >= 0 {
 			return i, false
@@ -99,7 +80,7 @@ func verifyTxs(txs []*chain.Tx, networkID *chain.Hash, workers int) (bad int, ok
 // as one batch, and on failure finds the first invalid one singly. It
 // returns (-1, true) or (base+i, false) for the first invalid txs[i].
 func verifyChunk(txs []*chain.Tx, base int, networkID *chain.Hash) (int, bool) {
-	var buf [maxSigningMessageSize]byte
+	var buf [chain.MaxSigningMessageSize]byte
 	bv := ed25519consensus.NewPreallocatedBatchVerifier(len(txs))
 	signed := 0
 	for i, tx := range txs {
@@ -142,4 +123,13 @@ func firstInvalid(txs []*chain.Tx, networkID *chain.Hash, buf []byte) int {
 		}
 	}
 	return -1
+}
+
+// VerifySignatures verifies every non-coinbase signature of txs for this
+// network on all cores.
+func VerifySignatures(p *Params, txs []*chain.Tx) error {
+	if bad, ok := VerifyTxs(txs, p.GenesisHash()); !ok {
+		return ruleErr(CodeBadSignature, "transaction %d (%s) has an invalid signature", bad, txs[bad].ID())
+	}
+	return nil
 }
