@@ -150,7 +150,7 @@ func (bc *Blockchain) load() error {
 	// A crash between the steps of a reorg leaves a heavier branch stored
 	// but not connected: finish the job.
 	var events []Notification
-	if _, err := bc.settle(nil, &events); err != nil {
+	if _, err := bc.settle(nil, nil, &events); err != nil {
 		return fmt.Errorf("settle on the best stored branch: %w", err)
 	}
 	return nil
@@ -191,18 +191,23 @@ func (bc *Blockchain) notify(events []Notification) {
 	}
 }
 
-// Result says what ProcessBlock did with a block.
+// Result says what ProcessBlock did with a block. Being an orphan or a
+// duplicate is an outcome, not a rule violation: ProcessBlock reports it
+// here with a nil error.
 type Result struct {
 	Hash      chain.Hash
-	Orphan    bool // parent unknown; held in the orphan pool
+	Duplicate bool // already in the index or the orphan pool: nothing was done
+	Orphan    bool // parent unknown: held in the orphan pool
 	MainChain bool // the block is on the main chain afterwards
 	Reorg     bool // the main chain changed branch
 }
 
 // ProcessBlock validates a block and adds it to the chain; see the package
-// doc. A *consensus.RuleError says which rule the block broke; other errors
-// are the node's own (storage). Orphans whose parent this block is are
-// processed too.
+// doc. It answers like btcd's: a nil error with Result.Duplicate or
+// Result.Orphan for a block already known or whose parent is unknown; a
+// *consensus.RuleError only when the block (or an ancestor) breaks a
+// rule; any other error is the node's own (storage). Orphans whose parent
+// this block is are processed too.
 func (bc *Blockchain) ProcessBlock(b *chain.Block) (Result, error) {
 	bc.procMu.Lock()
 	defer bc.procMu.Unlock()
@@ -223,7 +228,8 @@ func (bc *Blockchain) processBlock(b *chain.Block, events *[]Notification) (Resu
 	orphan := bc.orphans.has(hash)
 	bc.mu.RUnlock()
 	if known || orphan {
-		return res, &consensus.RuleError{Code: consensus.CodeDuplicateBlock, Detail: "block " + hash.String() + " already known"}
+		res.Duplicate = true
+		return res, nil
 	}
 	if err := consensus.CheckBlockSanity(bc.params, b); err != nil {
 		return res, err
@@ -235,8 +241,7 @@ func (bc *Blockchain) processBlock(b *chain.Block, events *[]Notification) (Resu
 	if parent == nil {
 		bc.orphans.add(hash, b, bc.now())
 		res.Orphan = true
-		return res, &consensus.RuleError{Code: consensus.CodeUnknownParent,
-			Detail: fmt.Sprintf("block %s: parent %s unknown", hash, b.Header.PrevHash)}
+		return res, nil
 	}
 	oldTip := bc.main.tip()
 	n, err := bc.acceptBlock(hash, b, parent)
@@ -244,6 +249,9 @@ func (bc *Blockchain) processBlock(b *chain.Block, events *[]Notification) (Resu
 		return res, err
 	}
 	fresh := []*node{n}
+	// The blocks of this call are connected from memory, not read back
+	// from the store they were just written to.
+	inHand := map[chain.Hash]*chain.Block{hash: b}
 	// Blocks waiting for this one, breadth first.
 	for i := 0; i < len(fresh); i++ {
 		p := fresh[i]
@@ -254,10 +262,11 @@ func (bc *Blockchain) processBlock(b *chain.Block, events *[]Notification) (Resu
 				bc.log.Debug("orphan rejected", "hash", oh, "err", err)
 				continue
 			}
+			inHand[oh] = ob
 			fresh = append(fresh, c)
 		}
 	}
-	failures, err := bc.settle(fresh, events)
+	failures, err := bc.settle(fresh, inHand, events)
 	if err != nil {
 		return res, err
 	}
@@ -307,7 +316,7 @@ type failure struct {
 // best valid node is chosen again from the whole index, so the loop ends:
 // each round either reaches the best branch or invalidates a block.
 // Called with mu held.
-func (bc *Blockchain) settle(fresh []*node, events *[]Notification) ([]failure, error) {
+func (bc *Blockchain) settle(fresh []*node, inHand map[chain.Hash]*chain.Block, events *[]Notification) ([]failure, error) {
 	best := bc.main.tip()
 	if fresh == nil {
 		best = bc.scanBest()
@@ -319,7 +328,7 @@ func (bc *Blockchain) settle(fresh []*node, events *[]Notification) ([]failure, 
 	}
 	var failures []failure
 	for best != bc.main.tip() {
-		f, err := bc.reorganize(best, events)
+		f, err := bc.reorganize(best, inHand, events)
 		if err != nil {
 			return failures, err
 		}
@@ -345,9 +354,11 @@ func (bc *Blockchain) scanBest() *node {
 }
 
 // reorganize makes target the tip: disconnect back to the fork point,
-// connect target's branch. It returns the block that failed validation, if
-// any (already marked invalid), or a storage error. Called with mu held.
-func (bc *Blockchain) reorganize(target *node, events *[]Notification) (*failure, error) {
+// connect target's branch, taking each block from inHand when it is there
+// and from the store otherwise. It returns the block that failed
+// validation, if any (already marked invalid), or a storage error. Called
+// with mu held.
+func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Block, events *[]Notification) (*failure, error) {
 	fork := bc.main.fork(target)
 	oldTip := bc.main.tip()
 	for bc.main.tip() != fork {
@@ -362,7 +373,7 @@ func (bc *Blockchain) reorganize(target *node, events *[]Notification) (*failure
 	var failed *failure
 	for i := len(path) - 1; i >= 0; i-- {
 		n := path[i]
-		err := bc.connect(n, events)
+		err := bc.connect(n, inHand[n.hash], events)
 		if err == nil {
 			continue
 		}
@@ -385,11 +396,14 @@ func (bc *Blockchain) reorganize(target *node, events *[]Notification) (*failure
 }
 
 // connect validates n's block against the current tip's state and makes it
-// the tip. Called with mu held.
-func (bc *Blockchain) connect(n *node, events *[]Notification) error {
-	b, err := bc.store.Block(n.hash)
-	if err != nil {
-		return fmt.Errorf("load block %s: %w", n.hash, err)
+// the tip. b is the block when the caller has it in memory, else nil and
+// it is read from the store. Called with mu held.
+func (bc *Blockchain) connect(n *node, b *chain.Block, events *[]Notification) error {
+	if b == nil {
+		var err error
+		if b, err = bc.store.Block(n.hash); err != nil {
+			return fmt.Errorf("load block %s: %w", n.hash, err)
+		}
 	}
 	if err := consensus.VerifySignatures(bc.params, b.Txs); err != nil {
 		return fmt.Errorf("block %d %s: %w", n.height(), n.hash, err)

@@ -232,7 +232,7 @@ func TestOrphansConnectWhenParentArrives(t *testing.T) {
 	bc := newChain(t, p)
 	for i := len(blocks) - 1; i >= 1; i-- {
 		res, err := bc.ProcessBlock(blocks[i])
-		if !res.Orphan || !errors.Is(err, consensus.ErrUnknownParent) {
+		if !res.Orphan || err != nil {
 			t.Fatalf("block %d: %+v %v, want an orphan", i+1, res, err)
 		}
 	}
@@ -253,8 +253,8 @@ func TestOrphanPoolIsBounded(t *testing.T) {
 	for i := 0; i < blockchain.MaxOrphans+50; i++ {
 		missing := chain.Header{Height: 5, Bits: p.GenesisBits, Timestamp: p.GenesisTime + uint32(i), Nonce: uint64(i)}
 		b := chaintest.Block(chaintest.Spec{Parent: &missing, Miner: keys[0].Address(), Reward: p.Reward(6)})
-		if _, err := bc.ProcessBlock(b); !errors.Is(err, consensus.ErrUnknownParent) {
-			t.Fatal(err)
+		if res, err := bc.ProcessBlock(b); !res.Orphan || err != nil {
+			t.Fatalf("orphan %d: %+v %v", i, res, err)
 		}
 	}
 	if n := bc.OrphanCount(); n != blockchain.MaxOrphans {
@@ -273,8 +273,8 @@ func TestDuplicateAndFutureBlocks(t *testing.T) {
 	br := chaintest.NewBranch(p, keys)
 	b1 := br.Next(nil, chaintest.Spec{})
 	mustProcess(t, bc, b1)
-	if _, err := bc.ProcessBlock(b1); !errors.Is(err, consensus.ErrDuplicateBlock) {
-		t.Fatalf("duplicate: %v", err)
+	if res, err := bc.ProcessBlock(b1); !res.Duplicate || err != nil {
+		t.Fatalf("duplicate: %+v %v, want Duplicate and no error", res, err)
 	}
 	future := chaintest.Block(chaintest.Spec{Parent: &b1.Header, Miner: br.Miner, Reward: p.Reward(2), Time: uint32(now.Unix()) + uint32(p.MaxFutureTime) + 1})
 	if _, err := bc.ProcessBlock(future); !errors.Is(err, consensus.ErrTimeTooNew) {
@@ -338,5 +338,41 @@ func TestLocatorAndHeadersAfter(t *testing.T) {
 	hs, _ = bc.HeadersAfter([]chain.Hash{{1}}, br.Blocks[3].Hash(), 0)
 	if len(hs) != 3 || hs[2].Height != 3 {
 		t.Fatalf("HeadersAfter with unknown locator and stop: %d headers", len(hs))
+	}
+}
+
+// countingStore counts block reads.
+type countingStore struct {
+	store.Store
+	reads int
+}
+
+func (s *countingStore) Block(h chain.Hash) (*chain.Block, error) {
+	s.reads++
+	return s.Store.Block(h)
+}
+
+// TestConnectsTheBlockInHand: extending the tip, and connecting orphans
+// that wait for the new block, reads no block back from the store.
+func TestConnectsTheBlockInHand(t *testing.T) {
+	keys := chaintest.Keys(3)
+	p := chaintest.Params(keys, 1_000_000)
+	st := &countingStore{Store: store.NewMemory()}
+	bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := chaintest.NewBranch(p, keys)
+	blocks := br.Extend(rand.New(rand.NewSource(3)), 6, 2)
+	mustProcess(t, bc, blocks[:2]...)
+	for _, b := range blocks[3:] {
+		if res, err := bc.ProcessBlock(b); !res.Orphan || err != nil {
+			t.Fatalf("block %d: %+v %v, want an orphan", b.Header.Height, res, err)
+		}
+	}
+	mustProcess(t, bc, blocks[2])
+	requireTip(t, bc, br.Tip())
+	if st.reads != 0 {
+		t.Fatalf("%d blocks read back from the store while connecting blocks in hand", st.reads)
 	}
 }

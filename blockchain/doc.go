@@ -13,7 +13,10 @@
 // heaviest; connecting runs the body's contextual checks (signatures on all
 // cores, then nonces, balances and the coinbase amount while applying the
 // block to the state). Blocks whose parent is unknown wait in a bounded
-// orphan pool until the parent arrives.
+// orphan pool until the parent arrives. As in btcd, an orphan or a block
+// already known is an outcome (Result.Orphan, Result.Duplicate) with a nil
+// error; a *consensus.RuleError means the block broke a rule. The blocks
+// of one call are connected from memory, not read back from the store.
 //
 // Every connect and disconnect is one store.Update, written atomically. On
 // start the index is rebuilt from the stored headers, the state from the

@@ -33,9 +33,9 @@ const (
 	CodeOverflow                          // an amount, fee or balance overflows
 	CodeZeroAmount                        // a transfer of zero
 	CodeDuplicateTx                       // the same transaction twice in one block
-	CodeUnknownParent                     // parent block not known (orphan)
+	CodeUnknownParent                     // parent block not known (an outcome, not a violation: blockchain reports Result.Orphan)
 	CodeInvalidAncestor                   // builds on a block known to be invalid
-	CodeDuplicateBlock                    // block already known
+	CodeDuplicateBlock                    // block already known (an outcome: blockchain reports Result.Duplicate)
 )
 
 var codeNames = map[Code]string{

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/mempool"
@@ -34,7 +35,7 @@ func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 		return p2p.Ignore // known, or a copy from another peer is being validated
 	}
 	res, err := s.chain.ProcessBlock(b)
-	verdict := s.blockVerdict(from, b, res.Orphan, err)
+	verdict := s.blockVerdict(from, b, res, err)
 	if verdict == p2p.Accept && !res.MainChain {
 		// Stored on a lighter branch: its transactions have not been
 		// checked against a state (that happens only if the branch ever
@@ -49,7 +50,7 @@ func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 		// notification left the relaying to this validator. The network has
 		// seen this message, so a publication of our own would be dropped:
 		// accept this copy instead.
-		if consensus.CodeOf(err) == consensus.CodeDuplicateBlock {
+		if res.Duplicate {
 			verdict = p2p.Accept
 		} else {
 			s.publishBlock(b, hash)
@@ -62,13 +63,14 @@ func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 }
 
 // blockVerdict maps ProcessBlock's outcome for a gossiped block to a verdict.
-func (s *Syncer) blockVerdict(from p2p.PeerID, b *chain.Block, orphan bool, err error) p2p.Verdict {
-	if err == nil {
-		return p2p.Accept
-	}
+func (s *Syncer) blockVerdict(from p2p.PeerID, b *chain.Block, res blockchain.Result, err error) p2p.Verdict {
 	code := consensus.CodeOf(err)
 	switch {
-	case code == consensus.CodeUnknownParent || orphan:
+	case err == nil && res.Duplicate:
+		return p2p.Ignore
+	case err == nil && !res.Orphan:
+		return p2p.Accept
+	case err == nil:
 		// Proof of work and sanity passed; the sender has this block's
 		// branch and we do not.
 		s.peers.noteBlock(from, b.Hash(), b.Header.Height)

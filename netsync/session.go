@@ -575,7 +575,9 @@ func (s *Syncer) connect(w received) error {
 	_, err := s.chain.ProcessBlock(w.block)
 	code := consensus.CodeOf(err)
 	switch {
-	case err == nil, code == consensus.CodeDuplicateBlock:
+	case err == nil:
+		// Connected, stored, or already known (Result.Duplicate): the
+		// session goes on either way.
 		return nil
 	case code == 0:
 		return fmt.Errorf("connect block %d: %w", w.block.Header.Height, err)
