@@ -48,3 +48,28 @@ func TestNothingBelowNodeKnowsTheHeavyImplementations(t *testing.T) {
 		}
 	}
 }
+
+// rules are the packages that decide what is valid.
+var rules = []string{"chain", "consensus", "state", "blockchain", "mempool", "miner", "netsync"}
+
+// TestRulesDoNotDependOnWallet: signatures are verified by package
+// consensus, and the rules never reach package wallet (keys, signing,
+// keystore), so wallet code cannot change what the network accepts.
+func TestRulesDoNotDependOnWallet(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command on PATH")
+	}
+	args := []string{"list", "-deps"}
+	for _, pkg := range rules {
+		args = append(args, "github.com/chaind/chaind/"+pkg)
+	}
+	out, err := exec.Command("go", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "github.com/chaind/chaind/wallet" {
+			t.Errorf("the rules (%s) depend on %s", strings.Join(rules, ", "), dep)
+		}
+	}
+}
