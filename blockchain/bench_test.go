@@ -63,7 +63,7 @@ func BenchmarkConnectBlock1000(b *testing.B) {
 		start := time.Now()
 		b.StartTimer()
 		for _, blk := range bb.blocks {
-			if _, err := bc.ProcessBlock(blk); err != nil {
+			if _, err := bc.ProcessBlock(blk, blockchain.Requested); err != nil {
 				b.Fatal(err)
 			}
 			txs += len(blk.Txs) - 1
@@ -114,7 +114,7 @@ func BenchmarkPebbleChain(b *testing.B) {
 		start := time.Now()
 		var txs int
 		for _, blk := range bb.blocks {
-			if _, err := bc.ProcessBlock(blk); err != nil {
+			if _, err := bc.ProcessBlock(blk, blockchain.Requested); err != nil {
 				b.Fatal(err)
 			}
 			txs += len(blk.Txs) - 1

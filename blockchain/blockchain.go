@@ -1,6 +1,7 @@
 package blockchain
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,11 @@ type Config struct {
 	// time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Orphan pool bounds; zero means MaxOrphans, MaxOrphanBytes and
+	// OrphanTTL.
+	MaxOrphans     int
+	MaxOrphanBytes int
+	OrphanTTL      time.Duration
 }
 
 // Blockchain is the block index, the main chain and its state.
@@ -43,6 +49,10 @@ type Blockchain struct {
 	state   *state.State
 	orphans *orphanPool
 	seq     uint64
+	// orphanTimer expires orphans when nothing else happens; timerStopped
+	// is set by Close.
+	orphanTimer  *time.Timer
+	timerStopped bool
 
 	listenersMu sync.Mutex
 	listeners   []func(Notification)
@@ -55,13 +65,14 @@ func New(cfg Config) (*Blockchain, error) {
 		return nil, errors.New("blockchain: params and store are required")
 	}
 	bc := &Blockchain{
-		params:  cfg.Params,
-		store:   cfg.Store,
-		now:     cfg.Now,
-		log:     cfg.Logger,
-		index:   make(map[chain.Hash]*node),
-		state:   state.New(),
-		orphans: newOrphanPool(),
+		params: cfg.Params,
+		store:  cfg.Store,
+		now:    cfg.Now,
+		log:    cfg.Logger,
+		index:  make(map[chain.Hash]*node),
+		state:  state.New(),
+		orphans: newOrphanPool(cmp.Or(cfg.MaxOrphans, MaxOrphans), cmp.Or(cfg.MaxOrphanBytes, MaxOrphanBytes),
+			cmp.Or(cfg.OrphanTTL, OrphanTTL)),
 	}
 	if bc.now == nil {
 		bc.now = time.Now
@@ -191,41 +202,65 @@ func (bc *Blockchain) notify(events []Notification) {
 	}
 }
 
-// Result says what ProcessBlock did with a block. Being an orphan or a
-// duplicate is an outcome, not a rule violation: ProcessBlock reports it
-// here with a nil error.
+// Flags say how a block reached ProcessBlock.
+type Flags uint8
+
+// Unrequested is no flag: a block that arrived without being asked for.
+const Unrequested Flags = 0
+
+const (
+	// Requested marks a block this node asked for (a sync download, an
+	// ancestor fetch) or made (its miner). A block without it is
+	// unrequested (gossip): if its branch would have less work than the
+	// tip, it is checked but not stored (Result.LowWork), as Bitcoin Core's
+	// AcceptBlock drops unrequested blocks that cannot become the best
+	// chain, so a peer cannot fill the disk with side branches nobody
+	// asked for. A node syncing a heavier branch asks for its blocks, so
+	// they are stored while the branch is still the lighter one.
+	Requested Flags = 1 << iota
+)
+
+// Result says what ProcessBlock did with a block. Being an orphan, a
+// duplicate or too light to keep is an outcome, not a rule violation:
+// ProcessBlock reports it here with a nil error.
 type Result struct {
 	Hash      chain.Hash
 	Duplicate bool // already in the index or the orphan pool: nothing was done
 	Orphan    bool // parent unknown: held in the orphan pool
+	LowWork   bool // valid as far as checked without its branch's state, but unrequested and lighter than the tip: not stored
 	MainChain bool // the block is on the main chain afterwards
 	Reorg     bool // the main chain changed branch
 }
 
 // ProcessBlock validates a block and adds it to the chain; see the package
-// doc. It answers like btcd's: a nil error with Result.Duplicate or
-// Result.Orphan for a block already known or whose parent is unknown; a
-// *consensus.RuleError only when the block (or an ancestor) breaks a
-// rule; any other error is the node's own (storage). Orphans whose parent
-// this block is are processed too.
-func (bc *Blockchain) ProcessBlock(b *chain.Block) (Result, error) {
+// doc. It answers like btcd's: a nil error with Result.Duplicate,
+// Result.Orphan or Result.LowWork for a block already known, whose parent
+// is unknown, or unrequested on a lighter branch; a *consensus.RuleError
+// only when the block (or an ancestor) breaks a rule; any other error is
+// the node's own (storage). Orphans whose parent this block is are
+// processed too, each with the flags it arrived with.
+func (bc *Blockchain) ProcessBlock(b *chain.Block, flags Flags) (Result, error) {
 	bc.procMu.Lock()
 	defer bc.procMu.Unlock()
 	if bc.closed {
 		return Result{}, ErrClosed
 	}
 	var events []Notification
-	res, err := bc.processBlock(b, &events)
+	res, err := bc.processBlock(b, flags, &events)
 	bc.notify(events)
 	return res, err
 }
 
-func (bc *Blockchain) processBlock(b *chain.Block, events *[]Notification) (Result, error) {
+// processBlock is ProcessBlock with procMu held. It takes mu itself, for
+// short spells: not while verifying signatures, which procMu alone
+// protects (only ProcessBlock changes the index, and procMu serialises it).
+func (bc *Blockchain) processBlock(b *chain.Block, flags Flags, events *[]Notification) (Result, error) {
 	hash := b.Hash()
 	res := Result{Hash: hash}
 	bc.mu.RLock()
 	_, known := bc.index[hash]
 	orphan := bc.orphans.has(hash)
+	parent := bc.index[b.Header.PrevHash]
 	bc.mu.RUnlock()
 	if known || orphan {
 		res.Duplicate = true
@@ -234,19 +269,22 @@ func (bc *Blockchain) processBlock(b *chain.Block, events *[]Notification) (Resu
 	if err := consensus.CheckBlockSanity(bc.params, b); err != nil {
 		return res, err
 	}
-
-	bc.mu.Lock()
-	defer bc.mu.Unlock()
-	parent := bc.index[b.Header.PrevHash]
 	if parent == nil {
-		bc.orphans.add(hash, b, bc.now())
+		bc.mu.Lock()
+		bc.orphans.add(hash, b, flags, bc.now())
+		bc.armOrphanTimer()
+		bc.mu.Unlock()
 		res.Orphan = true
 		return res, nil
 	}
-	oldTip := bc.main.tip()
-	n, err := bc.acceptBlock(hash, b, parent)
+	oldTip := bc.tipNode()
+	n, err := bc.acceptBlock(hash, b, parent, flags)
 	if err != nil {
 		return res, err
+	}
+	if n == nil {
+		res.LowWork = true
+		return res, nil
 	}
 	fresh := []*node{n}
 	// The blocks of this call are connected from memory, not read back
@@ -255,17 +293,23 @@ func (bc *Blockchain) processBlock(b *chain.Block, events *[]Notification) (Resu
 	// Blocks waiting for this one, breadth first.
 	for i := 0; i < len(fresh); i++ {
 		p := fresh[i]
-		for _, ob := range bc.orphans.takeChildren(p.hash, bc.now()) {
-			oh := ob.Hash()
-			c, err := bc.acceptBlock(oh, ob, p)
-			if err != nil {
-				bc.log.Debug("orphan rejected", "hash", oh, "err", err)
+		bc.mu.Lock()
+		children := bc.orphans.takeChildren(p.hash, bc.now())
+		bc.armOrphanTimer()
+		bc.mu.Unlock()
+		for _, o := range children {
+			oh := o.block.Hash()
+			c, err := bc.acceptBlock(oh, o.block, p, o.flags)
+			if err != nil || c == nil {
+				bc.log.Debug("orphan not kept", "hash", oh, "err", err)
 				continue
 			}
-			inHand[oh] = ob
+			inHand[oh] = o.block
 			fresh = append(fresh, c)
 		}
 	}
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
 	failures, err := bc.settle(fresh, inHand, events)
 	if err != nil {
 		return res, err
@@ -284,23 +328,66 @@ func (bc *Blockchain) processBlock(b *chain.Block, events *[]Notification) (Resu
 	return res, nil
 }
 
-// acceptBlock checks b's header against its parent and stores it in the
-// index. Called with mu held.
-func (bc *Blockchain) acceptBlock(hash chain.Hash, b *chain.Block, parent *node) (*node, error) {
-	if parent.invalid {
-		// Remember it (in memory) so its descendants are refused at once
-		// instead of waiting in the orphan pool.
-		bc.addNode(hash, b.Header, parent).invalid = true
+// tipNode returns the main chain's tip node.
+func (bc *Blockchain) tipNode() *node {
+	bc.mu.RLock()
+	defer bc.mu.RUnlock()
+	return bc.main.tip()
+}
+
+// acceptBlock runs the checks of a block that need its parent but not the
+// branch's state, cheapest first: the header against its branch, then
+// every signature (so a block whose body breaks a rule is refused, and its
+// sender penalised, on any branch and before anything is written). It then
+// stores the block and adds it to the index, or, when the block is
+// unrequested and its branch would have less work than the tip, returns a
+// nil node without storing it. A block that breaks a rule is remembered in
+// memory as invalid, so its descendants are refused at once. Called with
+// procMu held and mu not held.
+func (bc *Blockchain) acceptBlock(hash chain.Hash, b *chain.Block, parent *node, flags Flags) (*node, error) {
+	bc.mu.RLock()
+	parentInvalid := parent.invalid
+	var err error
+	if !parentInvalid {
+		err = consensus.CheckHeaderContext(bc.params, &b.Header, parentContext(parent, bc.main), bc.now())
+	}
+	tipWork := bc.main.tip().work
+	bc.mu.RUnlock()
+	if parentInvalid {
+		bc.rememberInvalid(hash, b, parent)
 		return nil, &consensus.RuleError{Code: consensus.CodeInvalidAncestor,
 			Detail: fmt.Sprintf("block %s builds on invalid block %s", hash, parent.hash)}
 	}
-	if err := consensus.CheckHeaderContext(bc.params, &b.Header, parentContext(parent, bc.main), bc.now()); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("block %s: %w", hash, err)
+	}
+	if err := consensus.VerifySignatures(bc.params, b.Txs); err != nil {
+		bc.rememberInvalid(hash, b, parent)
+		return nil, fmt.Errorf("block %d %s: %w", b.Header.Height, hash, err)
+	}
+	if flags&Requested == 0 {
+		work := new(big.Int).Add(parent.work, consensus.WorkFromBits(b.Header.Bits))
+		if work.Cmp(tipWork) < 0 {
+			return nil, nil
+		}
 	}
 	if err := bc.store.PutBlock(hash, b); err != nil {
 		return nil, fmt.Errorf("store block %s: %w", hash, err)
 	}
-	return bc.addNode(hash, b.Header, parent), nil
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	n := bc.addNode(hash, b.Header, parent)
+	n.sigsChecked = true
+	return n, nil
+}
+
+// rememberInvalid adds a block that broke a rule to the index, in memory
+// only and marked invalid, so a copy is a duplicate and its descendants
+// are refused without waiting in the orphan pool. Called with mu not held.
+func (bc *Blockchain) rememberInvalid(hash chain.Hash, b *chain.Block, parent *node) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	bc.addNode(hash, b.Header, parent).invalid = true
 }
 
 // failure is a block that broke a rule while being connected.
@@ -405,8 +492,12 @@ func (bc *Blockchain) connect(n *node, b *chain.Block, events *[]Notification) e
 			return fmt.Errorf("load block %s: %w", n.hash, err)
 		}
 	}
-	if err := consensus.VerifySignatures(bc.params, b.Txs); err != nil {
-		return fmt.Errorf("block %d %s: %w", n.height(), n.hash, err)
+	if !n.sigsChecked {
+		// Stored by an earlier run: check again what acceptBlock checked.
+		if err := consensus.VerifySignatures(bc.params, b.Txs); err != nil {
+			return fmt.Errorf("block %d %s: %w", n.height(), n.hash, err)
+		}
+		n.sigsChecked = true
 	}
 	undo, err := bc.state.ApplyBlock(b, bc.params.Reward(n.height()))
 	if err != nil {
@@ -472,13 +563,19 @@ func (bc *Blockchain) markInvalid(n *node) error {
 // ErrClosed is returned by ProcessBlock after Close.
 var ErrClosed = errors.New("blockchain is closed")
 
-// Close waits for the block being processed, if any, and makes later
+// Close waits for the block being processed, if any, makes later
 // ProcessBlock calls fail with ErrClosed, so the store can be closed
-// safely. It does not close the store.
+// safely, and stops the orphan expiry timer. It does not close the store.
 func (bc *Blockchain) Close() error {
 	bc.procMu.Lock()
 	defer bc.procMu.Unlock()
 	bc.closed = true
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	bc.timerStopped = true
+	if bc.orphanTimer != nil {
+		bc.orphanTimer.Stop()
+	}
 	return nil
 }
 

@@ -26,7 +26,7 @@ func newChain(t testing.TB, p *consensus.Params) *blockchain.Blockchain {
 func mustProcess(t testing.TB, bc *blockchain.Blockchain, blocks ...*chain.Block) {
 	t.Helper()
 	for _, b := range blocks {
-		if _, err := bc.ProcessBlock(b); err != nil {
+		if _, err := bc.ProcessBlock(b, blockchain.Requested); err != nil {
 			t.Fatalf("block %d %s: %v", b.Header.Height, b.Hash(), err)
 		}
 	}
@@ -74,14 +74,14 @@ func TestEqualWorkFirstSeenStays(t *testing.T) {
 	a1 := a.Next(nil, chaintest.Spec{})
 	b1 := b.Next(nil, chaintest.Spec{})
 	mustProcess(t, bc, a1)
-	res, err := bc.ProcessBlock(b1)
+	res, err := bc.ProcessBlock(b1, blockchain.Requested)
 	if err != nil || res.MainChain {
 		t.Fatalf("equal-work competitor: %+v %v; want stored off the main chain", res, err)
 	}
 	requireTip(t, bc, a1)
 	// The next block on b makes b heavier: reorg.
 	b2 := b.Next(nil, chaintest.Spec{})
-	res, err = bc.ProcessBlock(b2)
+	res, err = bc.ProcessBlock(b2, blockchain.Requested)
 	if err != nil || !res.Reorg || !res.MainChain {
 		t.Fatalf("heavier branch: %+v %v; want a reorg", res, err)
 	}
@@ -196,12 +196,12 @@ func TestInvalidBlockMidBranchIsDropped(t *testing.T) {
 	mustProcess(t, bc, good.Blocks[1:]...)
 	mustProcess(t, bc, bad.Blocks[1:5]...)
 	requireTip(t, bc, good.Tip())
-	if _, err := bc.ProcessBlock(b5); err != nil {
+	if _, err := bc.ProcessBlock(b5, blockchain.Requested); err != nil {
 		t.Fatalf("b5 arrives while its branch is lighter: stored without connecting, got %v", err)
 	}
 	var lastErr error
 	for _, b := range bad.Blocks[6:] {
-		_, lastErr = bc.ProcessBlock(b)
+		_, lastErr = bc.ProcessBlock(b, blockchain.Requested)
 	}
 	if !errors.Is(lastErr, consensus.ErrInvalidAncestor) && !errors.Is(lastErr, consensus.ErrInsufficientFunds) {
 		t.Fatalf("blocks on the invalid branch: %v", lastErr)
@@ -218,7 +218,7 @@ func TestInvalidBlockMidBranchIsDropped(t *testing.T) {
 	}
 	// A block on the invalid branch is refused at once.
 	child := chaintest.Block(chaintest.Spec{Parent: &bad.Tip().Header, Miner: bad.Miner, Reward: p.Reward(bad.Tip().Header.Height + 1)})
-	if _, err := bc.ProcessBlock(child); !errors.Is(err, consensus.ErrInvalidAncestor) {
+	if _, err := bc.ProcessBlock(child, blockchain.Requested); !errors.Is(err, consensus.ErrInvalidAncestor) {
 		t.Fatalf("child of invalid block: %v, want ErrInvalidAncestor", err)
 	}
 }
@@ -231,7 +231,7 @@ func TestOrphansConnectWhenParentArrives(t *testing.T) {
 	blocks := br.Extend(rng, 10, 1)
 	bc := newChain(t, p)
 	for i := len(blocks) - 1; i >= 1; i-- {
-		res, err := bc.ProcessBlock(blocks[i])
+		res, err := bc.ProcessBlock(blocks[i], blockchain.Requested)
 		if !res.Orphan || err != nil {
 			t.Fatalf("block %d: %+v %v, want an orphan", i+1, res, err)
 		}
@@ -253,7 +253,7 @@ func TestOrphanPoolIsBounded(t *testing.T) {
 	for i := 0; i < blockchain.MaxOrphans+50; i++ {
 		missing := chain.Header{Height: 5, Bits: p.GenesisBits, Timestamp: p.GenesisTime + uint32(i), Nonce: uint64(i)}
 		b := chaintest.Block(chaintest.Spec{Parent: &missing, Miner: keys[0].Address(), Reward: p.Reward(6)})
-		if res, err := bc.ProcessBlock(b); !res.Orphan || err != nil {
+		if res, err := bc.ProcessBlock(b, blockchain.Requested); !res.Orphan || err != nil {
 			t.Fatalf("orphan %d: %+v %v", i, res, err)
 		}
 	}
@@ -273,11 +273,11 @@ func TestDuplicateAndFutureBlocks(t *testing.T) {
 	br := chaintest.NewBranch(p, keys)
 	b1 := br.Next(nil, chaintest.Spec{})
 	mustProcess(t, bc, b1)
-	if res, err := bc.ProcessBlock(b1); !res.Duplicate || err != nil {
+	if res, err := bc.ProcessBlock(b1, blockchain.Requested); !res.Duplicate || err != nil {
 		t.Fatalf("duplicate: %+v %v, want Duplicate and no error", res, err)
 	}
 	future := chaintest.Block(chaintest.Spec{Parent: &b1.Header, Miner: br.Miner, Reward: p.Reward(2), Time: uint32(now.Unix()) + uint32(p.MaxFutureTime) + 1})
-	if _, err := bc.ProcessBlock(future); !errors.Is(err, consensus.ErrTimeTooNew) {
+	if _, err := bc.ProcessBlock(future, blockchain.Requested); !errors.Is(err, consensus.ErrTimeTooNew) {
 		t.Fatalf("future block: %v", err)
 	}
 	// The same block is fine once the clock has caught up: too-new is not
@@ -366,7 +366,7 @@ func TestConnectsTheBlockInHand(t *testing.T) {
 	blocks := br.Extend(rand.New(rand.NewSource(3)), 6, 2)
 	mustProcess(t, bc, blocks[:2]...)
 	for _, b := range blocks[3:] {
-		if res, err := bc.ProcessBlock(b); !res.Orphan || err != nil {
+		if res, err := bc.ProcessBlock(b, blockchain.Requested); !res.Orphan || err != nil {
 			t.Fatalf("block %d: %+v %v, want an orphan", b.Header.Height, res, err)
 		}
 	}

@@ -74,7 +74,7 @@ func crashChild(dir string) {
 		a.Extend(rng, depth, 1+rng.Intn(8))
 		b.Extend(rng, depth+1, 1+rng.Intn(8))
 		for _, blk := range append(a.Blocks[len(base.Blocks):], b.Blocks[len(base.Blocks):]...) {
-			if _, err := bc.ProcessBlock(blk); err != nil {
+			if _, err := bc.ProcessBlock(blk, blockchain.Requested); err != nil {
 				fmt.Fprintln(os.Stderr, "child process:", err)
 				os.Exit(3)
 			}
@@ -173,7 +173,7 @@ func verifyAgainstReplay(t *testing.T, dir string, p *consensus.Params) uint32 {
 		if _, err := st.Undo(hash); err != nil {
 			t.Fatalf("undo record of block %d: %v", h, err)
 		}
-		if _, err := replay.ProcessBlock(b); err != nil {
+		if _, err := replay.ProcessBlock(b, blockchain.Requested); err != nil {
 			t.Fatalf("replay of block %d: %v", h, err)
 		}
 	}

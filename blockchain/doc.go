@@ -7,16 +7,29 @@
 // and the chain settles on the best branch that is still valid.
 //
 // ProcessBlock is the single entry for new blocks, whether mined here or
-// received. It runs consensus.CheckBlockSanity, then the header's
-// contextual checks against its parent (height, ASERT target, median time,
-// clock), stores the block, and connects it if its branch is now the
-// heaviest; connecting runs the body's contextual checks (signatures on all
-// cores, then nonces, balances and the coinbase amount while applying the
-// block to the state). Blocks whose parent is unknown wait in a bounded
-// orphan pool until the parent arrives. As in btcd, an orphan or a block
-// already known is an outcome (Result.Orphan, Result.Duplicate) with a nil
-// error; a *consensus.RuleError means the block broke a rule. The blocks
-// of one call are connected from memory, not read back from the store.
+// received. It runs consensus.CheckBlockSanity, then, as Bitcoin Core's
+// AcceptBlock, the checks that need the parent but not the branch's state:
+// the header against its branch (height, ASERT target, median time,
+// clock) and every signature (on all cores, holding no lock that readers
+// need). A block that breaks a rule is refused on any branch, light or
+// heavy, before anything is written, so the network can penalise its
+// sender. Then the block is stored, unless it arrived unrequested
+// (without the Requested flag: gossip) and its branch has less work than
+// the tip (Result.LowWork): a peer cannot fill the disk with side branches
+// that cannot win, while the blocks this node asks for (sync of a heavier
+// branch, ancestors) or mines are stored as they come. A stored block is
+// connected if its branch is now the heaviest; connecting applies it to
+// the state (nonces, balances, the coinbase amount).
+//
+// Blocks whose parent is unknown wait in an orphan pool bounded by count
+// (MaxOrphans) and encoded bytes (MaxOrphanBytes), each for OrphanTTL; a
+// timer (time.AfterFunc, stopped by Close) removes expired orphans even
+// when nothing else arrives, so their memory does not stay pinned. When
+// the parent arrives, each orphan is judged with the flags it came with.
+// As in btcd, an orphan, a block already known or one too light to keep is
+// an outcome (Result.Orphan, Result.Duplicate, Result.LowWork) with a nil
+// error; a *consensus.RuleError means the block broke a rule. The blocks of
+// one call are connected from memory, not read back from the store.
 //
 // Every connect and disconnect is one store.Update, written atomically. On
 // start the index is rebuilt from the stored headers, the state from the

@@ -16,6 +16,9 @@ type node struct {
 	work     *big.Int // cumulative work up to and including this block
 	seq      uint64   // arrival order, for first-seen tie breaks
 	invalid  bool
+	// sigsChecked: the block's signatures were verified in this run
+	// (acceptBlock or connect), so connecting it again skips them.
+	sigsChecked bool
 }
 
 func (n *node) height() uint32 { return n.header.Height }

@@ -226,3 +226,10 @@ func (bc *Blockchain) HeadersAfter(loc []chain.Hash, stop chain.Hash, max int) (
 
 // IsNotFound reports whether err means something is not stored or known.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// OrphanBytes returns the encoded size of the orphans held.
+func (bc *Blockchain) OrphanBytes() int {
+	bc.mu.RLock()
+	defer bc.mu.RUnlock()
+	return bc.orphans.bytes
+}

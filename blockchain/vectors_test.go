@@ -32,7 +32,7 @@ func TestRuleVectors(t *testing.T) {
 				code = consensus.CodeMalformed
 			} else {
 				var res blockchain.Result
-				res, err = bc.ProcessBlock(b)
+				res, err = bc.ProcessBlock(b, blockchain.Requested)
 				code = consensus.CodeOf(err)
 				if err != nil && code == 0 {
 					t.Fatalf("not a rule error: %v", err)

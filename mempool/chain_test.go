@@ -30,7 +30,7 @@ func realChain(t testing.TB, nkeys int, cfg Config) (*blockchain.Blockchain, *Po
 func process(t testing.TB, bc *blockchain.Blockchain, blocks ...*chain.Block) {
 	t.Helper()
 	for _, b := range blocks {
-		if _, err := bc.ProcessBlock(b); err != nil {
+		if _, err := bc.ProcessBlock(b, blockchain.Requested); err != nil {
 			t.Fatalf("block %d: %v", b.Header.Height, err)
 		}
 	}

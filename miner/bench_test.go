@@ -31,7 +31,7 @@ func (c impossibleChain) NextTemplate() blockchain.Template {
 	return blockchain.Template{PrevHash: chain.Hash{1}, Height: 1, Bits: impossibleBits, Reward: c.p.Reward(1)}
 }
 
-func (impossibleChain) ProcessBlock(*chain.Block) (blockchain.Result, error) {
+func (impossibleChain) ProcessBlock(*chain.Block, blockchain.Flags) (blockchain.Result, error) {
 	return blockchain.Result{}, errors.New("impossibleChain: no block can be valid")
 }
 

@@ -53,7 +53,7 @@ var (
 // implements it.
 type Chain interface {
 	NextTemplate() blockchain.Template
-	ProcessBlock(*chain.Block) (blockchain.Result, error)
+	ProcessBlock(*chain.Block, blockchain.Flags) (blockchain.Result, error)
 	Subscribe(func(blockchain.Notification))
 	Params() *consensus.Params
 }
@@ -384,7 +384,7 @@ func (m *Miner) submit(j *job) attemptResult {
 	b := j.block
 	b.Header.Nonce = j.nonce
 	hash := b.Hash()
-	res, err := m.chain.ProcessBlock(b)
+	res, err := m.chain.ProcessBlock(b, blockchain.Requested)
 	switch {
 	case err != nil:
 		m.rejected.Add(1)

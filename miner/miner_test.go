@@ -412,7 +412,7 @@ func switchTimes(t *testing.T, hc *hardChain, m *miner.Miner) []time.Duration {
 		hc.drain()
 		b := rival(bc)
 		start := time.Now()
-		if _, err := bc.ProcessBlock(b); err != nil {
+		if _, err := bc.ProcessBlock(b, blockchain.Requested); err != nil {
 			t.Fatal(err)
 		}
 		ds = append(ds, hc.awaitTemplate(t, b.Hash(), start))
@@ -513,7 +513,7 @@ func TestTimestamp(t *testing.T) {
 	for i := range 11 {
 		b := chaintest.Block(chaintest.Spec{Parent: &parent, Miner: chain.Address{9},
 			Reward: p.Reward(parent.Height + 1), Time: uint32(t0.Unix()) + 9 + uint32(i)})
-		if _, err := bc.ProcessBlock(b); err != nil {
+		if _, err := bc.ProcessBlock(b, blockchain.Requested); err != nil {
 			t.Fatal(err)
 		}
 		parent = b.Header

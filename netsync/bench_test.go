@@ -78,7 +78,7 @@ func (d *benchData) seedChain(b *testing.B) *blockchain.Blockchain {
 			b.Fatal(err)
 		}
 		for _, blk := range d.blocks {
-			if _, err := bc.ProcessBlock(blk); err != nil {
+			if _, err := bc.ProcessBlock(blk, blockchain.Requested); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -109,7 +109,7 @@ func (d *benchData) directRate(b *testing.B) float64 {
 		}
 		start := time.Now()
 		for _, blk := range d.blocks {
-			if _, err := bc.ProcessBlock(blk); err != nil {
+			if _, err := bc.ProcessBlock(blk, blockchain.Requested); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -17,10 +17,12 @@ import (
 const OrphanFetchInterval = time.Second
 
 // onGossipBlock validates a gossiped block by processing it: the chain is
-// the only judge of a block. Accept relays it; a duplicate, a block ahead
-// of our clock or one with an unknown parent is ignored (the last starts a
-// fetch of its ancestors from the sender); a rule violation is rejected,
-// which penalises the sender.
+// the only judge of a block. A gossiped block is unrequested, so the chain
+// does not store it when its branch is lighter than ours. Accept relays
+// it; a duplicate, a block ahead of our clock, one on a lighter branch or
+// one with an unknown parent is ignored (the last starts a fetch of its
+// ancestors from the sender); a rule violation, on any branch, is
+// rejected, which penalises the sender.
 func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 	if len(data) > s.params.MaxBlockSize {
 		return p2p.Reject
@@ -34,7 +36,7 @@ func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 	if s.chain.HaveBlock(hash) || !s.blocksIn.begin(hash) {
 		return p2p.Ignore // known, or a copy from another peer is being validated
 	}
-	res, err := s.chain.ProcessBlock(b)
+	res, err := s.chain.ProcessBlock(b, blockchain.Unrequested)
 	verdict := s.blockVerdict(from, b, res, err)
 	if verdict == p2p.Accept && !res.MainChain {
 		// Stored on a lighter branch: its transactions have not been
@@ -67,6 +69,11 @@ func (s *Syncer) blockVerdict(from p2p.PeerID, b *chain.Block, res blockchain.Re
 	code := consensus.CodeOf(err)
 	switch {
 	case err == nil && res.Duplicate:
+		return p2p.Ignore
+	case err == nil && res.LowWork:
+		// Valid as far as it could be checked, but on a branch lighter
+		// than ours and not asked for: not stored, not relayed, and no
+		// fault of the sender's (a late block of a lost race looks so).
 		return p2p.Ignore
 	case err == nil && !res.Orphan:
 		return p2p.Accept

@@ -146,7 +146,7 @@ func (n *node) mineTimed(fromPool bool, txs ...*chain.Tx) (*chain.Block, time.Ti
 		b := chaintest.Block(chaintest.Spec{Parent: &info.Header, Bits: tmpl.Bits, Time: uint32(ts), Miner: n.miner,
 			Reward: tmpl.Reward, Txs: all, Memo: fmt.Sprintf("%s/%d", n.name, n.mined)})
 		start := time.Now()
-		_, err := n.chain.ProcessBlock(b)
+		_, err := n.chain.ProcessBlock(b, blockchain.Requested)
 		if err == nil {
 			return b, start, nil
 		}
@@ -215,7 +215,7 @@ func buildChain(p *consensus.Params, keys int, n, txs int, seed int64) []*chain.
 func (n *node) load(t testing.TB, blocks []*chain.Block) {
 	t.Helper()
 	for _, b := range blocks {
-		if _, err := n.chain.ProcessBlock(b); err != nil {
+		if _, err := n.chain.ProcessBlock(b, blockchain.Requested); err != nil {
 			t.Fatalf("%s: load block %d: %v", n.name, b.Header.Height, err)
 		}
 	}

@@ -572,7 +572,7 @@ func blockSizes(resp []byte, n int) []int {
 // connect hands a downloaded block to the chain. A rule violation
 // penalises the peer that served it and ends the session.
 func (s *Syncer) connect(w received) error {
-	_, err := s.chain.ProcessBlock(w.block)
+	_, err := s.chain.ProcessBlock(w.block, blockchain.Requested)
 	code := consensus.CodeOf(err)
 	switch {
 	case err == nil:
