@@ -20,6 +20,8 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/mempool", s.getMempool)
 	s.handle("GET /api/v1/node", s.getNode)
 	s.handle("GET /api/v1/events", s.getEvents)
+	s.handle("GET /api/v1/tree", s.getTree)
+	s.handle("GET /api/v1/chaintips", s.getChainTips)
 	s.handle("GET /healthz", s.getHealthz)
 	s.handle("GET /metrics", s.getMetrics)
 

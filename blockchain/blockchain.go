@@ -43,6 +43,11 @@ type Blockchain struct {
 	state   *state.State
 	orphans *orphanPool
 	seq     uint64
+	// byHeight lists every indexed node by height, on every branch, in
+	// arrival order: the block tree's window reads it.
+	byHeight [][]*node
+	// leaves are the indexed nodes without children: the branches' tips.
+	leaves map[*node]struct{}
 
 	listenersMu sync.Mutex
 	listeners   []func(Notification)
@@ -60,6 +65,7 @@ func New(cfg Config) (*Blockchain, error) {
 		now:     cfg.Now,
 		log:     cfg.Logger,
 		index:   make(map[chain.Hash]*node),
+		leaves:  make(map[*node]struct{}),
 		state:   state.New(),
 		orphans: newOrphanPool(),
 	}
@@ -98,6 +104,7 @@ func (bc *Blockchain) initGenesis() error {
 		return fmt.Errorf("connect genesis: %w", err)
 	}
 	n := bc.addNode(hash, g.Header, nil)
+	n.connected = true
 	bc.main = mainChain{n}
 	return nil
 }
@@ -137,6 +144,7 @@ func (bc *Blockchain) load() error {
 	bc.main = make(mainChain, tip.height()+1)
 	for n := tip; n != nil; n = n.parent {
 		bc.main[n.height()] = n
+		n.connected = true
 	}
 	if bc.main[0] == nil || bc.main[0].hash != genesis {
 		return fmt.Errorf("stored tip %s does not descend from genesis", tipHash)
@@ -163,9 +171,15 @@ func (bc *Blockchain) addNode(hash chain.Hash, h chain.Header, parent *node) *no
 	if parent != nil {
 		work.Add(work, parent.work)
 		parent.children = append(parent.children, n)
+		delete(bc.leaves, parent)
 	}
 	n.work = work
 	bc.index[hash] = n
+	bc.leaves[n] = struct{}{}
+	for int(h.Height) >= len(bc.byHeight) {
+		bc.byHeight = append(bc.byHeight, nil)
+	}
+	bc.byHeight[h.Height] = append(bc.byHeight[h.Height], n)
 	return n
 }
 
@@ -243,6 +257,7 @@ func (bc *Blockchain) processBlock(b *chain.Block, events *[]Notification) (Resu
 	if err != nil {
 		return res, err
 	}
+	*events = append(*events, Notification{Type: BlockAccepted, Block: b, Hash: hash, Height: n.height()})
 	fresh := []*node{n}
 	// Blocks waiting for this one, breadth first.
 	for i := 0; i < len(fresh); i++ {
@@ -254,6 +269,7 @@ func (bc *Blockchain) processBlock(b *chain.Block, events *[]Notification) (Resu
 				bc.log.Debug("orphan rejected", "hash", oh, "err", err)
 				continue
 			}
+			*events = append(*events, Notification{Type: BlockAccepted, Block: ob, Hash: oh, Height: c.height()})
 			fresh = append(fresh, c)
 		}
 	}
@@ -404,6 +420,7 @@ func (bc *Blockchain) connect(n *node, events *[]Notification) error {
 		return fmt.Errorf("store connect %s: %w", n.hash, err)
 	}
 	bc.main = append(bc.main, n)
+	n.connected = true
 	*events = append(*events, Notification{Type: BlockConnected, Block: b, Hash: n.hash, Height: n.height()})
 	return nil
 }

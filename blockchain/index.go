@@ -16,6 +16,10 @@ type node struct {
 	work     *big.Int // cumulative work up to and including this block
 	seq      uint64   // arrival order, for first-seen tie breaks
 	invalid  bool
+	// connected is set once the block was connected to the main chain
+	// (validated in full); blocks on the main chain when the index was
+	// loaded count as connected.
+	connected bool
 }
 
 func (n *node) height() uint32 { return n.header.Height }
