@@ -8,6 +8,7 @@ import (
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/web"
 )
 
 // Block tree route bounds.
@@ -146,4 +147,18 @@ func (s *Server) getChainTips(w http.ResponseWriter, r *http.Request) error {
 		v.Tips[i] = chainTipJSON{Hash: t.Hash, Height: t.Height, BranchLen: t.BranchLen, ForkHeight: t.ForkHeight, Status: t.Status}
 	}
 	return writeJSON(w, http.StatusOK, v)
+}
+
+// explorerRoutes serves the web explorer (package web): its shell at "/"
+// and its files under web.Prefix.
+func (s *Server) explorerRoutes() {
+	files := web.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, notFound("no explorer file %s", r.URL.Path))
+	}))
+	serve := func(w http.ResponseWriter, r *http.Request) error {
+		files.ServeHTTP(w, r)
+		return nil
+	}
+	s.handle("GET /{$}", serve)
+	s.handle("GET "+web.Prefix, serve)
 }

@@ -33,6 +33,7 @@ func (s *Server) routes() {
 	s.handle("POST /transactions/new", s.protect(s.postTransactionNew))
 
 	s.peerRoutes()
+	s.explorerRoutes()
 }
 
 // protect guards a route that mines, spends the node's coins or changes
