@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/store"
 	"github.com/chaind/chaind/web"
 )
 
@@ -161,4 +163,107 @@ func (s *Server) explorerRoutes() {
 	}
 	s.handle("GET /{$}", serve)
 	s.handle("GET "+web.Prefix, serve)
+}
+
+// Address history route bounds.
+const (
+	// DefaultHistoryPage is the page size of GET
+	// /api/v1/addresses/{address}/txs without limit.
+	DefaultHistoryPage = 25
+	// MaxHistoryPage bounds its limit.
+	MaxHistoryPage = 100
+)
+
+// historyItemJSON is one transaction of an address's history.
+type historyItemJSON struct {
+	ID        chain.Hash `json:"id"`
+	Height    uint32     `json:"height"`
+	Index     int        `json:"index"` // position in the block
+	Block     chain.Hash `json:"block"`
+	Timestamp uint32     `json:"timestamp"`
+	// Sent and Received say which side the address is on (both for a
+	// transfer to itself); Coinbase marks new coins (no sender).
+	Sent     bool `json:"sent"`
+	Received bool `json:"received"`
+	Coinbase bool `json:"coinbase"`
+	// Counterparty is the other side's address; empty for a coinbase.
+	Counterparty string `json:"counterparty,omitempty"`
+	Amount       uint64 `json:"amount"`
+	Fee          uint64 `json:"fee"`
+	Nonce        uint64 `json:"nonce"`
+}
+
+// historyJSON is the answer of GET /api/v1/addresses/{address}/txs.
+type historyJSON struct {
+	Address string            `json:"address"`
+	Txs     []historyItemJSON `json:"txs"` // newest first
+	// Next is the before of the following (older) page, absent on the last.
+	Next string `json:"next,omitempty"`
+}
+
+// parseCursor parses a history cursor "<height>-<index>".
+func parseCursor(s string) (store.TxPosition, error) {
+	h, i, ok := strings.Cut(s, "-")
+	if !ok {
+		return store.TxPosition{}, badRequest("before: %q is not a cursor <height>-<index> (take it from next)", s)
+	}
+	height, err := parseUint("before height", h, 0, math.MaxUint32)
+	if err != nil {
+		return store.TxPosition{}, err
+	}
+	index, err := parseUint("before index", i, 0, chain.MaxBlockTxs-1)
+	if err != nil {
+		return store.TxPosition{}, err
+	}
+	return store.TxPosition{Height: uint32(height), Index: int(index)}, nil
+}
+
+func formatCursor(p store.TxPosition) string { return fmt.Sprintf("%d-%d", p.Height, p.Index) }
+
+// getAddressHistory is GET /api/v1/addresses/{address}/txs: the
+// address's main-chain transactions (sent and received), newest first;
+// ?limit= (1..MaxHistoryPage, default DefaultHistoryPage) and ?before= (the
+// next of the previous page).
+func (s *Server) getAddressHistory(w http.ResponseWriter, r *http.Request) error {
+	addr, err := s.parseAddress("address", r.PathValue("address"))
+	if err != nil {
+		return err
+	}
+	q, err := query(r, "limit", "before")
+	if err != nil {
+		return err
+	}
+	limit := uint64(DefaultHistoryPage)
+	if v, ok := q["limit"]; ok {
+		if limit, err = parseUint("limit", v, 1, MaxHistoryPage); err != nil {
+			return err
+		}
+	}
+	var before *store.TxPosition
+	if v, ok := q["before"]; ok {
+		pos, err := parseCursor(v)
+		if err != nil {
+			return err
+		}
+		before = &pos
+	}
+	// One more than asked says whether there is a next page.
+	items, err := s.n.Chain.AddressHistory(addr, before, int(limit)+1)
+	if err != nil {
+		return fmt.Errorf("address history: %w", err)
+	}
+	v := historyJSON{Address: chain.FormatAddress(s.hrp, addr), Txs: make([]historyItemJSON, 0, min(len(items), int(limit)))}
+	if len(items) > int(limit) {
+		items = items[:limit]
+		v.Next = formatCursor(items[len(items)-1].TxPosition)
+	}
+	for _, it := range items {
+		j := historyItemJSON{ID: it.TxID, Height: it.Height, Index: it.Index, Block: it.Block, Timestamp: it.Timestamp,
+			Sent: it.Sent, Received: it.Received, Coinbase: it.Coinbase, Amount: it.Amount, Fee: it.Fee, Nonce: it.Nonce}
+		if !it.Coinbase {
+			j.Counterparty = chain.FormatAddress(s.hrp, it.Counterparty)
+		}
+		v.Txs = append(v.Txs, j)
+	}
+	return writeJSON(w, http.StatusOK, v)
 }

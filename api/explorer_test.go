@@ -108,3 +108,106 @@ func TestExplorerRoutesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestAddressHistoryRoute pages through an address's history and follows
+// it through a reorg; bad parameters get 4xx.
+func TestAddressHistoryRoute(t *testing.T) {
+	keys := chaintest.Keys(2)
+	p := chaintest.Params(keys, 100*consensus.Coin)
+	e := newEnv(t, p, Config{})
+	dev := e.n.Addresses()[0]
+	to := keys[1].Address()
+	b1 := e.mine() // pays dev
+	var sent []chain.Hash
+	for i := 0; i < 3; i++ {
+		tx, err := e.n.Send(dev, to, consensus.Coin, 10, "")
+		if err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		sent = append(sent, tx.ID())
+	}
+	b2 := e.mine()
+	path := "/api/v1/addresses/" + e.addr(to) + "/txs"
+	var h historyJSON
+	e.call("GET", path, nil, 200, &h)
+	// keys[1] has its genesis allocation and the three receipts.
+	if len(h.Txs) != 4 || h.Next != "" || h.Address != e.addr(to) {
+		t.Fatalf("history %+v, want 4 entries", h)
+	}
+	for i, it := range h.Txs[:3] {
+		if it.Height != 2 || it.Block != b2.Hash() || !it.Received || it.Sent || it.Amount != consensus.Coin || it.Counterparty != e.addr(dev) || it.Timestamp != b2.Header.Timestamp {
+			t.Fatalf("entry %d: %+v", i, it)
+		}
+	}
+	for i, id := range sent { // newest first: the last sent has the highest index
+		if h.Txs[2-i].ID != id {
+			t.Fatalf("entry %d is %s, want transfer %d %s", 2-i, h.Txs[2-i].ID, i, id)
+		}
+	}
+	if g := h.Txs[3]; g.Height != 0 || !g.Coinbase || g.Counterparty != "" {
+		t.Fatalf("genesis allocation entry: %+v", g)
+	}
+	// Paged by 1, newest first, the same entries.
+	var all []historyItemJSON
+	next := ""
+	for {
+		q := "?limit=1"
+		if next != "" {
+			q += "&before=" + next
+		}
+		var page historyJSON
+		e.call("GET", path+q, nil, 200, &page)
+		all = append(all, page.Txs...)
+		if page.Next == "" {
+			break
+		}
+		next = page.Next
+	}
+	if len(all) != 4 {
+		t.Fatalf("paged history has %d entries, want 4", len(all))
+	}
+	for i := range all {
+		if all[i] != h.Txs[i] {
+			t.Fatalf("paged entry %d %+v, whole %+v", i, all[i], h.Txs[i])
+		}
+	}
+	var devH historyJSON
+	e.call("GET", "/api/v1/addresses/"+e.addr(dev)+"/txs", nil, 200, &devH)
+	// dev: reward of b1, three sends, reward of b2 (coinbase at index 0 of b2).
+	if len(devH.Txs) != 5 || !devH.Txs[0].Sent || devH.Txs[0].Fee != 10 || devH.Txs[3].Height != 2 || !devH.Txs[3].Coinbase || devH.Txs[4].Height != 1 {
+		t.Fatalf("sender's history: %+v", devH.Txs)
+	}
+
+	// A heavier branch from b1 without the transfers: they leave the history.
+	s1 := sideBlock(p, &b1.Header, keys[0].Address(), "s1")
+	s2 := sideBlock(p, &s1.Header, keys[0].Address(), "s2")
+	for _, b := range []*chain.Block{s1, s2} {
+		if _, err := e.n.Chain.ProcessBlock(b); err != nil {
+			t.Fatalf("process side block: %v", err)
+		}
+	}
+	if e.n.Chain.Tip().Hash != s2.Hash() {
+		t.Fatal("no reorg to the side branch")
+	}
+	e.call("GET", path, nil, 200, &h)
+	if len(h.Txs) != 1 || h.Txs[0].Height != 0 {
+		t.Fatalf("history after the reorg: %+v, want the genesis allocation only", h.Txs)
+	}
+
+	for _, c := range []struct{ path, want string }{
+		{"/api/v1/addresses/nope/txs", "address"},
+		{path + "?limit=0", "limit: 0 is out of range"},
+		{path + "?limit=101", "out of range 1..100"},
+		{path + "?limit=-5", "not a whole number"},
+		{path + "?before=12", "not a cursor"},
+		{path + "?before=-1-2", "before height"},
+		{path + "?before=1-99999999", "before index"},
+		{path + "?before=99999999999-0", "out of range"},
+		{path + "?page=2", "unknown query parameter"},
+	} {
+		status, hdr, body := e.request("GET", c.path, nil)
+		if status != 400 || hdr.Get("Content-Type") != "application/json" || !strings.Contains(string(body), c.want) {
+			t.Errorf("GET %s: %d %s, want 400 with %q", c.path, status, body, c.want)
+		}
+	}
+}

@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/events", s.getEvents)
 	s.handle("GET /api/v1/tree", s.getTree)
 	s.handle("GET /api/v1/chaintips", s.getChainTips)
+	s.handle("GET /api/v1/addresses/{address}/txs", s.getAddressHistory)
 	s.handle("GET /healthz", s.getHealthz)
 	s.handle("GET /metrics", s.getMetrics)
 

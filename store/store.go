@@ -86,10 +86,9 @@ type Store interface {
 	ConnectBlock(u *Update) error
 	// DisconnectBlock removes the tip u.Block from the main chain: its
 	// height index, transaction index and address index entries and undo
-	// record go, account
-	// changes are written and its parent becomes the tip (the store becomes
-	// empty when the tip was at height 0), in one synced batch. u.Undo is
-	// not used. An update for a block other than the tip is refused and
+	// record go, account changes are written and its parent becomes the
+	// tip (the store becomes empty when the tip was at height 0), in one
+	// synced batch. u.Undo is not used. An update for a block other than the tip is refused and
 	// writes nothing.
 	DisconnectBlock(u *Update) error
 	// Undo returns the undo record of a main-chain block, or ErrNotFound.
