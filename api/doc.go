@@ -15,7 +15,10 @@
 //	GET  /api/v1/accounts/{addr}   balance, nonce, pending count and spend, next nonce
 //	GET  /api/v1/mempool           size and the pooled transactions (at most ?limit=, MaxMempoolList)
 //	GET  /api/v1/node              network, version, peer id, listen addresses, the node's wallet addresses
-//	GET  /api/v1/events            Server-Sent Events: block, tx, reorg, block-disconnected
+//	GET  /api/v1/events            Server-Sent Events: block, block-accepted, tx, reorg, block-disconnected, peer
+//	GET  /api/v1/tree              every known block (all branches) in a window of heights: parent, status, main-chain flag
+//	GET  /api/v1/addresses/{addr}/txs  the address's main-chain transactions, newest first (?limit=, ?before= cursor)
+//	GET  /api/v1/chaintips         the tip of every branch: height, branch length, fork height, status (as getchaintips)
 //	GET  /api/v1/peers, POST /api/v1/peers
 //	GET  /healthz, GET /metrics
 //

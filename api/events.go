@@ -20,7 +20,7 @@ const HeartbeatInterval = 15 * time.Second
 const maxEventsPerFlush = 64
 
 // getEvents streams node events as Server-Sent Events: "event: <type>"
-// (block, tx, reorg, block-disconnected) and "data: <JSON>". It ends when
+// (block, block-accepted, tx, reorg, block-disconnected, peer) and "data: <JSON>". It ends when
 // the client leaves, the server shuts down, the node stops, or the client
 // falls node.EventBuffer events behind (the hub drops it; EventSource
 // clients reconnect).

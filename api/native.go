@@ -195,6 +195,10 @@ type blockDetail struct {
 	Confirmations uint32 `json:"confirmations"` // 0 off the main chain
 	MainChain     bool   `json:"main_chain"`
 	Invalid       bool   `json:"invalid,omitempty"`
+	// Status is "main", "side" or "invalid"; DataHash the header's hash
+	// of the data note.
+	Status   string     `json:"status"`
+	DataHash chain.Hash `json:"data_hash"`
 }
 
 func (s *Server) getBlock(w http.ResponseWriter, r *http.Request) error {
@@ -234,7 +238,8 @@ func (s *Server) getBlock(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound("no block with hash %s", hash)
 	}
-	d := blockDetail{BlockJSON: chain.BlockView(s.hrp, b), Size: b.Size(), MainChain: info.MainChain, Invalid: info.Invalid}
+	d := blockDetail{BlockJSON: chain.BlockView(s.hrp, b), Size: b.Size(), MainChain: info.MainChain, Invalid: info.Invalid,
+		Status: blockStatus(info.MainChain, info.Invalid), DataHash: b.Header.DataHash}
 	if tip := s.n.Chain.Height(); info.MainChain && tip >= b.Header.Height {
 		d.Confirmations = tip - b.Header.Height + 1
 	}

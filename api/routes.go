@@ -20,6 +20,9 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/mempool", s.getMempool)
 	s.handle("GET /api/v1/node", s.getNode)
 	s.handle("GET /api/v1/events", s.getEvents)
+	s.handle("GET /api/v1/tree", s.getTree)
+	s.handle("GET /api/v1/chaintips", s.getChainTips)
+	s.handle("GET /api/v1/addresses/{address}/txs", s.getAddressHistory)
 	s.handle("GET /healthz", s.getHealthz)
 	s.handle("GET /metrics", s.getMetrics)
 
@@ -31,6 +34,7 @@ func (s *Server) routes() {
 	s.handle("POST /transactions/new", s.protect(s.postTransactionNew))
 
 	s.peerRoutes()
+	s.explorerRoutes()
 }
 
 // protect guards a route that mines, spends the node's coins or changes

@@ -53,6 +53,11 @@ type Blockchain struct {
 	// is set by Close.
 	orphanTimer  *time.Timer
 	timerStopped bool
+	// byHeight lists every indexed node by height, on every branch, in
+	// arrival order: the block tree's window reads it.
+	byHeight [][]*node
+	// leaves are the indexed nodes without children: the branches' tips.
+	leaves map[*node]struct{}
 
 	listenersMu sync.Mutex
 	listeners   []func(Notification)
@@ -70,6 +75,7 @@ func New(cfg Config) (*Blockchain, error) {
 		now:    cfg.Now,
 		log:    cfg.Logger,
 		index:  make(map[chain.Hash]*node),
+		leaves: make(map[*node]struct{}),
 		state:  state.New(),
 		orphans: newOrphanPool(cmp.Or(cfg.MaxOrphans, MaxOrphans), cmp.Or(cfg.MaxOrphanBytes, MaxOrphanBytes),
 			cmp.Or(cfg.OrphanTTL, OrphanTTL)),
@@ -109,6 +115,7 @@ func (bc *Blockchain) initGenesis() error {
 		return fmt.Errorf("connect genesis: %w", err)
 	}
 	n := bc.addNode(hash, g.Header, nil)
+	n.connected = true
 	bc.main = mainChain{n}
 	return nil
 }
@@ -148,6 +155,7 @@ func (bc *Blockchain) load() error {
 	bc.main = make(mainChain, tip.height()+1)
 	for n := tip; n != nil; n = n.parent {
 		bc.main[n.height()] = n
+		n.connected = true
 	}
 	if bc.main[0] == nil || bc.main[0].hash != genesis {
 		return fmt.Errorf("stored tip %s does not descend from genesis", tipHash)
@@ -174,9 +182,15 @@ func (bc *Blockchain) addNode(hash chain.Hash, h chain.Header, parent *node) *no
 	if parent != nil {
 		work.Add(work, parent.work)
 		parent.children = append(parent.children, n)
+		delete(bc.leaves, parent)
 	}
 	n.work = work
 	bc.index[hash] = n
+	bc.leaves[n] = struct{}{}
+	for int(h.Height) >= len(bc.byHeight) {
+		bc.byHeight = append(bc.byHeight, nil)
+	}
+	bc.byHeight[h.Height] = append(bc.byHeight[h.Height], n)
 	return n
 }
 
@@ -286,6 +300,7 @@ func (bc *Blockchain) processBlock(b *chain.Block, flags Flags, events *[]Notifi
 		res.LowWork = true
 		return res, nil
 	}
+	*events = append(*events, Notification{Type: BlockAccepted, Block: b, Hash: hash, Height: n.height()})
 	fresh := []*node{n}
 	// The blocks of this call are connected from memory, not read back
 	// from the store they were just written to.
@@ -305,6 +320,7 @@ func (bc *Blockchain) processBlock(b *chain.Block, flags Flags, events *[]Notifi
 				continue
 			}
 			inHand[oh] = o.block
+			*events = append(*events, Notification{Type: BlockAccepted, Block: o.block, Hash: oh, Height: c.height()})
 			fresh = append(fresh, c)
 		}
 	}
@@ -509,6 +525,7 @@ func (bc *Blockchain) connect(n *node, b *chain.Block, events *[]Notification) e
 		return fmt.Errorf("store connect %s: %w", n.hash, err)
 	}
 	bc.main = append(bc.main, n)
+	n.connected = true
 	*events = append(*events, Notification{Type: BlockConnected, Block: b, Hash: n.hash, Height: n.height()})
 	return nil
 }

@@ -301,7 +301,8 @@ func TestNotificationsInOrder(t *testing.T) {
 	mustProcess(t, bc, a.Next(nil, chaintest.Spec{}))
 	b.Next(nil, chaintest.Spec{})
 	mustProcess(t, bc, b.Blocks[1], b.Next(nil, chaintest.Spec{}))
-	want := []string{"block-connected", "tip-changed", "block-disconnected", "block-connected", "block-connected", "tip-changed"}
+	want := []string{"block-accepted", "block-connected", "tip-changed", "block-accepted",
+		"block-accepted", "block-disconnected", "block-connected", "block-connected", "tip-changed"}
 	if len(got) != len(want) {
 		t.Fatalf("events %v, want %v", got, want)
 	}

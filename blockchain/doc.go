@@ -36,8 +36,8 @@
 // stored accounts, and if a stored branch is heavier than the stored tip (a
 // crash mid-reorg) the chain reorganises to it.
 //
-// Listeners registered with Subscribe see BlockConnected,
-// BlockDisconnected and TipChanged in order. They run after the chain lock
+// Listeners registered with Subscribe see BlockAccepted (stored on any
+// branch), BlockConnected, BlockDisconnected and TipChanged in order. They run after the chain lock
 // is released but before ProcessBlock returns, so they may read the chain;
 // they must not call ProcessBlock.
 //

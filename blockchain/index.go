@@ -19,6 +19,10 @@ type node struct {
 	// sigsChecked: the block's signatures were verified in this run
 	// (acceptBlock or connect), so connecting it again skips them.
 	sigsChecked bool
+	// connected is set once the block was connected to the main chain
+	// (validated in full); blocks on the main chain when the index was
+	// loaded count as connected.
+	connected bool
 }
 
 func (n *node) height() uint32 { return n.header.Height }

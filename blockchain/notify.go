@@ -14,6 +14,10 @@ const (
 	// TipChanged: the main chain has a new tip (after any connects and
 	// disconnects of one ProcessBlock call).
 	TipChanged
+	// BlockAccepted: Block passed its header checks and was stored in the
+	// index, on whichever branch (it comes before any BlockConnected of
+	// the same block). Side-branch blocks are seen only through it.
+	BlockAccepted
 )
 
 func (t NotificationType) String() string {
@@ -24,6 +28,8 @@ func (t NotificationType) String() string {
 		return "block-disconnected"
 	case TipChanged:
 		return "tip-changed"
+	case BlockAccepted:
+		return "block-accepted"
 	}
 	return "unknown"
 }
@@ -31,7 +37,7 @@ func (t NotificationType) String() string {
 // Notification is one chain event.
 type Notification struct {
 	Type   NotificationType
-	Block  *chain.Block // for BlockConnected and BlockDisconnected
+	Block  *chain.Block // for BlockConnected, BlockDisconnected and BlockAccepted
 	Hash   chain.Hash
 	Height uint32
 	Reorg  bool // for TipChanged: the old tip left the main chain

@@ -233,3 +233,35 @@ func (bc *Blockchain) OrphanBytes() int {
 	defer bc.mu.RUnlock()
 	return bc.orphans.bytes
 }
+
+// HistoryItem is one main-chain transaction of an address's history, with
+// its block.
+type HistoryItem struct {
+	store.HistoryEntry
+	Block     chain.Hash
+	Timestamp uint32
+}
+
+// AddressHistory returns up to limit (1..store.MaxHistoryPage) items of
+// addr's main-chain history, newest first, starting strictly before
+// *before (from the newest when before is nil), from the store's address
+// index. Items above the tip (disconnected since the store was read) are
+// left out; an item of a height a reorg replaced in between shows the new
+// block: a new call sees the new main chain whole.
+func (bc *Blockchain) AddressHistory(addr chain.Address, before *store.TxPosition, limit int) ([]HistoryItem, error) {
+	es, err := bc.store.AddressHistory(addr, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	bc.mu.RLock()
+	defer bc.mu.RUnlock()
+	out := make([]HistoryItem, 0, len(es))
+	for _, e := range es {
+		if int(e.Height) >= len(bc.main) {
+			continue // disconnected since the store was read
+		}
+		n := bc.main[e.Height]
+		out = append(out, HistoryItem{HistoryEntry: e, Block: n.hash, Timestamp: n.header.Timestamp})
+	}
+	return out, nil
+}

@@ -13,7 +13,7 @@ const (
 
 // Event is one thing that happened, as the event stream shows it.
 type Event struct {
-	Type string `json:"type"` // "block", "block-disconnected", "reorg", "tx", "peer"
+	Type string `json:"type"` // "block", "block-accepted", "block-disconnected", "reorg", "tx", "peer"
 	Data any    `json:"data"`
 }
 

@@ -247,6 +247,10 @@ func (n *Node) onChainEvent(e blockchain.Notification) {
 		n.hub.Publish(Event{Type: "block", Data: chain.BlockSummary(hrp, e.Block)})
 	case blockchain.BlockDisconnected:
 		n.hub.Publish(Event{Type: "block-disconnected", Data: chain.BlockSummary(hrp, e.Block)})
+	case blockchain.BlockAccepted:
+		if n.hub.Len() > 0 { // the view costs a hash and a size; skip it when nobody listens
+			n.hub.Publish(Event{Type: "block-accepted", Data: chain.BlockSummary(hrp, e.Block)})
+		}
 	case blockchain.TipChanged:
 		if e.Reorg {
 			n.metrics.reorgs.Inc()

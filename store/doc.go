@@ -1,6 +1,8 @@
 // Package store persists chaind's chain: blocks by hash, a header index,
 // the main chain's height index, undo records, account state, the
-// transaction index and the tip.
+// transaction index, the address index (every main-chain transaction
+// under its sender and its recipient, by height and position, read newest
+// first by AddressHistory) and the tip.
 //
 // Every change of the main chain (ConnectBlock, DisconnectBlock) is one
 // atomic, synced batch, so a node killed at any instant reopens on a tip

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/chaind/chaind/chain"
@@ -22,6 +23,7 @@ type Memory struct {
 	undo     map[chain.Hash]*state.Undo
 	accounts map[chain.Address]state.Account
 	txs      map[chain.Hash]TxLocation
+	history  map[chain.Address][]HistoryEntry // by position, oldest first
 	tip      TipState
 }
 
@@ -36,6 +38,7 @@ func NewMemory() *Memory {
 		undo:     make(map[chain.Hash]*state.Undo),
 		accounts: make(map[chain.Address]state.Account),
 		txs:      make(map[chain.Hash]TxLocation),
+		history:  make(map[chain.Address][]HistoryEntry),
 	}
 }
 
@@ -141,8 +144,13 @@ func (m *Memory) ConnectBlock(u *Update) error {
 	m.main[h.Height] = u.Hash
 	m.undo[u.Hash] = copyUndo(u.Undo)
 	m.applyChanges(u.Changes)
+	ids := make([]chain.Hash, len(u.Block.Txs))
 	for i, tx := range u.Block.Txs {
-		m.txs[tx.ID()] = TxLocation{Block: u.Hash, Height: h.Height, Index: i}
+		ids[i] = tx.ID()
+		m.txs[ids[i]] = TxLocation{Block: u.Hash, Height: h.Height, Index: i}
+	}
+	for _, ae := range AddressEntries(h.Height, u.Block, ids) {
+		m.history[ae.Address] = append(m.history[ae.Address], ae.Entry)
 	}
 	m.tip = TipState{Hash: u.Hash, Height: h.Height, OK: true}
 	return nil
@@ -163,6 +171,19 @@ func (m *Memory) DisconnectBlock(u *Update) error {
 	delete(m.undo, u.Hash)
 	for _, tx := range u.Block.Txs {
 		delete(m.txs, tx.ID())
+	}
+	// The block is the tip, so its entries are the last of each address.
+	height := u.Block.Header.Height
+	for _, ae := range AddressEntries(height, u.Block, make([]chain.Hash, len(u.Block.Txs))) {
+		es := m.history[ae.Address]
+		for len(es) > 0 && es[len(es)-1].Height == height {
+			es = es[:len(es)-1]
+		}
+		if len(es) == 0 {
+			delete(m.history, ae.Address)
+		} else {
+			m.history[ae.Address] = es
+		}
 	}
 	m.applyChanges(u.Changes)
 	m.tip = newTip
@@ -231,6 +252,28 @@ func (m *Memory) TxLocation(id chain.Hash) (TxLocation, error) {
 	return loc, nil
 }
 
+// AddressHistory returns a page of addr's history, newest first.
+func (m *Memory) AddressHistory(addr chain.Address, before *TxPosition, limit int) ([]HistoryEntry, error) {
+	if err := CheckHistoryQuery(limit); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	es := m.history[addr]
+	end := len(es)
+	if before != nil {
+		end = sort.Search(len(es), func(i int) bool { return !es[i].TxPosition.Less(*before) })
+	}
+	out := make([]HistoryEntry, 0, min(limit, end))
+	for i := end - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, es[i])
+	}
+	return out, nil
+}
+
 // ForEachAccount calls fn for a snapshot of the accounts, taken before the
 // first call, so fn may use the store.
 func (m *Memory) ForEachAccount(fn func(chain.Address, state.Account) error) error {
@@ -264,6 +307,6 @@ func (m *Memory) Close() error {
 		return ErrClosed
 	}
 	m.closed = true
-	m.blocks, m.headers, m.main, m.undo, m.accounts, m.txs = nil, nil, nil, nil, nil, nil
+	m.blocks, m.headers, m.main, m.undo, m.accounts, m.txs, m.history = nil, nil, nil, nil, nil, nil, nil
 	return nil
 }

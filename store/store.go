@@ -77,17 +77,18 @@ type Store interface {
 	ForEachHeader(fn func(HeaderRecord) error) error
 
 	// ConnectBlock makes u.Block the new tip: height index, undo record,
-	// account changes, transaction index and tip, in one synced batch (with
+	// account changes, transaction index, address index (AddressEntries)
+	// and tip, in one synced batch (with
 	// the block itself if it is not stored yet). u.Block's parent must be
 	// the tip, or the store must be empty and u.Block at height 0; u.Hash
 	// must be u.Block's hash and u.Undo must be set; a block marked invalid
 	// is refused. A refused update writes nothing.
 	ConnectBlock(u *Update) error
-	// DisconnectBlock removes the tip u.Block from the main chain: its height
-	// index and transaction index entries and undo record go, account
-	// changes are written and its parent becomes the tip (the store becomes
-	// empty when the tip was at height 0), in one synced batch. u.Undo is
-	// not used. An update for a block other than the tip is refused and
+	// DisconnectBlock removes the tip u.Block from the main chain: its
+	// height index, transaction index and address index entries and undo
+	// record go, account changes are written and its parent becomes the
+	// tip (the store becomes empty when the tip was at height 0), in one
+	// synced batch. u.Undo is not used. An update for a block other than the tip is refused and
 	// writes nothing.
 	DisconnectBlock(u *Update) error
 	// Undo returns the undo record of a main-chain block, or ErrNotFound.
@@ -98,6 +99,10 @@ type Store interface {
 	MainHash(height uint32) (chain.Hash, error)
 	// TxLocation returns where a main-chain transaction is, or ErrNotFound.
 	TxLocation(id chain.Hash) (TxLocation, error)
+	// AddressHistory returns up to limit (1..MaxHistoryPage) entries of
+	// addr's main-chain history, newest first, starting strictly before
+	// *before (from the newest when before is nil).
+	AddressHistory(addr chain.Address, before *TxPosition, limit int) ([]HistoryEntry, error)
 	// ForEachAccount calls fn for every non-zero account of the tip state.
 	ForEachAccount(fn func(chain.Address, state.Account) error) error
 

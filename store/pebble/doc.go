@@ -17,14 +17,24 @@
 //	'a' address (20)       → account: balance (8), nonce (8); zero accounts are
 //	                         deleted, never stored
 //	't' tx id (32)         → block hash (32), height (4), index in block (4)
+//	'x' address (20), height (4), index in block (4)
+//	                       → address index entry of a main-chain transaction
+//	                         the address sent or received: tx id (32), flags
+//	                         (1: sent, received, coinbase), counterparty (20),
+//	                         amount, fee, nonce (8 each); read backwards for
+//	                         the newest first
 //	'T'                    → tip hash (32); absent in an empty store
 //	'm' "version"          → format version (4); Open refuses any other
 //	'm' "network"          → network name (1 to MaxNetworkNameSize bytes)
 //	'm' "genesis"          → genesis block hash (32)
 //
 // Blocks and header records of side branches and disconnected blocks stay
-// stored; only the main-chain entries ('n', 'u', 't', 'T') and accounts
-// follow connects and disconnects.
+// stored; only the main-chain entries ('n', 'u', 't', 'x', 'T') and
+// accounts follow connects and disconnects.
+//
+// Format version 2 added the address index; Open upgrades a version 1
+// directory by indexing its main chain once (a crash during the upgrade
+// makes the next Open start it again).
 //
 // Open refuses a directory of another network (store.ErrWrongNetwork), of
 // another format version, or locked by another process (store.ErrInUse).

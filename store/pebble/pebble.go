@@ -118,6 +118,8 @@ func (p *Store) init(network string, genesis chain.Hash) error {
 		return p.create(network, genesis)
 	case err != nil:
 		return fmt.Errorf("open store in %s: %w", p.dir, err)
+	case version == versionNoAddressIndex:
+		// Checked below like any store, then upgraded.
 	case version != formatVersion:
 		return fmt.Errorf("open store in %s: store format version %d is not supported; this chaind reads version %d only", p.dir, version, formatVersion)
 	}
@@ -145,6 +147,56 @@ func (p *Store) init(network string, genesis chain.Hash) error {
 	}
 	if err := p.loadTip(); err != nil {
 		return fmt.Errorf("open store in %s: %w", p.dir, err)
+	}
+	if version == versionNoAddressIndex {
+		if err := p.upgradeAddressIndex(); err != nil {
+			return fmt.Errorf("open store in %s: upgrade from format version %d: %w", p.dir, version, err)
+		}
+	}
+	return nil
+}
+
+// upgradeBatchBlocks is how many blocks one batch of the address index
+// upgrade covers.
+const upgradeBatchBlocks = 1000
+
+// upgradeAddressIndex builds the address index of a version 1 store from
+// its main chain, then records the current format version. Each batch is
+// synced; the version is written last, so an upgrade cut short by a crash
+// runs again from the start (rewriting the same keys) at the next Open.
+func (p *Store) upgradeAddressIndex() error {
+	if p.tip.OK {
+		b := p.db.NewBatch()
+		for h := uint32(0); h <= p.tip.Height; h++ {
+			hash, err := p.MainHash(h)
+			if err != nil {
+				return errors.Join(err, b.Close())
+			}
+			blk, err := p.Block(hash)
+			if err != nil {
+				return errors.Join(err, b.Close())
+			}
+			ids := chain.TxIDs(blk.Txs)
+			for _, ae := range store.AddressEntries(h, blk, ids) {
+				if err := b.Set(addressKey(ae.Address, ae.Entry.TxPosition), store.EncodeHistoryValue(ae.Entry), nil); err != nil {
+					return errors.Join(err, b.Close())
+				}
+			}
+			if (h+1)%upgradeBatchBlocks == 0 || h == p.tip.Height {
+				if err := errors.Join(b.Commit(pebble.Sync), b.Close()); err != nil {
+					return fmt.Errorf("write address index up to height %d: %w", h, err)
+				}
+				b = p.db.NewBatch()
+			}
+		}
+		if err := b.Close(); err != nil {
+			return err
+		}
+	}
+	var v [versionSize]byte
+	binary.BigEndian.PutUint32(v[:], formatVersion)
+	if err := p.db.Set(metaKey(metaVersion), v[:], pebble.Sync); err != nil {
+		return fmt.Errorf("write format version: %w", err)
 	}
 	return nil
 }
@@ -426,8 +478,13 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 	for _, c := range u.Changes {
 		errs = append(errs, p.writeAccount(b, c))
 	}
+	ids := make([]chain.Hash, len(u.Block.Txs))
 	for i, tx := range u.Block.Txs {
-		set(hashKey(prefixTx, tx.ID()), encodeTxLocation(store.TxLocation{Block: u.Hash, Height: h.Height, Index: i}))
+		ids[i] = tx.ID()
+		set(hashKey(prefixTx, ids[i]), encodeTxLocation(store.TxLocation{Block: u.Hash, Height: h.Height, Index: i}))
+	}
+	for _, ae := range store.AddressEntries(h.Height, u.Block, ids) {
+		set(addressKey(ae.Address, ae.Entry.TxPosition), store.EncodeHistoryValue(ae.Entry))
 	}
 	set(tipKey, u.Hash[:])
 	errs = append(errs, b.Commit(pebble.Sync))
@@ -458,6 +515,9 @@ func (p *Store) DisconnectBlock(u *store.Update) error {
 	}
 	for _, tx := range u.Block.Txs {
 		errs = append(errs, b.Delete(hashKey(prefixTx, tx.ID()), nil))
+	}
+	for _, ae := range store.AddressEntries(h.Height, u.Block, make([]chain.Hash, len(u.Block.Txs))) {
+		errs = append(errs, b.Delete(addressKey(ae.Address, ae.Entry.TxPosition), nil))
 	}
 	for _, c := range u.Changes {
 		errs = append(errs, p.writeAccount(b, c))
@@ -539,6 +599,51 @@ func (p *Store) TxLocation(id chain.Hash) (store.TxLocation, error) {
 		return store.TxLocation{}, fmt.Errorf("transaction %s: %w", id, err)
 	}
 	return loc, nil
+}
+
+// AddressHistory returns a page of addr's history, newest first, read
+// backwards from the address index.
+func (p *Store) AddressHistory(addr chain.Address, before *store.TxPosition, limit int) (out []store.HistoryEntry, err error) {
+	if err := store.CheckHistoryQuery(limit); err != nil {
+		return nil, err
+	}
+	if p.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	lower := addressKey(addr, store.TxPosition{})
+	upper := addressKey(addr, store.TxPosition{Height: ^uint32(0), Index: chain.MaxBlockTxs})
+	if before != nil {
+		upper = addressKey(addr, *before)
+	}
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, fmt.Errorf("address history: %w", err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("address history: %w", cerr)
+		}
+	}()
+	for valid := it.Last(); valid && len(out) < limit; valid = it.Prev() {
+		k := it.Key()
+		pos, err := addressKeyPosition(k)
+		if err != nil {
+			return nil, corrupt(k, err)
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("read key %s: %w", keyName(k), err)
+		}
+		e, err := store.DecodeHistoryValue(pos, v)
+		if err != nil {
+			return nil, corrupt(k, err)
+		}
+		out = append(out, e)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("address history: %w", err)
+	}
+	return out, nil
 }
 
 // Close closes the database and releases the directory lock.

@@ -18,6 +18,7 @@ const (
 	prefixUndo    = 'u' // + block hash → undo record
 	prefixAccount = 'a' // + address → account (16 bytes)
 	prefixTx      = 't' // + tx id → tx location
+	prefixAddress = 'x' // + address + height (4) + index (4) → history entry
 	prefixTip     = 'T' // (alone) → tip hash
 	prefixMeta    = 'm' // + name → metadata value
 )
@@ -44,8 +45,12 @@ const (
 )
 
 // formatVersion is the on-disk layout this package writes and reads. A
-// change of the layout increments it; Open refuses any other version.
-const formatVersion uint32 = 1
+// change of the layout increments it; Open upgrades a directory of an
+// earlier version it knows (see upgrade) and refuses any other.
+const formatVersion uint32 = 2
+
+// versionNoAddressIndex is the layout before the address index ('x').
+const versionNoAddressIndex uint32 = 1
 
 func hashKey(prefix byte, h chain.Hash) []byte {
 	k := make([]byte, 1+chain.HashSize)
@@ -66,6 +71,31 @@ func accountKey(a chain.Address) []byte {
 	k[0] = prefixAccount
 	copy(k[1:], a[:])
 	return k
+}
+
+// addressKeySize is the length of an address index key.
+const addressKeySize = 1 + chain.AddressSize + heightSize + 4
+
+// addressKey is the address index key of a's entry at pos.
+func addressKey(a chain.Address, pos store.TxPosition) []byte {
+	k := make([]byte, addressKeySize)
+	k[0] = prefixAddress
+	copy(k[1:], a[:])
+	binary.BigEndian.PutUint32(k[1+chain.AddressSize:], pos.Height)
+	binary.BigEndian.PutUint32(k[1+chain.AddressSize+heightSize:], uint32(pos.Index))
+	return k
+}
+
+// addressKeyPosition returns the position an address index key names.
+func addressKeyPosition(k []byte) (store.TxPosition, error) {
+	if len(k) != addressKeySize {
+		return store.TxPosition{}, fmt.Errorf("address index key is %d bytes, want %d", len(k), addressKeySize)
+	}
+	idx := binary.BigEndian.Uint32(k[1+chain.AddressSize+heightSize:])
+	if idx >= chain.MaxBlockTxs {
+		return store.TxPosition{}, fmt.Errorf("transaction index %d exceeds %d", idx, chain.MaxBlockTxs-1)
+	}
+	return store.TxPosition{Height: binary.BigEndian.Uint32(k[1+chain.AddressSize:]), Index: int(idx)}, nil
 }
 
 func metaKey(name string) []byte { return append([]byte{prefixMeta}, name...) }

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"CallbackErrorStopsIteration", testCallbackErrorStopsIteration},
 		{"Closed", testClosed},
 		{"ConcurrentUse", testConcurrentUse},
+		{"AddressHistoryPaging", testAddressHistoryPaging},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
@@ -117,6 +118,7 @@ func CheckAgrees(t *testing.T, c *Chain, s store.Store, gone ...*store.Update) {
 			}
 		}
 	}
+	CheckHistory(t, c, s, gone...)
 	got := state.New()
 	count := 0
 	if err := s.ForEachAccount(func(a chain.Address, acct state.Account) error {
@@ -374,12 +376,14 @@ func testClosed(t *testing.T, open Opener) {
 		_, blockErr := s.Block(g.Hash)
 		_, undoErr := s.Undo(g.Hash)
 		_, txErr := s.TxLocation(g.Block.Txs[0].ID())
+		_, histErr := s.AddressHistory(g.Block.Txs[0].To, nil, 1)
 		for name, err := range map[string]error{
 			"Tip":             tipErr,
 			"MainHash":        mainErr,
 			"Block":           blockErr,
 			"Undo":            undoErr,
 			"TxLocation":      txErr,
+			"AddressHistory":  histErr,
 			"PutBlock":        s.PutBlock(g.Hash, g.Block),
 			"MarkInvalid":     s.MarkInvalid(g.Hash),
 			"ConnectBlock":    s.ConnectBlock(c.Next(t, TxsPerBlock)),
@@ -446,5 +450,136 @@ func testConcurrentUse(t *testing.T, open Opener) {
 			t.Error(err)
 		}
 		CheckAgrees(t, c, s)
+	})
+}
+
+// expectedHistory derives every address's history from the test chain,
+// oldest first, without the stores' own AddressEntries.
+func expectedHistory(c *Chain) map[chain.Address][]store.HistoryEntry {
+	m := make(map[chain.Address][]store.HistoryEntry)
+	for h, u := range c.History {
+		for i, tx := range u.Block.Txs {
+			e := store.HistoryEntry{TxPosition: store.TxPosition{Height: uint32(h), Index: i}, TxID: tx.ID(),
+				Amount: tx.Amount, Fee: tx.Fee, Nonce: tx.Nonce}
+			switch from := tx.Sender(); {
+			case tx.IsCoinbase():
+				e.Received, e.Coinbase = true, true
+				m[tx.To] = append(m[tx.To], e)
+			case from == tx.To:
+				e.Sent, e.Received, e.Counterparty = true, true, from
+				m[from] = append(m[from], e)
+			default:
+				sent, recv := e, e
+				sent.Sent, sent.Counterparty = true, tx.To
+				recv.Received, recv.Counterparty = true, from
+				m[from] = append(m[from], sent)
+				m[tx.To] = append(m[tx.To], recv)
+			}
+		}
+	}
+	return m
+}
+
+// CheckHistory checks the address index against the test chain: every
+// address of the main chain and of the gone blocks has exactly its
+// main-chain history, newest first, the same whole and paged.
+func CheckHistory(t *testing.T, c *Chain, s store.Store, gone ...*store.Update) {
+	t.Helper()
+	want := expectedHistory(c)
+	addrs := make(map[chain.Address]bool)
+	for a := range want {
+		addrs[a] = true
+	}
+	for _, u := range gone {
+		for _, tx := range u.Block.Txs {
+			addrs[tx.To] = true
+			if !tx.IsCoinbase() {
+				addrs[tx.Sender()] = true
+			}
+		}
+	}
+	for a := range addrs {
+		w := want[a]
+		all, err := s.AddressHistory(a, nil, store.MaxHistoryPage)
+		if err != nil {
+			t.Fatalf("AddressHistory(%x): %v", a, err)
+		}
+		if len(all) != len(w) {
+			t.Fatalf("AddressHistory(%x) has %d entries, want %d", a, len(all), len(w))
+		}
+		for i, e := range all {
+			if e != w[len(w)-1-i] {
+				t.Fatalf("AddressHistory(%x) entry %d = %+v, want %+v", a, i, e, w[len(w)-1-i])
+			}
+		}
+		// Paged by 2 from the newest, each page starting before the last
+		// entry of the one before.
+		var paged []store.HistoryEntry
+		var before *store.TxPosition
+		for {
+			page, err := s.AddressHistory(a, before, 2)
+			if err != nil {
+				t.Fatalf("AddressHistory(%x) page: %v", a, err)
+			}
+			paged = append(paged, page...)
+			if len(page) < 2 {
+				break
+			}
+			pos := page[len(page)-1].TxPosition
+			before = &pos
+		}
+		if len(paged) != len(all) {
+			t.Fatalf("AddressHistory(%x) paged by 2 gives %d entries, whole %d", a, len(paged), len(all))
+		}
+		for i := range paged {
+			if paged[i] != all[i] {
+				t.Fatalf("AddressHistory(%x) paged entry %d = %+v, whole %+v", a, i, paged[i], all[i])
+			}
+		}
+	}
+}
+
+// testAddressHistoryPaging checks an address with a long history, cursors
+// between and beyond entries, and refused limits.
+func testAddressHistoryPaging(t *testing.T, open Opener) {
+	forEach(t, open, func(t *testing.T, c *Chain, s store.Store) {
+		MustConnect(t, s, c.Genesis(t))
+		for range 12 {
+			MustConnect(t, s, c.Next(t, 20))
+		}
+		CheckAgrees(t, c, s)
+		a := c.History[0].Block.Txs[0].To // a pool key: in many blocks
+		all, err := s.AddressHistory(a, nil, store.MaxHistoryPage)
+		if err != nil || len(all) < 12 {
+			t.Fatalf("history of a busy address: %d entries, %v", len(all), err)
+		}
+		mid := all[len(all)/2].TxPosition
+		page, err := s.AddressHistory(a, &mid, 5)
+		if err != nil || len(page) != 5 || page[0] != all[len(all)/2+1] {
+			t.Fatalf("page before %+v: %+v, %v; want 5 entries from %+v", mid, page, err, all[len(all)/2+1])
+		}
+		between := store.TxPosition{Height: mid.Height, Index: mid.Index + 1} // not an entry of a (or the next one)
+		page, err = s.AddressHistory(a, &between, 1)
+		if err != nil || len(page) != 1 || page[0] != all[len(all)/2] {
+			t.Fatalf("page before %+v: %+v, %v; want the entry at %+v", between, page, err, mid)
+		}
+		far := store.TxPosition{Height: 1 << 30}
+		if page, err := s.AddressHistory(a, &far, 3); err != nil || len(page) != 3 || page[0] != all[0] {
+			t.Fatalf("page before a far height: %+v, %v", page, err)
+		}
+		first := store.TxPosition{}
+		if page, err := s.AddressHistory(a, &first, 3); err != nil || len(page) != 0 {
+			t.Fatalf("page before the first position: %+v, %v", page, err)
+		}
+		var nobody chain.Address
+		nobody[0] = 0xee
+		if page, err := s.AddressHistory(nobody, nil, 10); err != nil || len(page) != 0 {
+			t.Fatalf("history of an unknown address: %+v, %v", page, err)
+		}
+		for _, limit := range []int{0, -1, store.MaxHistoryPage + 1} {
+			if _, err := s.AddressHistory(a, nil, limit); err == nil {
+				t.Fatalf("limit %d accepted", limit)
+			}
+		}
 	})
 }
