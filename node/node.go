@@ -186,6 +186,14 @@ func (n *Node) Stop() error {
 	return n.stopErr
 }
 
+// now is the node's clock (Config.Now, or time.Now).
+func (n *Node) now() time.Time {
+	if n.cfg.Now != nil {
+		return n.cfg.Now()
+	}
+	return time.Now()
+}
+
 // Params returns the network parameters.
 func (n *Node) Params() *consensus.Params { return n.cfg.Params }
 
@@ -242,8 +250,7 @@ func (n *Node) onChainEvent(e blockchain.Notification) {
 	hrp := n.cfg.Params.AddressPrefix
 	switch e.Type {
 	case blockchain.BlockConnected:
-		n.metrics.blocksConnected.Inc()
-		n.metrics.txsConnected.Add(float64(len(e.Block.Txs)))
+		n.metrics.observeConnected(n.Chain, e)
 		n.hub.Publish(Event{Type: "block", Data: chain.BlockSummary(hrp, e.Block)})
 	case blockchain.BlockDisconnected:
 		n.hub.Publish(Event{Type: "block-disconnected", Data: chain.BlockSummary(hrp, e.Block)})

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -18,11 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
-	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
-	"github.com/libp2p/go-libp2p/p2p/security/noise"
-	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
-	ws "github.com/libp2p/go-libp2p/p2p/transport/websocket"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/chaind/chaind/p2p"
@@ -269,22 +264,16 @@ func (h *Host) start(ctx context.Context) error {
 	}
 	cm, err := connmgr.NewConnManager(lowWatermark(h.cfg.MaxPeers), h.cfg.MaxPeers, connmgr.WithGracePeriod(ConnGracePeriod))
 	if err != nil {
+		_ = rm.Close()
 		return fmt.Errorf("p2p: connection manager: %w", err)
 	}
-	lh, err := libp2p.New(
-		libp2p.Identity(h.key),
-		libp2p.NoListenAddrs, // listen only once every handler is in place
-		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.Transport(ws.New),
-		libp2p.Security(noise.ID, noise.New),
-		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
-		libp2p.ConnectionManager(cm),
-		libp2p.ConnectionGater(h.gater),
-		libp2p.ResourceManager(rm),
-		libp2p.DisableRelay(),
-		libp2p.DisableMetrics(),
-		libp2p.UserAgent(UserAgent),
-	)
+	lh, err := newLibp2pHost(hostParts{
+		key:       h.key,
+		userAgent: UserAgent,
+		gater:     h.gater,
+		connMgr:   cm,
+		resources: rm,
+	})
 	if err != nil {
 		return fmt.Errorf("p2p: create host: %w", err)
 	}

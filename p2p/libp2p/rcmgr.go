@@ -3,10 +3,11 @@ package libp2p
 import (
 	"fmt"
 
-	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 )
 
 // Resource manager limits for the chain's own protocols (requests, peer
@@ -28,7 +29,7 @@ const (
 
 func (h *Host) resourceManager() (network.ResourceManager, error) {
 	limits := rcmgr.DefaultLimits
-	libp2p.SetDefaultServiceLimits(&limits)
+	setServiceLimits(&limits)
 
 	pids := []protocol.ID{h.gossipProtocol()}
 	for _, p := range h.protocols {
@@ -62,4 +63,32 @@ func (h *Host) resourceManager() (network.ResourceManager, error) {
 		return nil, fmt.Errorf("p2p: resource manager: %w", err)
 	}
 	return rm, nil
+}
+
+// setServiceLimits gives identify and ping, the services the host runs
+// besides the chain's own protocols, the limits go-libp2p's constructor
+// gives them (libp2p.SetDefaultServiceLimits, which also covers services
+// chaind does not run and would link the transports chaind does not use).
+func setServiceLimits(l *rcmgr.ScalingLimitConfig) {
+	l.AddServiceLimit(identify.ServiceName,
+		rcmgr.BaseLimit{StreamsInbound: 64, StreamsOutbound: 64, Streams: 128, Memory: 4 << 20},
+		rcmgr.BaseLimitIncrease{StreamsInbound: 64, StreamsOutbound: 64, Streams: 128, Memory: 4 << 20})
+	l.AddServicePeerLimit(identify.ServiceName,
+		rcmgr.BaseLimit{StreamsInbound: 16, StreamsOutbound: 16, Streams: 32, Memory: 1 << 20},
+		rcmgr.BaseLimitIncrease{})
+	for _, id := range [...]protocol.ID{identify.ID, identify.IDPush} {
+		l.AddProtocolLimit(id,
+			rcmgr.BaseLimit{StreamsInbound: 64, StreamsOutbound: 64, Streams: 128, Memory: 4 << 20},
+			rcmgr.BaseLimitIncrease{StreamsInbound: 64, StreamsOutbound: 64, Streams: 128, Memory: 4 << 20})
+		l.AddProtocolPeerLimit(id,
+			rcmgr.BaseLimit{StreamsInbound: 16, StreamsOutbound: 16, Streams: 32, Memory: 32 * (256<<20 + 16<<10)},
+			rcmgr.BaseLimitIncrease{})
+	}
+	pingLimit := rcmgr.BaseLimit{StreamsInbound: 64, StreamsOutbound: 64, Streams: 64, Memory: 4 << 20}
+	pingIncrease := rcmgr.BaseLimitIncrease{StreamsInbound: 64, StreamsOutbound: 64, Streams: 64, Memory: 4 << 20}
+	l.AddServiceLimit(ping.ServiceName, pingLimit, pingIncrease)
+	l.AddProtocolLimit(ping.ID, pingLimit, pingIncrease)
+	pingPeer := rcmgr.BaseLimit{StreamsInbound: 2, StreamsOutbound: 3, Streams: 4, Memory: 32 * (256<<20 + 16<<10)}
+	l.AddServicePeerLimit(ping.ServiceName, pingPeer, rcmgr.BaseLimitIncrease{})
+	l.AddProtocolPeerLimit(ping.ID, pingPeer, rcmgr.BaseLimitIncrease{})
 }
