@@ -274,7 +274,9 @@ func (h *Host) start(ctx context.Context) error {
 	lh, err := libp2p.New(
 		libp2p.Identity(h.key),
 		libp2p.NoListenAddrs, // listen only once every handler is in place
-		libp2p.Transport(tcp.NewTCPTransport),
+		// No SO_REUSEPORT: a second node on the same port must fail to
+		// listen, not silently share it.
+		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
 		libp2p.Transport(ws.New),
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
@@ -305,8 +307,12 @@ func (h *Host) start(ctx context.Context) error {
 	}
 	// Everything is wired: from here on the host serves and may be used.
 	h.state.Store(stateStarted)
-	if err := lh.Network().Listen(listen...); err != nil {
-		return fmt.Errorf("p2p: listen on %s: %w", h.cfg.Listen, err)
+	// One address at a time: the swarm's Listen succeeds when any one
+	// does, and a node must not start with its WebSocket port taken.
+	for _, a := range listen {
+		if err := lh.Network().Listen(a); err != nil {
+			return fmt.Errorf("p2p: listen on %s: %w", a, err)
+		}
 	}
 	if h.cfg.DHT {
 		kad, err := dht.New(lh,
