@@ -58,7 +58,7 @@
 // Every error is a JSON object {"error": "what is wrong"} (plus "code"
 // when a consensus or mempool rule refused something). Bad input is a 4xx:
 // 400 for malformed or invalid requests, 401 without a needed token, 403
-// for a sender the node holds no key for, 404 for unknown things and
+// for a sender the node holds no key for or a Host the node is not served as, 404 for unknown things and
 // routes, 405 for a wrong method, 409 for conflicts with the pool or chain
 // (duplicates, nonces, replacement fees), 413 for bodies or batches over
 // their bounds, 415 for a body that is not application/json, 422 for
@@ -73,11 +73,21 @@
 //
 // # Authentication
 //
+// Every request's Host header is checked against the names the node is
+// served as (geth's --http.vhosts): localhost, the bind address's host,
+// Config.Hosts, and any IP literal; "*" turns the check off. A web page
+// whose own name was rebound to the node's address sends its name and is
+// refused with 403 on every route (DNS rebinding).
+//
 // When Config.RequireToken is set (the node serves the API beyond
-// loopback), the routes that mine, spend the node's coins or change its
-// peers need "Authorization: Bearer <token>", compared in constant time.
-// Submitting an already-signed transaction spends nobody's coins but its
-// signer's, so POST /api/v1/txs stays open. Cross-origin browser requests
+// loopback, or runs a network other than devnet and regtest), the routes
+// that mine, spend the node's coins or change its peers need
+// "Authorization: Bearer <credential>", compared in constant time, where
+// the credential is Config.Token (the data directory's api.token) or
+// Config.Cookie (the .cookie file the node rewrites at each start, which
+// the chaind command line reads by itself). Submitting an already-signed
+// transaction spends nobody's coins but its signer's, so POST /api/v1/txs
+// stays open (and rate limited per client). Cross-origin browser requests
 // to state-changing routes are refused (http.CrossOriginProtection, and a
 // Sec-Fetch-Site check for GET /mine), so a web page cannot make a local
 // node mine or spend.

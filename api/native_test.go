@@ -185,8 +185,8 @@ func TestEvents(t *testing.T) {
 // TestToken checks that protected routes need the token when
 // RequireToken is set, and that the others stay open.
 func TestToken(t *testing.T) {
-	const token = "correct horse battery staple"
-	e := newEnv(t, consensus.Regtest(), Config{RequireToken: true, Token: token})
+	const token, cookie = "correct horse battery staple", "the cookie of this start"
+	e := newEnv(t, consensus.Regtest(), Config{RequireToken: true, Token: token, Cookie: cookie})
 	for _, c := range []struct {
 		method, path, body string
 	}{
@@ -214,7 +214,8 @@ func TestToken(t *testing.T) {
 	var m mineJSON
 	e.call("GET", "/mine", nil, http.StatusOK, &m, "Authorization", "Bearer "+token)
 	e.call("GET", "/mine", nil, http.StatusOK, &m, "Authorization", "bearer "+token)
-	if m.Index != 2 {
+	e.call("GET", "/mine", nil, http.StatusOK, &m, "Authorization", "Bearer "+cookie)
+	if m.Index != 3 {
 		t.Fatalf("mined %d", m.Index)
 	}
 	// Open routes: reading, and submitting already-signed transactions.

@@ -49,24 +49,29 @@ func (s *Server) protect(fn handlerFunc) handlerFunc {
 		}
 		if s.cfg.RequireToken && !s.tokenOK(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="chaind"`)
-			return &Error{Status: http.StatusUnauthorized, Msg: "this route needs the API token: send Authorization: Bearer <token> (the token is in the node's data directory, api.token)"}
+			return &Error{Status: http.StatusUnauthorized, Msg: "this route needs the API token: send Authorization: Bearer <token>, the token being the contents of the node's <datadir>/.cookie (rewritten at each start) or <datadir>/api.token; the chaind command line reads them itself"}
 		}
 		return fn(w, r)
 	}
 }
 
-// tokenOK reports whether r carries the configured token. The comparison
-// is over SHA-256 digests, so it takes the same time whatever the lengths.
+// tokenOK reports whether r carries the configured token or cookie. The
+// comparisons are over SHA-256 digests, so they take the same time
+// whatever the lengths.
 func (s *Server) tokenOK(r *http.Request) bool {
-	if s.cfg.Token == "" {
-		return false
-	}
 	auth := r.Header.Get("Authorization")
 	const scheme = "bearer "
 	if len(auth) < len(scheme) || !strings.EqualFold(auth[:len(scheme)], scheme) {
 		return false
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(auth[len(scheme):])))
-	want := sha256.Sum256([]byte(s.cfg.Token))
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	ok := 0
+	for _, cred := range []string{s.cfg.Token, s.cfg.Cookie} {
+		if cred == "" {
+			continue
+		}
+		want := sha256.Sum256([]byte(cred))
+		ok |= subtle.ConstantTimeCompare(got[:], want[:])
+	}
+	return ok == 1
 }

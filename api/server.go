@@ -48,10 +48,17 @@ type Config struct {
 	Addr string
 	// Token is the bearer token of the protected routes.
 	Token string
+	// Cookie is a second accepted bearer token: the one of the cookie file
+	// the node rewrites at each start, which local tools read.
+	Cookie string
 	// RequireToken makes the routes that mine, spend the node's coins or
-	// change its peers demand the token. With an empty Token they refuse
+	// change its peers demand Token or Cookie. With both empty they refuse
 	// every request.
 	RequireToken bool
+	// Hosts are names the API is served as, besides localhost, the bind
+	// address's host and IP literals (see hostCheck); AnyHost ("*")
+	// accepts every Host header.
+	Hosts []string
 	// Logger receives request failures; nil discards.
 	Logger *slog.Logger
 }
@@ -65,6 +72,7 @@ type Server struct {
 	hrp string
 
 	mux      *http.ServeMux
+	hosts    *hostCheck
 	inner    http.Handler        // mux behind cross-origin protection
 	patterns map[string]struct{} // registered patterns: the only latency labels
 	latency  *prometheus.HistogramVec
@@ -93,6 +101,7 @@ func New(n *node.Node, cfg Config) *Server {
 		log:      cfg.Logger,
 		hrp:      n.Params().AddressPrefix,
 		mux:      http.NewServeMux(),
+		hosts:    newHostCheck(cfg.Addr, cfg.Hosts),
 		patterns: make(map[string]struct{}),
 		version:  buildVersion(),
 		done:     make(chan struct{}),
@@ -202,6 +211,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.observe(route, sw.code(), start)
 	}()
+	if !s.hosts.allowed(r.Host) {
+		refuseHost(sw, r.Host)
+		return
+	}
 	if route == unmatchedRoute {
 		s.unmatched(sw, r, h)
 		return
@@ -241,14 +254,34 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request, h http.Handle
 // Start listens on Config.Addr and serves in a goroutine the Server owns
 // until Shutdown. ctx bounds only the listen.
 func (s *Server) Start(ctx context.Context) error {
+	ln, err := Listen(ctx, s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if err := s.Serve(ln); err != nil {
+		ln.Close()
+		return err
+	}
+	return nil
+}
+
+// Listen binds addr for a Server's Serve, so that a caller can find out
+// that the address is taken or malformed before starting anything else.
+func Listen(ctx context.Context, addr string) (net.Listener, error) {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("api: listen on %q: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve serves on ln in a goroutine the Server owns until Shutdown, which
+// closes ln.
+func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.srv != nil {
 		return errors.New("api: server already started")
-	}
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("api: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
 	s.srv = &http.Server{

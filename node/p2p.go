@@ -122,6 +122,7 @@ func (n *Node) startNetwork(ctx context.Context) error {
 		return fmt.Errorf("sync: %w", err)
 	}
 	n.log.Info("peer-to-peer listening", "peer_id", n.Host.Self(), "addrs", n.Host.ListenAddrs())
+	n.dialConfigured(ctx)
 	loopCtx, cancel := context.WithCancel(context.Background())
 	n.stopPeers = cancel
 	events, unsubscribe := n.Host.Subscribe()
@@ -160,6 +161,30 @@ func (n *Node) forwardPeerEvents(ctx context.Context, events <-chan p2p.PeerEven
 			n.hub.Publish(Event{Type: "peer", Data: PeerEventJSON{Peer: e.Peer, Connected: e.Connected, Addr: e.Addr}})
 		}
 	}
+}
+
+// dialConfigured dials every configured peer once, in parallel, each for
+// at most PeerDialTimeout, and reports at the default log level which
+// ones were reached and, with the reason, which were not: a user who
+// mistyped a --peer learns it before the node mines alone on its own
+// fork. Those not reached are retried by keepPeers.
+func (n *Node) dialConfigured(ctx context.Context) {
+	var wg sync.WaitGroup
+	for addr := range n.peers.snapshot() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dctx, cancel := context.WithTimeout(ctx, PeerDialTimeout)
+			defer cancel()
+			id, err := n.dial(dctx, addr)
+			if err != nil {
+				n.log.Warn("bootstrap peer unreachable; retrying in the background", "peer", addr, "err", err)
+				return
+			}
+			n.log.Info("bootstrap peer connected", "peer", addr, "id", id.Short())
+		}()
+	}
+	wg.Wait()
 }
 
 // keepPeers dials every configured peer that is not connected, now and

@@ -4,6 +4,8 @@
 //	chaind status                  ask a running node how it is doing
 //	chaind wallet new|list|balance manage keys in the data directory's keystore
 //	chaind send --to ADDR --amount 1.5
+//	chaind mine                    ask a running node to mine one block
+//	chaind peer add ADDRESS        connect a running node to a peer
 //
 // Every flag can also come from the environment as CHAIND_<FLAG> (upper
 // case, dashes as underscores), e.g. CHAIND_NETWORK=mainnet.
@@ -37,7 +39,7 @@ the routes of the naivechain and Flask blockchain tutorials.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(runCmd(), statusCmd(), walletCmd(), sendCmd())
+	root.AddCommand(runCmd(), statusCmd(), walletCmd(), sendCmd(), mineCmd(), peerCmd())
 	return root
 }
 

@@ -33,6 +33,7 @@ type runFlags struct {
 	network        string
 	datadir        string
 	http           string
+	vhosts         []string
 	p2p            string
 	peers          []string
 	mine           bool
@@ -54,9 +55,13 @@ serves the HTTP API and, with --mine, mines. On devnet (the default network) a
 node with an empty keystore creates an unencrypted development key and mines to
 it, so "chaind run" needs no setup.
 
-The API listens on loopback by default. Bound to any other address, the routes
-that mine, spend or change peers need the token in <datadir>/api.token
-("Authorization: Bearer <token>").`,
+The API listens on loopback by default and answers only requests whose Host
+header is an IP address, localhost, the --http host or a --http-vhosts name
+(no DNS rebinding). Bound beyond loopback, or on any network but devnet and
+regtest, the routes that mine, spend or change peers need credentials
+("Authorization: Bearer <token>"): the token in <datadir>/api.token, or the
+cookie the node writes to <datadir>/.cookie at each start (and removes at a
+clean stop), which the chaind commands read by themselves.`,
 		Example: `  chaind run
   chaind run --network mainnet --datadir /var/lib/chaind --mine --miner-address chd1...
   chaind run --network ./classnet.json --http 0.0.0.0:3001
@@ -74,6 +79,7 @@ that mine, spend or change peers need the token in <datadir>/api.token
 	fl.StringVar(&f.network, "network", "devnet", "built-in network (devnet, mainnet, regtest) or the path of a genesis JSON file")
 	fl.StringVar(&f.datadir, "datadir", "", "data directory (default ~/.chaind/<network>)")
 	fl.StringVar(&f.http, "http", "127.0.0.1:3001", "HTTP API listen address")
+	fl.StringSliceVar(&f.vhosts, "http-vhosts", nil, `more host names the API is served as (Host header check; localhost, IP addresses and the --http host always pass); "*" accepts any`)
 	fl.StringVar(&f.p2p, "p2p", "0.0.0.0:6001", "peer-to-peer listen address (TCP; WebSocket on the next port); empty turns networking off")
 	fl.StringSliceVar(&f.peers, "peer", nil, "peer to keep connected: a multiaddr (/ip4/.../tcp/6001/p2p/<id>) or another node's API URL (http://host:3001); repeatable")
 	fl.IntVar(&f.maxPeers, "max-peers", 50, "most peers to keep connected (the connection manager's high watermark)")
@@ -115,6 +121,16 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 		return fmt.Errorf("--threads must not be negative")
 	}
 
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// Bind the API before anything starts, so a taken or malformed
+	// address is an error at start, not a log line after mining began.
+	ln, err := api.Listen(ctx, f.http)
+	if err != nil {
+		return fmt.Errorf("--http: %w", err)
+	}
+	defer ln.Close() // Shutdown closes it too; a second close is harmless
+
 	n, err := node.New(node.Config{
 		Params:       params,
 		DataDir:      datadir,
@@ -136,20 +152,32 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 		n.Stop()
 		return err
 	}
-	srv := api.New(n, api.Config{Addr: f.http, Token: token, RequireToken: !isLoopback(f.http), Logger: logger.With("sys", "api")})
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := n.Start(ctx); err != nil {
+	cookie, err := writeCookie(datadir)
+	if err != nil {
 		n.Stop()
 		return err
 	}
-	if err := srv.Start(ctx); err != nil {
+	defer func() {
+		if err := removeCookie(datadir); err != nil {
+			logger.Warn("API cookie", "err", err)
+		}
+	}()
+	// Credentials are needed beyond loopback, and on loopback too except
+	// on the development networks (where the tutorials' curl examples
+	// must keep working as they are).
+	needToken := !isLoopback(f.http) || !params.Development
+	srv := api.New(n, api.Config{Addr: f.http, Token: token, Cookie: cookie, RequireToken: needToken, Hosts: f.vhosts, Logger: logger.With("sys", "api")})
+	if err := srv.Serve(ln); err != nil {
 		n.Stop()
 		return fmt.Errorf("HTTP API: %w", err)
 	}
-	logger.Info("HTTP API listening", "addr", srv.Addr(), "token_required", !isLoopback(f.http))
-	<-ctx.Done()
+	logger.Info("HTTP API listening", "addr", srv.Addr(), "token_required", needToken)
+	if err := n.Start(ctx); err != nil && ctx.Err() == nil {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		return errors.Join(err, srv.Shutdown(sctx), n.Stop())
+	}
+	<-ctx.Done() // a signal during Start is a clean stop too
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()

@@ -102,7 +102,10 @@ func newLibp2pHost(p hostParts) (_ host.Host, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("upgrader: %w", err)
 	}
-	tcpT, err := tcp.NewTCPTransport(up, p.resources, nil)
+	tcpT, err := tcp.NewTCPTransport(up, p.resources, nil,
+		// No SO_REUSEPORT: a second node on the same port must fail to
+		// listen, not silently share it.
+		tcp.DisableReuseport())
 	if err != nil {
 		return nil, fmt.Errorf("tcp transport: %w", err)
 	}

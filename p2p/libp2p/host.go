@@ -294,8 +294,12 @@ func (h *Host) start(ctx context.Context) error {
 	}
 	// Everything is wired: from here on the host serves and may be used.
 	h.state.Store(stateStarted)
-	if err := lh.Network().Listen(listen...); err != nil {
-		return fmt.Errorf("p2p: listen on %s: %w", h.cfg.Listen, err)
+	// One address at a time: the swarm's Listen succeeds when any one
+	// does, and a node must not start with its WebSocket port taken.
+	for _, a := range listen {
+		if err := lh.Network().Listen(a); err != nil {
+			return fmt.Errorf("p2p: listen on %s: %w", a, err)
+		}
 	}
 	if h.cfg.DHT {
 		kad, err := dht.New(lh,

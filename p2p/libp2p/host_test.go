@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -749,5 +750,69 @@ func TestConfigValidation(t *testing.T) {
 		if _, err := NewHost(cfg); err == nil {
 			t.Errorf("bad config %d accepted", i)
 		}
+	}
+}
+
+// freePortPair finds a port p on loopback such that p and p+1 are free.
+func freePortPair(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		l2, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", p+1))
+		l.Close()
+		if err == nil {
+			l2.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port pair")
+	return 0
+}
+
+// TestListenPortTaken checks that a host whose TCP or WebSocket port is
+// taken fails to start with an error naming the address, rather than
+// sharing the port (SO_REUSEPORT) or starting without WebSocket.
+func TestListenPortTaken(t *testing.T) {
+	port := freePortPair(t)
+	cfg := testConfig(testNet)
+	cfg.Listen = fmt.Sprintf("127.0.0.1:%d", port)
+	startHost(t, cfg, nil)
+
+	second, err := NewHost(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = second.Start(context.Background())
+	if err == nil {
+		second.Close()
+		t.Fatal("a second host started on a port in use")
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("tcp/%d", port)) || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("error does not name the taken address: %v", err)
+	}
+
+	// Only the WebSocket port (TCP port + 1) taken.
+	port = freePortPair(t)
+	l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg.Listen = fmt.Sprintf("127.0.0.1:%d", port)
+	third, err := NewHost(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = third.Start(context.Background())
+	if err == nil {
+		third.Close()
+		t.Fatal("a host started without its WebSocket listener")
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("tcp/%d/ws", port+1)) {
+		t.Errorf("error does not name the WebSocket address: %v", err)
 	}
 }
