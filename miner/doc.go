@@ -47,6 +47,16 @@
 // is the tip's; if another block takes the tip first it rebuilds and tries
 // again until its context ends.
 //
+// # Pacing
+//
+// SetHashRate (or Config.HashRate) holds the search to a rate: every chunk
+// reserves its slot on one schedule shared by the threads (n nonces take
+// n/rate seconds) and a thread whose slot is ahead of the clock sleeps
+// until it, in steps short enough to notice a new tip. Paced chunks are
+// pacedChunkTime's worth of the rate. A schedule that fell behind (idle,
+// or threads slower than the rate) restarts from now rather than bursting.
+// This is how a devnet gives its miners shares of one network rate.
+//
 // # Hash rate
 //
 // Every thread adds its chunk's hashes to one atomic counter. The search

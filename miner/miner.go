@@ -76,12 +76,17 @@ type Config struct {
 	// rate is measured on the monotonic clock regardless.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// HashRate holds the search to this many hashes per second (0: as
+	// fast as the threads go); SetHashRate changes it. Negative, NaN or
+	// above MaxHashRate counts as 0.
+	HashRate float64
 }
 
 // Stats are the miner's counters since New.
 type Stats struct {
 	Running        bool    // continuous mining is on
 	Threads        int     // search goroutines
+	TargetHashRate float64 // paced hashes per second; 0: unpaced
 	Hashes         uint64  // nonces tried, by MineOne and continuous mining
 	BlocksFound    uint64  // own blocks that became the tip
 	BlocksStale    uint64  // own blocks valid but beaten to the tip
@@ -118,6 +123,7 @@ type Miner struct {
 	stale    atomic.Uint64
 	rejected atomic.Uint64
 	meter    rateMeter
+	pace     pacer
 
 	runMu   sync.Mutex
 	running atomic.Bool
@@ -150,6 +156,9 @@ func New(c Chain, txs TxSource, cfg Config) *Miner {
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
+	}
+	if checkHashRate(cfg.HashRate) == nil {
+		m.pace.set(cfg.HashRate)
 	}
 	c.Subscribe(func(n blockchain.Notification) {
 		if n.Type == blockchain.TipChanged {
@@ -220,6 +229,7 @@ func (m *Miner) Stats() Stats {
 	return Stats{
 		Running:        m.running.Load(),
 		Threads:        m.threads,
+		TargetHashRate: m.pace.get(),
 		Hashes:         m.hashes.Load(),
 		BlocksFound:    m.found.Load(),
 		BlocksStale:    m.stale.Load(),
