@@ -57,6 +57,15 @@
 // or threads slower than the rate) restarts from now rather than bursting.
 // This is how a devnet gives its miners shares of one network rate.
 //
+// # Strategies
+//
+// A Strategy decides when the blocks a node mined are announced; the node
+// consults it before announcing (the miner package has no network). Honest
+// announces at once; Selfish is Eyal and Sirer's selfish mining, which keeps
+// a private branch and publishes from it only to win races. The strategy
+// test plays Selfish against honest miners block by block and matches Eyal
+// and Sirer's relative-revenue formula within 0.01 over 60,000 blocks.
+//
 // # Hash rate
 //
 // Every thread adds its chunk's hashes to one atomic counter. The search
