@@ -76,6 +76,11 @@ type Config struct {
 	// rate is measured on the monotonic clock regardless.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnMined, when set, is told of every block this miner solved that
+	// the chain accepted, and whether it became the tip (false: it lost
+	// the race, a stale block). It runs on the mining goroutine: keep it
+	// short. A devnet's observatory counts finds and stale blocks with it.
+	OnMined func(b *chain.Block, tip bool)
 	// HashRate holds the search to this many hashes per second (0: as
 	// fast as the threads go); SetHashRate changes it. Negative, NaN or
 	// above MaxHashRate counts as 0.
@@ -102,6 +107,7 @@ type Miner struct {
 	threads int
 	now     func() time.Time
 	log     *slog.Logger
+	onMined func(*chain.Block, bool)
 
 	addrMu sync.Mutex
 	addr   chain.Address
@@ -142,6 +148,7 @@ func New(c Chain, txs TxSource, cfg Config) *Miner {
 		threads: cfg.Threads,
 		now:     cfg.Now,
 		log:     cfg.Logger,
+		onMined: cfg.OnMined,
 		addr:    cfg.Address,
 		wake:    make(chan struct{}, 1),
 		sem:     make(chan struct{}, 1),
@@ -404,9 +411,15 @@ func (m *Miner) submit(j *job) attemptResult {
 	case !res.MainChain:
 		m.stale.Add(1)
 		m.log.Info("mined block lost the race for the tip", "height", b.Header.Height, "hash", hash)
+		if m.onMined != nil {
+			m.onMined(b, false)
+		}
 		return attemptResult{}
 	}
 	m.found.Add(1)
+	if m.onMined != nil {
+		m.onMined(b, true)
+	}
 	m.log.Info("mined block", "height", b.Header.Height, "hash", hash, "txs", len(b.Txs)-1)
 	return attemptResult{block: b, accepted: true}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/miner"
 )
@@ -49,5 +50,23 @@ func TestSimMinerRate(t *testing.T) {
 	}
 	if err := s.SetMean(-time.Second); !errors.Is(err, miner.ErrBadInterval) {
 		t.Errorf("negative mean: %v", err)
+	}
+}
+
+// TestOnMined checks the hook a devnet's observatory counts finds with.
+func TestOnMined(t *testing.T) {
+	bc := newChain(t, consensus.Regtest(), nil)
+	var got []*chain.Block
+	var tips []bool
+	m := miner.New(bc, nil, miner.Config{Address: minerAddr, Threads: 1, OnMined: func(b *chain.Block, tip bool) {
+		got = append(got, b)
+		tips = append(tips, tip)
+	}})
+	b, err := m.MineOne(ctxT(t), "hook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != b || !tips[0] {
+		t.Fatalf("OnMined saw %d blocks (tips %v), want the one mined as the tip", len(got), tips)
 	}
 }
