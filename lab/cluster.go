@@ -73,6 +73,8 @@ type Cluster interface {
 	Send(from, to string, amount uint64) (string, error)
 	// Mined reports whether a transaction is in a node's main chain.
 	Mined(name, txid string) (bool, error)
+	// HashAt returns the hash of a node's main-chain block at height ("" above its tip).
+	HashAt(name string, height uint32) (string, error)
 	// Close stops every node and the network.
 	Close() error
 }

@@ -719,6 +719,25 @@ func (c *MemCluster) Mined(name, txid string) (bool, error) {
 	return true, nil
 }
 
+// HashAt implements Cluster.
+func (c *MemCluster) HashAt(name string, height uint32) (string, error) {
+	nd, err := c.running(name)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	bc := nd.chain
+	c.mu.Unlock()
+	if height > bc.Height() {
+		return "", nil
+	}
+	h, err := bc.HashAt(height)
+	if err != nil {
+		return "", nil // the tip moved below it meanwhile
+	}
+	return h.String(), nil
+}
+
 // Close implements Cluster.
 func (c *MemCluster) Close() error {
 	c.mu.Lock()

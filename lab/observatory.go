@@ -341,3 +341,10 @@ func Replay(events []Event) *Observatory {
 	}
 	return o
 }
+
+// ReorgsOf returns how many reorgs a node had.
+func (o *Observatory) ReorgsOf(node string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.reorgs[node])
+}
