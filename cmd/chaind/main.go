@@ -37,7 +37,7 @@ the routes of the naivechain and Flask blockchain tutorials.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(runCmd(), statusCmd(), walletCmd(), sendCmd())
+	root.AddCommand(runCmd(), statusCmd(), walletCmd(), sendCmd(), devnetCmd())
 	return root
 }
 
