@@ -72,6 +72,9 @@ func parentContext(p *node, mc mainChain) consensus.ParentContext {
 		times = append(times, n.header.Timestamp)
 	}
 	pc := consensus.ParentContext{Parent: &p.header, MedianTime: consensus.MedianTime(times)}
+	if p.parent != nil {
+		pc.GrandparentTime = p.parent.header.Timestamp
+	}
 	if p.height() >= consensus.AnchorHeight {
 		var anchor *node
 		if f := mc.fork(p); f != nil && f.height() >= consensus.AnchorHeight {

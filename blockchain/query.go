@@ -168,7 +168,7 @@ func (bc *Blockchain) NextTemplate() Template {
 	return Template{
 		PrevHash: tip.hash,
 		Height:   tip.height() + 1,
-		Bits:     consensus.NextBits(bc.params, pc.Parent, pc.Anchor),
+		Bits:     consensus.NextBits(bc.params, pc),
 		MinTime:  pc.MedianTime,
 		Reward:   bc.params.Reward(tip.height() + 1),
 	}

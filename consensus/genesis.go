@@ -14,6 +14,20 @@ import (
 // MaxGenesisFileSize bounds a genesis JSON file.
 const MaxGenesisFileSize = 4 << 20
 
+// Retarget modes of a genesis file.
+const (
+	// RetargetRelative is devnet's rule: each block scheduled from its
+	// parent, an idle stretch forgiven (the default).
+	RetargetRelative = "relative"
+	// RetargetAbsolute is mainnet's rule: every block scheduled from
+	// block 1.
+	RetargetAbsolute = "absolute"
+)
+
+// DefaultHalfLifeBlocks is the half-life, in block times, of a custom
+// network that sets its block time but not its half-life (devnet's ratio).
+const DefaultHalfLifeBlocks = 5
+
 // GenesisFile is the JSON form of a custom network, like geth's genesis.json.
 // Durations are in seconds, amounts in base units, bits as 8 hex digits.
 // Omitted fields take devnet's values.
@@ -23,6 +37,7 @@ type GenesisFile struct {
 	Timestamp       uint32            `json:"timestamp"`
 	TargetBlockTime int64             `json:"target_block_time"`
 	HalfLife        int64             `json:"retarget_half_life"`
+	Retarget        string            `json:"retarget"`
 	PowLimitBits    string            `json:"pow_limit_bits"`
 	InitialBits     string            `json:"initial_bits"`
 	Reward          *uint64           `json:"reward"`
@@ -78,9 +93,18 @@ func ParseGenesis(b []byte) (*Params, error) {
 	}
 	if g.TargetBlockTime != 0 {
 		p.TargetSpacing = g.TargetBlockTime
+		p.HalfLife = DefaultHalfLifeBlocks * g.TargetBlockTime
 	}
 	if g.HalfLife != 0 {
 		p.HalfLife = g.HalfLife
+	}
+	switch g.Retarget {
+	case "", RetargetRelative:
+		p.RelativeRetarget = true
+	case RetargetAbsolute:
+		p.RelativeRetarget = false
+	default:
+		return nil, fmt.Errorf("retarget %q: want %q or %q", g.Retarget, RetargetRelative, RetargetAbsolute)
 	}
 	if g.PowLimitBits != "" {
 		bits, err := parseBits("pow_limit_bits", g.PowLimitBits)

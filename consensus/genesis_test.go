@@ -127,6 +127,15 @@ func TestParseGenesisDefaults(t *testing.T) {
 	if p.GenesisHash() == d.GenesisHash() {
 		t.Fatal("a custom network shares devnet's genesis")
 	}
+	if !p.RelativeRetarget {
+		t.Fatal("a custom network without \"retarget\" does not take devnet's relative retarget")
+	}
+	// A block time without a half-life scales devnet's half-life; the
+	// absolute schedule is a choice.
+	p, err = consensus.ParseGenesis([]byte(`{"name": "slow", "target_block_time": 60, "retarget": "absolute"}`))
+	if err != nil || p.HalfLife != consensus.DefaultHalfLifeBlocks*60 || p.RelativeRetarget {
+		t.Fatalf("block time 60 s, absolute: half-life %d, relative %v, %v", p.HalfLife, p.RelativeRetarget, err)
+	}
 	// pow_limit_bits alone also sets the genesis bits; a zero reward is allowed.
 	p, err = consensus.ParseGenesis([]byte(`{"name": "x", "pow_limit_bits": "1f00ffff", "reward": 0}`))
 	if err != nil || p.GenesisBits != 0x1f00ffff || p.InitialReward != 0 {
@@ -190,6 +199,8 @@ func TestParseGenesisRejects(t *testing.T) {
 		"limit negative":        `{"name": "lab", "pow_limit_bits": "1d80ffff"}`,
 		"negative spacing":      `{"name": "lab", "target_block_time": -5}`,
 		"negative half-life":    `{"name": "lab", "retarget_half_life": -5}`,
+		"unknown retarget":      `{"name": "lab", "retarget": "sideways"}`,
+		"half-life too short":   `{"name": "lab", "target_block_time": 60, "retarget_half_life": 20}`,
 		"block size too big":    `{"name": "lab", "max_block_size": 1000000000}`,
 		"block txs too many":    `{"name": "lab", "max_block_txs": 1000000}`,
 		"negative future time":  `{"name": "lab", "max_future_time": -1}`,
@@ -282,7 +293,7 @@ func FuzzParseGenesis(f *testing.F) {
 		}
 		// The retarget works on the accepted params.
 		h := g.Header
-		consensus.NextBits(p, &h, nil)
+		consensus.NextBits(p, consensus.ParentContext{Parent: &h})
 	})
 }
 

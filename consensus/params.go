@@ -32,11 +32,17 @@ type Params struct {
 	Development   bool
 	AddressPrefix string // bech32m prefix of addresses
 
-	TargetSpacing int64  // target seconds between blocks
-	HalfLife      int64  // ASERT half-life in seconds
-	NoRetarget    bool   // every block keeps the genesis target (tests only)
-	PowLimitBits  uint32 // easiest allowed target, compact
-	PowLimit      *big.Int
+	TargetSpacing int64 // target seconds between blocks
+	HalfLife      int64 // ASERT half-life in seconds
+	// RelativeRetarget schedules each block from its parent instead of
+	// from block 1, counting at most GapCapHalfLives half-lives of the
+	// parent's gap
+	// (see NextBits): an idle development network resumes at its old
+	// difficulty instead of paying the idle time back in easy blocks.
+	RelativeRetarget bool
+	NoRetarget       bool   // every block keeps the genesis target (tests only)
+	PowLimitBits     uint32 // easiest allowed target, compact
+	PowLimit         *big.Int
 
 	InitialReward   uint64 // coinbase reward at height 1, base units
 	HalvingInterval uint32 // blocks between reward halvings
@@ -111,6 +117,9 @@ func (p *Params) Validate() error {
 	if p.HalfLife <= 0 {
 		return fmt.Errorf("retarget half-life must be positive")
 	}
+	if p.RelativeRetarget && GapCapHalfLives*p.HalfLife <= p.TargetSpacing {
+		return fmt.Errorf("relative retarget needs a half-life (%ds) longer than half the block time (%ds)", p.HalfLife, p.TargetSpacing)
+	}
 	limit, ok := CompactToBig(p.PowLimitBits)
 	if !ok || limit.Sign() <= 0 || BigToCompact(limit) != p.PowLimitBits {
 		return fmt.Errorf("pow limit bits %08x are not a canonical positive target", p.PowLimitBits)
@@ -162,26 +171,35 @@ func mustBits(bits uint32) *big.Int {
 	return t
 }
 
+// DevnetGenesisBits is devnet's starting target: 2^23 hashes a block, about
+// two seconds of one old core without SHA instructions and a fifth of a
+// second of one SHA-NI core, so a fresh devnet starts within a few
+// half-lives of its target on anything from one old core to a 32-core
+// machine (docs/retarget.md).
+const DevnetGenesisBits = 0x1e01ffff
+
 // Devnet is the default network: a block about every second, starting at a
-// trivially easy target (a couple of hashes per block) that ASERT raises to
-// match whatever hash rate joins.
+// target calibrated for a typical core, with a five-second half-life and the
+// relative, idle-forgiving retarget, so it reaches its block time within
+// seconds and an idle devnet resumes without a flood (docs/retarget.md).
 func Devnet() *Params {
 	return &Params{
-		Name:            "devnet",
-		Development:     true,
-		AddressPrefix:   "dev",
-		TargetSpacing:   1,
-		HalfLife:        60,
-		PowLimitBits:    0x207fffff,
-		PowLimit:        mustBits(0x207fffff),
-		InitialReward:   50 * Coin,
-		HalvingInterval: 210_000,
-		MaxBlockSize:    2 << 20,
-		MaxBlockTxs:     10_000,
-		MaxFutureTime:   15,
-		GenesisTime:     1767225600, // 2026-01-01T00:00:00Z
-		GenesisBits:     0x207fffff,
-		GenesisData:     "chaind devnet genesis",
+		Name:             "devnet",
+		Development:      true,
+		AddressPrefix:    "dev",
+		TargetSpacing:    1,
+		HalfLife:         5,
+		RelativeRetarget: true,
+		PowLimitBits:     0x207fffff,
+		PowLimit:         mustBits(0x207fffff),
+		InitialReward:    50 * Coin,
+		HalvingInterval:  210_000,
+		MaxBlockSize:     2 << 20,
+		MaxBlockTxs:      10_000,
+		MaxFutureTime:    15,
+		GenesisTime:      1767225600, // 2026-01-01T00:00:00Z
+		GenesisBits:      DevnetGenesisBits,
+		GenesisData:      "chaind devnet genesis",
 	}
 }
 
@@ -214,6 +232,8 @@ func Regtest() *Params {
 	p.Name = "regtest"
 	p.AddressPrefix = "reg"
 	p.NoRetarget = true
+	p.RelativeRetarget = false
+	p.GenesisBits = p.PowLimitBits
 	p.GenesisData = "chaind regtest genesis"
 	return p
 }

@@ -18,7 +18,7 @@ func TestBuiltInParamsValidate(t *testing.T) {
 		if err := p.Validate(); err != nil {
 			t.Errorf("%s: %v", p.Name, err)
 		}
-		if p.GenesisBits != p.PowLimitBits && p.Name != "mainnet" {
+		if p.Name == "regtest" && p.GenesisBits != p.PowLimitBits {
 			t.Errorf("%s: genesis bits %08x differ from the limit", p.Name, p.GenesisBits)
 		}
 	}
@@ -28,7 +28,7 @@ func TestBuiltInParamsValidate(t *testing.T) {
 // splits every existing network: it must be deliberate.
 func TestGenesisHashesPinned(t *testing.T) {
 	want := map[string]string{
-		"devnet":  "0be15445bc97a9c5ef5bd7a8fecdf9628c32c6e0a189a28ecc8a4f212df000ce",
+		"devnet":  "56ca9b86ca3c6c9ca9123be505e07b3a1bd1666dd0e4a7ebe5e79972908f1f3e",
 		"mainnet": "71ef01d4dc89592ebc6b5bc84ae646583b496128f6a999fb2c77276880e2d950",
 		"regtest": "1fcd74d360e3ac52748e65ae1dcdbc4cad089eeebe4092bbd4e6a4eb05a49d98",
 	}

@@ -101,6 +101,9 @@ type ParentContext struct {
 	Parent     *chain.Header
 	Anchor     *chain.Header // block at AnchorHeight on the branch, nil below it
 	MedianTime uint32        // median timestamp of the last MedianTimeBlocks blocks up to Parent
+	// GrandparentTime is the timestamp of Parent's parent (0 when Parent
+	// is genesis): the relative retarget needs the parent's own gap.
+	GrandparentTime uint32
 }
 
 // CheckHeaderContext checks a header against its branch: height, the
@@ -110,7 +113,7 @@ func CheckHeaderContext(p *Params, h *chain.Header, pc ParentContext, now time.T
 	if h.Height != pc.Parent.Height+1 {
 		return ruleErr(CodeBadHeight, "height %d, parent is at %d", h.Height, pc.Parent.Height)
 	}
-	if want := NextBits(p, pc.Parent, pc.Anchor); h.Bits != want {
+	if want := NextBits(p, pc); h.Bits != want {
 		return ruleErr(CodeBadBits, "bits %s, retarget expects %s", bitsString(h.Bits), bitsString(want))
 	}
 	if h.Timestamp <= pc.MedianTime {

@@ -19,13 +19,13 @@ func headerContext(p *consensus.Params, median uint32) (*chain.Header, consensus
 	const parentTime = 1_800_000_000
 	anchor := &chain.Header{Height: consensus.AnchorHeight, Timestamp: parentTime - 9, Bits: 0x1f00ffff}
 	parent := &chain.Header{Height: 10, Timestamp: parentTime, Bits: 0x1f00ffff}
-	pc := consensus.ParentContext{Parent: parent, Anchor: anchor, MedianTime: median}
+	pc := consensus.ParentContext{Parent: parent, Anchor: anchor, MedianTime: median, GrandparentTime: parentTime - 1}
 	h := &chain.Header{
 		Version:   consensus.BlockVersion,
 		Height:    parent.Height + 1,
 		PrevHash:  parent.Hash(),
 		Timestamp: median + 1,
-		Bits:      consensus.NextBits(p, parent, anchor),
+		Bits:      consensus.NextBits(p, pc),
 	}
 	return h, pc, time.Unix(parentTime, 0)
 }

@@ -47,6 +47,25 @@
 // is the tip's; if another block takes the tip first it rebuilds and tries
 // again until its context ends.
 //
+// # Pacing
+//
+// SetHashRate (or Config.HashRate) holds the search to a rate: every chunk
+// reserves its slot on one schedule shared by the threads (n nonces take
+// n/rate seconds) and a thread whose slot is ahead of the clock sleeps
+// until it, in steps short enough to notice a new tip. Paced chunks are
+// pacedChunkTime's worth of the rate. A schedule that fell behind (idle,
+// or threads slower than the rate) restarts from now rather than bursting.
+// This is how a devnet gives its miners shares of one network rate.
+//
+// # Strategies
+//
+// A Strategy decides when the blocks a node mined are announced; the node
+// consults it before announcing (the miner package has no network). Honest
+// announces at once; Selfish is Eyal and Sirer's selfish mining, which keeps
+// a private branch and publishes from it only to win races. The strategy
+// test plays Selfish against honest miners block by block and matches Eyal
+// and Sirer's relative-revenue formula within 0.01 over 60,000 blocks.
+//
 // # Hash rate
 //
 // Every thread adds its chunk's hashes to one atomic counter. The search

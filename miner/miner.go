@@ -76,12 +76,22 @@ type Config struct {
 	// rate is measured on the monotonic clock regardless.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnMined, when set, is told of every block this miner solved that
+	// the chain accepted, and whether it became the tip (false: it lost
+	// the race, a stale block). It runs on the mining goroutine: keep it
+	// short. A devnet's observatory counts finds and stale blocks with it.
+	OnMined func(b *chain.Block, tip bool)
+	// HashRate holds the search to this many hashes per second (0: as
+	// fast as the threads go); SetHashRate changes it. Negative, NaN or
+	// above MaxHashRate counts as 0.
+	HashRate float64
 }
 
 // Stats are the miner's counters since New.
 type Stats struct {
 	Running        bool    // continuous mining is on
 	Threads        int     // search goroutines
+	TargetHashRate float64 // paced hashes per second; 0: unpaced
 	Hashes         uint64  // nonces tried, by MineOne and continuous mining
 	BlocksFound    uint64  // own blocks that became the tip
 	BlocksStale    uint64  // own blocks valid but beaten to the tip
@@ -97,6 +107,7 @@ type Miner struct {
 	threads int
 	now     func() time.Time
 	log     *slog.Logger
+	onMined func(*chain.Block, bool)
 
 	addrMu sync.Mutex
 	addr   chain.Address
@@ -118,6 +129,7 @@ type Miner struct {
 	stale    atomic.Uint64
 	rejected atomic.Uint64
 	meter    rateMeter
+	pace     pacer
 
 	runMu   sync.Mutex
 	running atomic.Bool
@@ -136,6 +148,7 @@ func New(c Chain, txs TxSource, cfg Config) *Miner {
 		threads: cfg.Threads,
 		now:     cfg.Now,
 		log:     cfg.Logger,
+		onMined: cfg.OnMined,
 		addr:    cfg.Address,
 		wake:    make(chan struct{}, 1),
 		sem:     make(chan struct{}, 1),
@@ -150,6 +163,9 @@ func New(c Chain, txs TxSource, cfg Config) *Miner {
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
+	}
+	if checkHashRate(cfg.HashRate) == nil {
+		m.pace.set(cfg.HashRate)
 	}
 	c.Subscribe(func(n blockchain.Notification) {
 		if n.Type == blockchain.TipChanged {
@@ -220,6 +236,7 @@ func (m *Miner) Stats() Stats {
 	return Stats{
 		Running:        m.running.Load(),
 		Threads:        m.threads,
+		TargetHashRate: m.pace.get(),
 		Hashes:         m.hashes.Load(),
 		BlocksFound:    m.found.Load(),
 		BlocksStale:    m.stale.Load(),
@@ -394,9 +411,15 @@ func (m *Miner) submit(j *job) attemptResult {
 	case !res.MainChain:
 		m.stale.Add(1)
 		m.log.Info("mined block lost the race for the tip", "height", b.Header.Height, "hash", hash)
+		if m.onMined != nil {
+			m.onMined(b, false)
+		}
 		return attemptResult{}
 	}
 	m.found.Add(1)
+	if m.onMined != nil {
+		m.onMined(b, true)
+	}
 	m.log.Info("mined block", "height", b.Header.Height, "hash", hash, "txs", len(b.Txs)-1)
 	return attemptResult{block: b, accepted: true}
 }

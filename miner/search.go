@@ -134,9 +134,12 @@ func (m *Miner) round(ctx context.Context, j *job) outcome {
 // the search is wanted.
 func (m *Miner) work(j *job, r *nonceRange) {
 	for !r.done && m.wanted(j) {
-		n := uint64(chunkNonces)
+		n := m.pace.chunk()
 		if r.last-r.next < n {
 			n = r.last - r.next + 1
+		}
+		if d := m.pace.reserve(n, time.Now()); d > 0 && !m.waitSlot(j, d) {
+			return
 		}
 		nonce, _, found := j.hasher.SearchNonces(r.next, n, &j.target)
 		if found {

@@ -39,7 +39,7 @@ the routes of the naivechain and Flask blockchain tutorials.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(runCmd(), statusCmd(), walletCmd(), sendCmd(), mineCmd(), peerCmd())
+	root.AddCommand(runCmd(), statusCmd(), walletCmd(), sendCmd(), mineCmd(), peerCmd(), devnetCmd())
 	return root
 }
 

@@ -97,11 +97,14 @@ func (br *Branch) Next(txs []*chain.Tx, spec Spec) *chain.Block {
 	}
 	spec.Reward = br.P.Reward(parent.Height + 1)
 	if spec.Bits == 0 && !br.P.NoRetarget {
-		var anchor *chain.Header
+		pc := consensus.ParentContext{Parent: parent}
 		if len(br.Blocks) > consensus.AnchorHeight {
-			anchor = &br.Blocks[consensus.AnchorHeight].Header
+			pc.Anchor = &br.Blocks[consensus.AnchorHeight].Header
 		}
-		spec.Bits = consensus.NextBits(br.P, parent, anchor)
+		if n := len(br.Blocks); n >= 2 {
+			pc.GrandparentTime = br.Blocks[n-2].Header.Timestamp
+		}
+		spec.Bits = consensus.NextBits(br.P, pc)
 	}
 	if spec.Time == 0 {
 		times := []uint32{}

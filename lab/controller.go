@@ -1,0 +1,328 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Controller bounds.
+const (
+	// MaxControlBody bounds a control request's body.
+	MaxControlBody = 64 << 10
+	// eventBuffer is how many events a live /events reader may fall behind.
+	eventBuffer = 1024
+	// controlTimeout bounds one control (mine waits for its blocks).
+	controlTimeout = 5 * time.Minute
+)
+
+// APIPrefix is where the controller's routes live.
+const APIPrefix = "/api/v1/devnet"
+
+// Controller serves a running devnet's controls and observatory over
+// HTTP:
+//
+//	GET  /api/v1/devnet/nodes                  the nodes (NodeStatus)
+//	GET  /api/v1/devnet/network                the network (nodes, links)
+//	GET  /api/v1/devnet/report                 the observatory's report
+//	GET  /api/v1/devnet/events                 live events as JSON lines
+//	POST /api/v1/devnet/partition              {"groups": [["a","b"],["c","d"]]}
+//	POST /api/v1/devnet/heal
+//	POST /api/v1/devnet/shape                  {"link": "a-b", "delay": "200ms", "jitter": "20ms", "loss": "5%", "bandwidth": "10Mbit"}
+//	POST /api/v1/devnet/nodes                  {"name": "e", "peers": ["a"]}
+//	POST /api/v1/devnet/nodes/{name}/stop      (also crash, start)
+//	POST /api/v1/devnet/nodes/{name}/mine      {"blocks": 5}
+//	POST /api/v1/devnet/nodes/{name}/hashrate  {"percent": 60}
+//	POST /api/v1/devnet/nodes/{name}/send      {"to": "b", "amount": 1000}
+//
+// Errors are JSON {"error": "..."}: 404 for an unknown node, 409 for a
+// control the node's state refuses (stopped, running, exists), 400 for bad
+// input. It accepts only loopback Host headers (no DNS rebinding).
+type Controller struct {
+	cluster Cluster
+	obs     *Observatory
+	log     *slog.Logger
+	mux     *http.ServeMux
+}
+
+// NewController serves cl and obs.
+func NewController(cl Cluster, obs *Observatory, log *slog.Logger) *Controller {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Controller{cluster: cl, obs: obs, log: log, mux: http.NewServeMux()}
+	c.mux.HandleFunc("GET "+APIPrefix+"/nodes", c.nodes)
+	c.mux.HandleFunc("GET "+APIPrefix+"/network", c.network)
+	c.mux.HandleFunc("GET "+APIPrefix+"/report", c.report)
+	c.mux.HandleFunc("GET "+APIPrefix+"/events", c.events)
+	c.mux.HandleFunc("POST "+APIPrefix+"/partition", c.partition)
+	c.mux.HandleFunc("POST "+APIPrefix+"/heal", c.heal)
+	c.mux.HandleFunc("POST "+APIPrefix+"/shape", c.shape)
+	c.mux.HandleFunc("POST "+APIPrefix+"/nodes", c.add)
+	c.mux.HandleFunc("POST "+APIPrefix+"/nodes/{name}/{op}", c.nodeOp)
+	return c
+}
+
+// ServeHTTP implements http.Handler.
+func (c *Controller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !loopbackHost(r.Host) {
+		writeErr(w, http.StatusForbidden, fmt.Errorf("host %q is not a loopback address", r.Host))
+		return
+	}
+	c.mux.ServeHTTP(w, r)
+}
+
+// loopbackHost reports whether a Host header names the loopback interface.
+func loopbackHost(host string) bool {
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = host
+	}
+	h = strings.Trim(h, "[]")
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+// statusOf maps a control's error to an HTTP status.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, ErrUnknownNode):
+		return http.StatusNotFound
+	case errors.Is(err, ErrStopped), errors.Is(err, ErrRunning), errors.Is(err, ErrExists):
+		return http.StatusConflict
+	case errors.Is(err, ErrBadRequest), errors.Is(err, ErrBadShape), errors.Is(err, ErrUnsupported),
+		errors.Is(err, ErrBadNetwork), errors.Is(err, ErrBadTopology):
+		return http.StatusBadRequest
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// decode reads a JSON body into v, refusing unknown fields and a body over
+// MaxControlBody; an empty body leaves v as it is.
+func decode(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxControlBody+1))
+	if err != nil {
+		return fmt.Errorf("%w: read body: %w", ErrBadRequest, err)
+	}
+	if len(b) > MaxControlBody {
+		return fmt.Errorf("%w: body over %d bytes", ErrBadRequest, MaxControlBody)
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: JSON body: %w", ErrBadRequest, err)
+	}
+	return nil
+}
+
+// done answers a control.
+func (c *Controller) done(w http.ResponseWriter, what string, result any, err error) {
+	if err != nil {
+		c.log.Info("control refused", "sys", "lab", "control", what, "err", err)
+		writeErr(w, statusOf(err), err)
+		return
+	}
+	c.log.Info("control", "sys", "lab", "control", what)
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "control": what, "result": result})
+}
+
+func (c *Controller) nodes(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, c.cluster.Status())
+}
+
+func (c *Controller) network(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, c.cluster.Network())
+}
+
+func (c *Controller) report(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, c.obs.Report())
+}
+
+// events streams events as JSON lines until the client goes away.
+func (c *Controller) events(w http.ResponseWriter, r *http.Request) {
+	ch, cancel := c.obs.Subscribe(eventBuffer)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	fl, _ := w.(http.Flusher)
+	if fl != nil {
+		fl.Flush()
+	}
+	enc := json.NewEncoder(w)
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			if enc.Encode(ev) != nil {
+				return
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+		}
+	}
+}
+
+func (c *Controller) partition(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Groups [][]string `json:"groups"`
+	}
+	if err := decode(r, &req); err != nil {
+		c.done(w, "partition", nil, err)
+		return
+	}
+	c.done(w, "partition "+GroupsString(req.Groups), nil, c.cluster.Partition(req.Groups))
+}
+
+func (c *Controller) heal(w http.ResponseWriter, r *http.Request) {
+	var req struct{}
+	if err := decode(r, &req); err != nil {
+		c.done(w, "heal", nil, err)
+		return
+	}
+	c.done(w, "heal", nil, c.cluster.Heal())
+}
+
+// ShapeRequest is the body of POST /shape.
+type ShapeRequest struct {
+	Link      string `json:"link"`
+	Delay     string `json:"delay,omitempty"`
+	Jitter    string `json:"jitter,omitempty"`
+	Loss      string `json:"loss,omitempty"`
+	Bandwidth string `json:"bandwidth,omitempty"`
+}
+
+// Args renders the request as shape options.
+func (s ShapeRequest) Args() []string {
+	var a []string
+	for _, kv := range [][2]string{{"delay", s.Delay}, {"jitter", s.Jitter}, {"loss", s.Loss}, {"bandwidth", s.Bandwidth}} {
+		if kv[1] != "" {
+			a = append(a, kv[0]+"="+kv[1])
+		}
+	}
+	return a
+}
+
+func (c *Controller) shape(w http.ResponseWriter, r *http.Request) {
+	var req ShapeRequest
+	if err := decode(r, &req); err != nil {
+		c.done(w, "shape", nil, err)
+		return
+	}
+	p, err := ParsePair(req.Link, nil)
+	if err != nil {
+		c.done(w, "shape", nil, fmt.Errorf("%w: %w", ErrBadRequest, err))
+		return
+	}
+	s, err := ParseShape(req.Args())
+	if err != nil {
+		c.done(w, "shape", nil, err)
+		return
+	}
+	c.done(w, "shape "+p.String()+" "+s.String(), nil, c.cluster.Shape(p, s))
+}
+
+func (c *Controller) add(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name  string   `json:"name"`
+		Peers []string `json:"peers"`
+	}
+	if err := decode(r, &req); err != nil {
+		c.done(w, "add", nil, err)
+		return
+	}
+	c.done(w, "add "+req.Name, nil, c.cluster.Add(req.Name, req.Peers))
+}
+
+func (c *Controller) nodeOp(w http.ResponseWriter, r *http.Request) {
+	name, op := r.PathValue("name"), r.PathValue("op")
+	what := op + " " + name
+	switch op {
+	case "stop", "crash", "start":
+		var req struct{}
+		if err := decode(r, &req); err != nil {
+			c.done(w, what, nil, err)
+			return
+		}
+		var err error
+		switch op {
+		case "stop":
+			err = c.cluster.Stop(name)
+		case "crash":
+			err = c.cluster.Crash(name)
+		default:
+			err = c.cluster.Start(name)
+		}
+		c.done(w, what, nil, err)
+	case "mine":
+		var req struct {
+			Blocks int `json:"blocks"`
+		}
+		req.Blocks = 1
+		if err := decode(r, &req); err != nil {
+			c.done(w, what, nil, err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), controlTimeout)
+		defer cancel()
+		hashes, err := c.cluster.Mine(ctx, name, req.Blocks)
+		c.done(w, fmt.Sprintf("%s %d", what, req.Blocks), hashes, err)
+	case "hashrate":
+		var req struct {
+			Percent *float64 `json:"percent"`
+		}
+		if err := decode(r, &req); err != nil {
+			c.done(w, what, nil, err)
+			return
+		}
+		if req.Percent == nil || !(*req.Percent >= 0 && *req.Percent <= 100) {
+			c.done(w, what, nil, fmt.Errorf("%w: percent 0..100 is required", ErrBadRequest))
+			return
+		}
+		c.done(w, fmt.Sprintf("%s %g%%", what, *req.Percent), nil, c.cluster.SetShare(name, *req.Percent/100))
+	case "send":
+		var req struct {
+			To     string `json:"to"`
+			Amount uint64 `json:"amount"`
+		}
+		if err := decode(r, &req); err != nil {
+			c.done(w, what, nil, err)
+			return
+		}
+		id, err := c.cluster.Send(name, req.To, req.Amount)
+		c.done(w, what, id, err)
+	default:
+		writeErr(w, http.StatusNotFound, fmt.Errorf("unknown control %q (stop, crash, start, mine, hashrate, send)", op))
+	}
+}

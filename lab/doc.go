@@ -1,0 +1,24 @@
+// Package lab is the devnet: a whole proof-of-work network that a class can
+// steer and measure.
+//
+// A network file (YAML, in the spirit of Warnet's network.yaml) names the
+// nodes (hash-rate share, mining or not, miner strategy) and the links
+// between them (latency, jitter, loss, bandwidth); topology flags give the
+// common shapes (line, ring, mesh, random:k). A scenario file is a list of
+// timed steps (partition, heal, shape, stop, crash, start, add, mine,
+// hashrate, send) and expectations checked at their time (every node on
+// one tip, a height reached, a reorg seen, a miner's share); it passes when
+// every expectation held.
+//
+// The observatory takes the events of the network (a block found, a node
+// seeing a block or a transaction first, a reorg, a partition, a shape) and
+// computes per-block propagation (from the find to 50%, 90% and 100% of the
+// nodes), the stale-block rate, reorg depths and each miner's share of the
+// main chain against its hash-rate share. The session's events are recorded
+// as JSON lines, so a report can be recomputed from a recording.
+//
+// The controller serves the controls and the report over HTTP for a
+// running devnet (the CLI's `chaind devnet partition ...` and the
+// explorer's network view call it); the network itself is behind the
+// Cluster interface, so the same controller runs over memnet and libp2p.
+package lab
