@@ -33,6 +33,14 @@ var (
 	// ErrInsufficientFunds is returned when the sender cannot pay the
 	// transaction together with its other pooled transactions.
 	ErrInsufficientFunds = &poolError{msg: "insufficient funds", rule: consensus.ErrInsufficientFunds}
+	// ErrUnfunded is returned, always together with ErrInsufficientFunds,
+	// when the sender's balance at the tip cannot pay the transaction's
+	// amount and fee even alone: its sender is on another branch, or is
+	// spending what it does not have. It is found before the signature is
+	// verified, so such a transaction costs its receiver no verification;
+	// the network may charge the peer that relayed it (proportionately:
+	// an honest peer on another branch after a reorg sends some).
+	ErrUnfunded = &poolError{msg: "sender cannot pay this transaction"}
 	// ErrReplacementFee is returned when a transaction with a pooled
 	// sender and nonce does not raise the fee by MinReplaceFeeBump percent.
 	ErrReplacementFee = &poolError{msg: "replacement fee too low"}

@@ -145,15 +145,22 @@ func precheck(tx *chain.Tx) (chain.Hash, error) {
 
 func duplicateErr(id chain.Hash) error { return fmt.Errorf("mempool: tx %s: %w", id, ErrDuplicate) }
 
-// Add checks tx, verifies its signature and admits it. The caller must not
-// modify tx afterwards.
+// Add checks tx and admits it: the context-free checks, then the cheap
+// checks against the sender's account (cheapCheck: duplicate, used nonce,
+// a cost the balance cannot pay), and only then the signature, so a
+// transaction from an unfunded key costs no signature verification. The
+// remaining rules (nonce gap, limits, replacement) follow in admit. The
+// caller must not modify tx afterwards.
 func (p *Pool) Add(tx *chain.Tx) error {
 	id, err := precheck(tx)
 	if err != nil {
 		return err
 	}
-	if p.Has(id) {
-		return duplicateErr(id)
+	p.mu.RLock()
+	err = p.cheapCheck(tx, id)
+	p.mu.RUnlock()
+	if err != nil {
+		return err
 	}
 	if !consensus.VerifyTx(tx, p.netID) {
 		return fmt.Errorf("mempool: tx %s: %w", id, ErrBadSignature)
@@ -168,9 +175,11 @@ func (p *Pool) Add(tx *chain.Tx) error {
 	return nil
 }
 
-// AddBatch checks txs, verifies all their signatures on all cores
-// (consensus.VerifyTxs), then admits them in order, so a sender's
-// transactions may arrive in one batch. errs[i] is the outcome of txs[i].
+// AddBatch checks txs, verifies the signatures of those that could be
+// admitted on all cores (consensus.VerifyTxs), then admits them in order,
+// so a sender's transactions may arrive in one batch. errs[i] is the
+// outcome of txs[i]. As in Add, a transaction refused by the cheap checks
+// (cheapCheck) costs no signature verification.
 // The caller must not modify admitted transactions afterwards.
 func (p *Pool) AddBatch(txs []*chain.Tx) []error {
 	errs := make([]error, len(txs))
@@ -178,15 +187,15 @@ func (p *Pool) AddBatch(txs []*chain.Tx) []error {
 	for i, tx := range txs {
 		ids[i], errs[i] = precheck(tx)
 	}
-	// Known transactions are common in gossip; skip their signatures.
+	// Known and unpayable transactions are common in gossip and spam;
+	// skip their signatures.
 	cand := make([]int, 0, len(txs))
 	p.mu.RLock()
 	for i := range txs {
 		if errs[i] != nil {
 			continue
 		}
-		if _, dup := p.byID[ids[i]]; dup {
-			errs[i] = duplicateErr(ids[i])
+		if errs[i] = p.cheapCheck(txs[i], ids[i]); errs[i] != nil {
 			continue
 		}
 		cand = append(cand, i)
@@ -213,6 +222,29 @@ func (p *Pool) AddBatch(txs []*chain.Tx) []error {
 	p.mu.Unlock()
 	p.notify(admitted)
 	return errs
+}
+
+// cheapCheck refuses, before any signature is verified, what admit would
+// refuse whatever else is pooled or comes in the same batch: a duplicate,
+// a nonce the account has used (ErrNonceTooLow), and a transaction whose
+// amount and fee alone exceed the sender's balance at the tip
+// (ErrUnfunded, which also matches ErrInsufficientFunds). It reads the
+// chain's account, never the sender's pooled state. Called with mu held
+// (read or write).
+func (p *Pool) cheapCheck(tx *chain.Tx, id chain.Hash) error {
+	if _, ok := p.byID[id]; ok {
+		return duplicateErr(id)
+	}
+	acct := p.chain.Account(tx.Sender())
+	if tx.Nonce < acct.Nonce {
+		return fmt.Errorf("mempool: tx %s: %w: nonce %d, account nonce %d", id, ErrNonceTooLow, tx.Nonce, acct.Nonce)
+	}
+	// CheckTxSanity (precheck) ruled out an overflow of amount + fee.
+	if cost := tx.Amount + tx.Fee; cost > acct.Balance {
+		return fmt.Errorf("mempool: tx %s: %w: %w: balance %d, this transaction %d",
+			id, ErrInsufficientFunds, ErrUnfunded, acct.Balance, cost)
+	}
+	return nil
 }
 
 // feeBumped reports whether newFee is higher than oldFee by at least bump

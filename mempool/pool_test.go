@@ -398,3 +398,47 @@ func TestSenderRefreshOnAdd(t *testing.T) {
 	wantErr(t, p.Add(chaintest.Tx(fc.p, k, to, 1, 0, 3)), ErrInsufficientFunds)
 	checkInvariants(t, p)
 }
+
+// TestUnfundedRefusedBeforeSignature: a transaction its sender cannot pay
+// is refused as ErrUnfunded (and ErrInsufficientFunds) before its
+// signature is looked at, by Add and AddBatch alike, so a flood from
+// unfunded keys costs no signature verification. A used nonce is refused
+// before the signature too. The proof: such transactions carrying bad
+// signatures are refused for the cheap reason, not ErrBadSignature.
+func TestUnfundedRefusedBeforeSignature(t *testing.T) {
+	p, fc, keys := setup(t, 3, Config{})
+	poor := chaintest.Key(77) // no account at the tip
+	unfunded := chaintest.Tx(fc.p, poor, keys[1].Address(), 10, 1, 0)
+	unfunded.Signature[3] ^= 1
+	wantErr(t, p.Add(unfunded), ErrUnfunded, ErrInsufficientFunds)
+
+	rich := chaintest.Tx(fc.p, keys[0], keys[1].Address(), funds, 1, 0) // cost exceeds the balance by 1
+	rich.Signature[3] ^= 1
+	wantErr(t, p.Add(rich), ErrUnfunded)
+
+	fc.set(keys[2].Address(), state.Account{Balance: funds, Nonce: 5})
+	used := chaintest.Tx(fc.p, keys[2], keys[1].Address(), 10, 1, 4)
+	used.Signature[3] ^= 1
+	wantErr(t, p.Add(used), ErrNonceTooLow)
+
+	good := chaintest.Tx(fc.p, keys[0], keys[1].Address(), 10, 1, 0)
+	badSig := chaintest.Tx(fc.p, keys[2], keys[1].Address(), 10, 1, 5)
+	badSig.Signature[3] ^= 1
+	errs := p.AddBatch([]*chain.Tx{unfunded, good, rich, used, badSig})
+	wantErr(t, errs[0], ErrUnfunded)
+	if errs[1] != nil {
+		t.Fatalf("funded transaction in the batch: %v", errs[1])
+	}
+	wantErr(t, errs[2], ErrUnfunded)
+	wantErr(t, errs[3], ErrNonceTooLow)
+	wantErr(t, errs[4], ErrBadSignature) // funded: its signature is checked
+	// Funded but over budget together with the pool is not "unfunded": an
+	// honest sender's second spend can fail so.
+	second := chaintest.Tx(fc.p, keys[0], keys[1].Address(), funds-5, 1, 1)
+	err := p.Add(second)
+	wantErr(t, err, ErrInsufficientFunds)
+	if errors.Is(err, ErrUnfunded) {
+		t.Fatalf("a spend the balance covers alone is reported unfunded: %v", err)
+	}
+	checkInvariants(t, p)
+}
