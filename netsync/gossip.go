@@ -117,6 +117,10 @@ func (s *Syncer) triggerOrphanFetch(from p2p.PeerID) {
 // Only refusals that prove the sender wrong (malformed, bad signature,
 // failed sanity checks) reject; nonce, balance, fee and capacity refusals
 // happen to honest relays whose view of the chain differs, and are ignored.
+// A transaction its sender cannot pay at all (mempool.ErrUnfunded, found
+// before its signature is verified) is ignored too, but charged
+// proportionately (chargeUnfunded), so a flood of them bans the peer while
+// the few an honest peer relays after a reorg do not.
 func (s *Syncer) onGossipTx(from p2p.PeerID, data []byte) p2p.Verdict {
 	tx, err := chain.DecodeTx(data)
 	if err != nil {
@@ -137,7 +141,26 @@ func (s *Syncer) onGossipTx(from p2p.PeerID, data []byte) p2p.Verdict {
 		// dropped as already seen here, so this copy must be relayed.
 		return p2p.Accept
 	}
+	if errors.Is(err, mempool.ErrUnfunded) {
+		s.chargeUnfunded(from)
+	}
 	return txVerdict(err)
+}
+
+// chargeUnfunded counts an unfunded transaction from a peer and charges
+// PenaltyUnfunded for every UnfundedPerPoint of them.
+func (s *Syncer) chargeUnfunded(from p2p.PeerID) {
+	charge := false
+	s.peers.updateKnown(from, func(p *peer) {
+		p.unfunded++
+		if p.unfunded >= UnfundedPerPoint {
+			p.unfunded = 0
+			charge = true
+		}
+	})
+	if charge {
+		s.net.Penalize(from, PenaltyUnfunded, "relayed transactions whose senders cannot pay them")
+	}
 }
 
 // txVerdict maps a pool refusal to a verdict.

@@ -41,6 +41,9 @@ type peer struct {
 	// useless is the best hash of a status whose chain a session found no
 	// better than ours; the peer is not synced from again until it changes.
 	useless chain.Hash
+	// unfunded counts the gossiped transactions from this peer that their
+	// sender could not pay, towards the next PenaltyUnfunded.
+	unfunded int
 }
 
 // peerTable holds the known peers. Safe for concurrent use.

@@ -37,6 +37,10 @@ const (
 	RelayTipDepth = 8
 )
 
+// UnfundedPerPoint is how many unfunded gossiped transactions cost a
+// peer PenaltyUnfunded.
+const UnfundedPerPoint = 10
+
 // Penalties charged by the syncer, in the points of p2p.Network.Penalize.
 const (
 	// PenaltyInvalid is charged for data that breaks a consensus rule or
@@ -48,6 +52,15 @@ const (
 	PenaltyMalformed = p2p.PenaltyProtocol
 	// PenaltyStall is charged for a block request that timed out.
 	PenaltyStall = 2
+	// PenaltyUnfunded is charged for every UnfundedPerPoint gossiped
+	// transactions whose sender cannot pay them at our tip
+	// (mempool.ErrUnfunded). An honest peer on another branch after a
+	// reorg relays some such transactions, so the charge is small: with
+	// points halving every p2p.PenaltyHalfLife, a peer is banned after
+	// about p2p.BanThreshold*UnfundedPerPoint (1,000) of them in a burst,
+	// or a steady 1.2 per second, while a few hundred from a reorg race
+	// fade away.
+	PenaltyUnfunded = 1
 	// PenaltyWrongGenesis bans a peer of another chain at once.
 	PenaltyWrongGenesis = p2p.BanThreshold
 )
