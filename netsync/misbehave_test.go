@@ -369,8 +369,11 @@ func TestLibp2pMisbehavingPeers(t *testing.T) {
 			}
 		}},
 		{name: "junk transaction flood", claim: claimLow(p), act: func(t *testing.T, bad *libp2p.Host) {
+			// Funded and at the sender's next nonce, so only the
+			// signature is wrong (cheaper refusals cost no penalty).
+			nonce := h1.chain.Account(keys[1].Address()).Nonce
 			for i := 0; i < 50; i++ {
-				tx := chaintest.Tx(p, keys[1], keys[2].Address(), uint64(100+i), 1, 0)
+				tx := chaintest.Tx(p, keys[1], keys[2].Address(), uint64(100+i), 1, nonce)
 				tx.Signature[0] ^= 0xff
 				_ = bad.Publish(TopicTxs, tx.Encode())
 			}
