@@ -86,6 +86,7 @@ func New(cfg Config) (*Blockchain, error) {
 	if bc.log == nil {
 		bc.log = slog.New(slog.DiscardHandler)
 	}
+	bc.log = bc.log.With("sys", "chain")
 	_, ok, err := cfg.Store.Tip()
 	if err != nil {
 		return nil, fmt.Errorf("blockchain: read tip: %w", err)

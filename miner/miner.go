@@ -167,6 +167,7 @@ func New(c Chain, txs TxSource, cfg Config) *Miner {
 	if checkHashRate(cfg.HashRate) == nil {
 		m.pace.set(cfg.HashRate)
 	}
+	m.log = m.log.With("sys", "miner")
 	c.Subscribe(func(n blockchain.Notification) {
 		if n.Type == blockchain.TipChanged {
 			m.tipGen.Add(1)

@@ -164,7 +164,7 @@ func New(cfg Config) (*Syncer, error) {
 		pool:           cfg.Pool,
 		net:            cfg.Net,
 		params:         cfg.Chain.Params(),
-		log:            cfg.Logger.With("subsystem", "netsync"),
+		log:            cfg.Logger.With("sys", "netsync"),
 		now:            cfg.Now,
 		statusInterval: cfg.StatusInterval,
 		requestTimeout: cfg.RequestTimeout,

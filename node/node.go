@@ -87,12 +87,12 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
 	st, err := pebble.Open(filepath.Join(cfg.DataDir, "chain"), cfg.Params.Name, cfg.Params.GenesisHash(),
-		pebble.WithLogger(cfg.Logger.With("sys", "store")))
+		pebble.WithLogger(cfg.Logger))
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	n.Store = st
-	n.Chain, err = blockchain.New(blockchain.Config{Params: cfg.Params, Store: st, Now: cfg.Now, Logger: cfg.Logger.With("sys", "chain")})
+	n.Chain, err = blockchain.New(blockchain.Config{Params: cfg.Params, Store: st, Now: cfg.Now, Logger: cfg.Logger})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
@@ -107,7 +107,7 @@ func New(cfg Config) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	n.Miner = miner.New(n.Chain, n.Pool, miner.Config{Address: minerAddr, Threads: cfg.Threads, Now: cfg.Now, Logger: cfg.Logger.With("sys", "miner")})
+	n.Miner = miner.New(n.Chain, n.Pool, miner.Config{Address: minerAddr, Threads: cfg.Threads, Now: cfg.Now, Logger: cfg.Logger})
 	if cfg.P2PListen != "" {
 		if err := n.newNetwork(); err != nil {
 			st.Close()

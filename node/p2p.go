@@ -90,7 +90,7 @@ func (n *Node) newNetwork() error {
 		cfg.MaxPeers = n.cfg.MaxPeers
 	}
 	cfg.MaxGossipSize = n.cfg.Params.MaxBlockSize + gossipOverhead
-	cfg.Logger = n.log.With("sys", "p2p")
+	cfg.Logger = n.log // the host names its subsystem (sys=p2p)
 	if len(n.cfg.Peers) > MaxKnownPeers {
 		return fmt.Errorf("%d peers given, at most %d", len(n.cfg.Peers), MaxKnownPeers)
 	}
@@ -98,7 +98,7 @@ func (n *Node) newNetwork() error {
 	if err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}
-	syncer, err := netsync.New(netsync.Config{Chain: n.Chain, Pool: n.Pool, Net: host, Logger: n.log.With("sys", "sync")})
+	syncer, err := netsync.New(netsync.Config{Chain: n.Chain, Pool: n.Pool, Net: host, Logger: n.log})
 	if err != nil {
 		host.Close()
 		return fmt.Errorf("sync: %w", err)

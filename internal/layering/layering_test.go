@@ -4,7 +4,11 @@
 package layering
 
 import (
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -71,5 +75,34 @@ func TestRulesDoNotDependOnWallet(t *testing.T) {
 		if dep == "github.com/chaind/chaind/wallet" {
 			t.Errorf("the rules (%s) depend on %s", strings.Join(rules, ", "), dep)
 		}
+	}
+}
+
+// TestOneLogKeyForTheSubsystem: loggers name their subsystem with the key
+// "sys" (STYLE.md), never "subsystem" or "component", so one filter
+// (sys=netsync) finds a subsystem's lines.
+func TestOneLogKeyForTheSubsystem(t *testing.T) {
+	other := regexp.MustCompile(`\.With\(\s*"(subsystem|component)"`)
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if m := other.Find(src); m != nil {
+			t.Errorf("%s: %s: use the key \"sys\" for the subsystem", path, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -142,7 +142,7 @@ func NewHost(cfg Config) (*Host, error) {
 	})
 	h := &Host{
 		cfg:        cfg,
-		log:        cfg.Logger.With("subsystem", "p2p"),
+		log:        cfg.Logger.With("sys", "p2p"),
 		key:        key,
 		self:       self,
 		selfID:     p2p.PeerID(self.String()),

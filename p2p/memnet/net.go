@@ -118,7 +118,7 @@ func New(cfg Config) (*Net, error) {
 	}
 	n := &Net{
 		cfg:   cfg,
-		log:   cfg.Logger.With("subsystem", "memnet"),
+		log:   cfg.Logger.With("sys", "memnet"),
 		sched: newScheduler(),
 		nodes: make(map[p2p.PeerID]*Node),
 		links: make(map[pairKey]*link),

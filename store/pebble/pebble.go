@@ -90,7 +90,7 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Stor
 	db, err := pebble.Open(dir, &pebble.Options{
 		Lock:               lock,
 		Cache:              cache,
-		Logger:             pebbleLogger{o.logger.With("component", "pebble")},
+		Logger:             pebbleLogger{o.logger.With("sys", "store")},
 		FormatMajorVersion: pebble.FormatNewest,
 	})
 	if err != nil {

@@ -415,7 +415,7 @@ func TestPebbleQuietLogger(t *testing.T) {
 	if info.Len() != 0 {
 		t.Fatalf("logged at info level or above:\n%s", info.String())
 	}
-	if !strings.Contains(debug.String(), "component=pebble") {
+	if !strings.Contains(debug.String(), "sys=store") {
 		t.Fatalf("no Pebble line at debug level; got:\n%s", debug.String())
 	}
 }
