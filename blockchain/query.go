@@ -17,6 +17,9 @@ const (
 	MaxLocatorHashes = 64
 	// MaxHeadersPerRequest bounds a "headers after locator" answer.
 	MaxHeadersPerRequest = 2000
+	// locatorDenseHashes is how many of the most recent blocks a locator
+	// names one by one before its steps start doubling.
+	locatorDenseHashes = 10
 )
 
 // ErrNotFound is returned when a block, height or transaction is unknown.
@@ -188,7 +191,7 @@ func locator(m mainChain) []chain.Hash {
 	step := 1
 	for h := len(m) - 1; h > 0 && len(out) < MaxLocatorHashes-1; h -= step {
 		out = append(out, m[h].hash)
-		if len(out) >= 10 {
+		if len(out) >= locatorDenseHashes {
 			step *= 2
 		}
 	}

@@ -15,6 +15,10 @@ const (
 	MaxBlockTxs = 1 << 16
 	// MaxBlockSize bounds the encoded size of any block a decoder accepts.
 	MaxBlockSize = 8 << 20
+	// BlockOverhead is the encoded size of a block besides its data note
+	// and its transactions: the header, the data note's 2-byte length and
+	// the 4-byte transaction count.
+	BlockOverhead = HeaderSize + 2 + 4
 )
 
 // Block is a header, a short data note and the transactions, coinbase first.
@@ -29,7 +33,7 @@ func (b *Block) Hash() Hash { return b.Header.Hash() }
 
 // Size returns the length of b's encoding.
 func (b *Block) Size() int {
-	n := HeaderSize + 2 + len(b.Data) + 4
+	n := BlockOverhead + len(b.Data)
 	for _, tx := range b.Txs {
 		n += tx.Size()
 	}
@@ -59,8 +63,8 @@ func DecodeBlock(b []byte) (*Block, error) {
 	if len(b) > MaxBlockSize {
 		return nil, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrMalformed, len(b), MaxBlockSize)
 	}
-	if len(b) < HeaderSize+2+4 {
-		return nil, fmt.Errorf("%w: block needs at least %d bytes, have %d", ErrMalformed, HeaderSize+6, len(b))
+	if len(b) < BlockOverhead {
+		return nil, fmt.Errorf("%w: block needs at least %d bytes, have %d", ErrMalformed, BlockOverhead, len(b))
 	}
 	blk := new(Block)
 	blk.Header.get(b[:HeaderSize])

@@ -133,7 +133,7 @@ func (p *Params) Validate() error {
 	if p.HalvingInterval == 0 {
 		return fmt.Errorf("halving interval must be positive")
 	}
-	if p.MaxBlockSize < chain.HeaderSize+6+chain.MaxTxSize || p.MaxBlockSize > chain.MaxBlockSize {
+	if p.MaxBlockSize < chain.BlockOverhead+chain.MaxTxSize || p.MaxBlockSize > chain.MaxBlockSize {
 		return fmt.Errorf("max block size %d out of range", p.MaxBlockSize)
 	}
 	if p.MaxBlockTxs < 1 || p.MaxBlockTxs > chain.MaxBlockTxs {
@@ -150,7 +150,7 @@ func (p *Params) Validate() error {
 	}
 	// The genesis block is stored and read back like any other block, so
 	// its encoding (allocations are memo-less transactions) must decode.
-	if size := chain.HeaderSize + 2 + len(p.GenesisData) + 4 + len(p.Allocations)*chain.MinTxSize; size > chain.MaxBlockSize {
+	if size := chain.BlockOverhead + len(p.GenesisData) + len(p.Allocations)*chain.MinTxSize; size > chain.MaxBlockSize {
 		return fmt.Errorf("genesis block with %d allocations would be %d bytes, more than %d", len(p.Allocations), size, chain.MaxBlockSize)
 	}
 	var total uint64

@@ -109,8 +109,7 @@ type Miner struct {
 	log     *slog.Logger
 	onMined func(*chain.Block, bool)
 
-	addrMu sync.Mutex
-	addr   chain.Address
+	addr chain.Address // the coinbase recipient, fixed by New
 
 	tipGen atomic.Uint64 // bumped by every TipChanged notification
 	urgent atomic.Int32  // MineOne calls waiting for or holding the search
@@ -176,20 +175,8 @@ func New(c Chain, txs TxSource, cfg Config) *Miner {
 	return m
 }
 
-// SetAddress changes the coinbase recipient; the search picks it up at its
-// next refresh.
-func (m *Miner) SetAddress(a chain.Address) {
-	m.addrMu.Lock()
-	m.addr = a
-	m.addrMu.Unlock()
-}
-
 // Address returns the coinbase recipient.
-func (m *Miner) Address() chain.Address {
-	m.addrMu.Lock()
-	defer m.addrMu.Unlock()
-	return m.addr
-}
+func (m *Miner) Address() chain.Address { return m.addr }
 
 // Start starts continuous mining in the background. It does nothing if
 // mining already runs.

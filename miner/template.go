@@ -21,7 +21,7 @@ type candidate struct {
 // bytes and only a coinbase with the longest extra-nonce memo: what is
 // left of the block size limit is for the pending transactions.
 func fixedSize(dataLen int) int {
-	return chain.HeaderSize + 2 + dataLen + 4 + chain.MinTxSize + maxExtraNonceLen
+	return chain.BlockOverhead + dataLen + chain.MinTxSize + maxExtraNonceLen
 }
 
 // build returns a candidate on the current tip with the data note, or how

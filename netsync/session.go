@@ -2,6 +2,7 @@ package netsync
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -560,11 +561,11 @@ func (s *Syncer) fetchBlocks(ctx context.Context, id p2p.PeerID, idx []int, hash
 // blocks response.
 func blockSizes(resp []byte, n int) []int {
 	sizes := make([]int, n)
-	p := 1
+	p := blocksCountSize
 	for i := range sizes {
-		l := int(uint32(resp[p])<<24 | uint32(resp[p+1])<<16 | uint32(resp[p+2])<<8 | uint32(resp[p+3]))
+		l := int(binary.BigEndian.Uint32(resp[p:]))
 		sizes[i] = l
-		p += 4 + l
+		p += blockLenSize + l
 	}
 	return sizes
 }

@@ -211,11 +211,17 @@ func decodeBlocksRequest(b []byte) ([]chain.Hash, error) {
 	return hs, nil
 }
 
+// Framing of a blocks response: a count, then each block's length and bytes.
+const (
+	blocksCountSize = 1 // u8 block count
+	blockLenSize    = 4 // u32 length before each block
+)
+
 // encodeBlocks frames encoded blocks: count u8, then length u32 and bytes each.
 func encodeBlocks(raw [][]byte) []byte {
-	size := 1
+	size := blocksCountSize
 	for _, r := range raw {
-		size += 4 + len(r)
+		size += blockLenSize + len(r)
 	}
 	b := make([]byte, 0, size)
 	b = append(b, byte(len(raw)))
@@ -228,7 +234,7 @@ func encodeBlocks(raw [][]byte) []byte {
 
 // decodeBlocks decodes a blocks response of at most max blocks.
 func decodeBlocks(b []byte, max int) ([]*chain.Block, error) {
-	if len(b) < 1 {
+	if len(b) < blocksCountSize {
 		return nil, malformed("empty blocks response")
 	}
 	n := int(b[0])
@@ -236,13 +242,13 @@ func decodeBlocks(b []byte, max int) ([]*chain.Block, error) {
 		return nil, malformed("%d blocks in a response, asked for %d", n, max)
 	}
 	out := make([]*chain.Block, 0, n)
-	p := 1
+	p := blocksCountSize
 	for i := 0; i < n; i++ {
-		if len(b)-p < 4 {
+		if len(b)-p < blockLenSize {
 			return nil, malformed("blocks response truncated at block %d", i)
 		}
 		l := int(binary.BigEndian.Uint32(b[p:]))
-		p += 4
+		p += blockLenSize
 		if l > chain.MaxBlockSize || l > len(b)-p {
 			return nil, malformed("block %d of %d bytes does not fit", i, l)
 		}
