@@ -12,11 +12,18 @@
 //
 // # Admission
 //
-// Cheap checks come first: consensus.CheckTxSanity, then the duplicate
-// check, then the signature for this network (ZIP-215, the id being the
-// genesis hash). Add verifies one signature; AddBatch verifies a whole
-// batch with consensus.VerifyTxs on all cores and then admits in order.
-// Against the sender's account (read from the chain on every admission):
+// Cheap checks come first, so what cannot be admitted costs no signature
+// verification: consensus.CheckTxSanity, then the duplicate check, then
+// the checks against the sender's account that no other transaction can
+// change (a nonce already used, ErrNonceTooLow; an amount and fee the
+// balance cannot pay even alone, ErrUnfunded with ErrInsufficientFunds),
+// then the signature for this network (ZIP-215, the id being the genesis
+// hash). Add verifies one signature; AddBatch verifies the signatures of
+// a whole batch's candidates with consensus.VerifyTxs on all cores and
+// then admits in order. A flood from unfunded keys is thus refused at the
+// cost of a balance lookup each, and ErrUnfunded lets the network charge
+// whoever relayed it. Against the sender's account (read from the chain on
+// every admission):
 //
 //   - the nonce must not be below the account's nonce (ErrNonceTooLow) and
 //     at most MaxNonceGap above the sender's next executable nonce

@@ -30,10 +30,18 @@
 // or balance races that honest relays cause) or Reject (malformed, or a
 // rule whose violation proves misbehaviour: consensus.Code.Penalty for
 // blocks; bad signatures and sanity failures for transactions), which the
-// network charges to the sender. A valid block that lands on a lighter
-// branch is stored but not relayed: its transactions are only checked
-// against a state if that branch ever connects, so relaying it could spread
-// a block that breaks a state rule. A block whose parent is unknown starts a
+// network charges to the sender. A gossiped block is unrequested
+// (blockchain.Unrequested): one whose branch is lighter than ours is
+// checked, signatures included, but not stored (Result.LowWork), and one
+// with a bad body is rejected on any branch; a block of equal work is
+// stored but not relayed: its transactions are only checked against a
+// state if that branch ever connects, so relaying it could spread a block
+// that breaks a state rule. Blocks this node asks for (sync, ancestors)
+// are processed as blockchain.Requested and stored while their branch is
+// still the lighter one. A transaction whose sender cannot pay it at all
+// (mempool.ErrUnfunded) is ignored and charged PenaltyUnfunded per
+// UnfundedPerPoint of them: a flood bans its relay, the few an honest peer
+// on another branch relays do not. A block whose parent is unknown starts a
 // fetch of its ancestors from the peer that sent it (at most once per
 // OrphanFetchInterval per peer). The node publishes the blocks connected
 // here (mined, or synced near the tip) and the transactions newly admitted
