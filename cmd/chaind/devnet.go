@@ -58,11 +58,12 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
 	fl.StringVar(&f.topology, "topology", "ring", "line, ring, mesh or random:k, when no --network file is given")
 	fl.StringVar(&f.network, "network", "", "network file (YAML): nodes, shares, strategies, links")
 	fl.BoolVar(&f.sim, "sim", false, "run on the in-memory network (memnet)")
-	fl.BoolVar(&f.ephemeral, "ephemeral", true, "memory stores (the in-memory network always uses them)")
 	fl.StringVar(&f.controller, "controller", defaultController, "controller HTTP address (loopback)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for topology, loss, jitter and simulated miners (0: the file's)")
 	fl.StringVar(&f.record, "record", "", "record the session as JSON lines to this file")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level (debug, info, warn, error)")
+	fl.DurationVar(&f.duration, "for", 0, "stop after this long and print the report (0: run until Ctrl-C)")
+	fl.BoolVar(&f.json, "json", false, "print the final report as JSON")
 
 	var ctl string
 	for _, sub := range []struct{ use, short string }{
@@ -280,11 +281,12 @@ type devnetFlags struct {
 	topology   string
 	network    string
 	sim        bool
-	ephemeral  bool
 	controller string
 	seed       uint64
 	record     string
 	logLevel   string
+	duration   time.Duration
+	json       bool
 }
 
 // networkOf builds the network from the file or the flags.
@@ -365,6 +367,11 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 
 	ctx, cancel := signalContext()
 	defer cancel()
+	if f.duration > 0 {
+		var cancelFor context.CancelFunc
+		ctx, cancelFor = context.WithTimeout(ctx, f.duration)
+		defer cancelFor()
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-done:
@@ -378,6 +385,5 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	if err := cl.Close(); err != nil {
 		return err
 	}
-	obs.Report().WriteTable(out)
-	return nil
+	return printReport(cmd, obs.Report(), f.json)
 }
