@@ -42,6 +42,10 @@ type Config struct {
 
 	Logger *slog.Logger
 	Now    func() time.Time // clock for consensus checks; time.Now when nil
+	// OnMined is handed to the miner (miner.Config.OnMined): told of every
+	// block this node mined, and whether it became the tip. A devnet's
+	// observatory counts finds and stale blocks with it.
+	OnMined func(b *chain.Block, tip bool)
 }
 
 // Node is a running chaind node.
@@ -107,7 +111,8 @@ func New(cfg Config) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	n.Miner = miner.New(n.Chain, n.Pool, miner.Config{Address: minerAddr, Threads: cfg.Threads, Now: cfg.Now, Logger: cfg.Logger})
+	n.Miner = miner.New(n.Chain, n.Pool, miner.Config{Address: minerAddr, Threads: cfg.Threads, Now: cfg.Now,
+		Logger: cfg.Logger, OnMined: cfg.OnMined})
 	if cfg.P2PListen != "" {
 		if err := n.newNetwork(); err != nil {
 			st.Close()

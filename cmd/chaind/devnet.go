@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -57,12 +56,14 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
 	fl.IntVar(&f.nodes, "nodes", 4, "nodes, when no --network file is given")
 	fl.StringVar(&f.topology, "topology", "ring", "line, ring, mesh or random:k, when no --network file is given")
 	fl.StringVar(&f.network, "network", "", "network file (YAML): nodes, shares, strategies, links")
-	fl.BoolVar(&f.sim, "sim", false, "run on the in-memory network (memnet)")
-	fl.BoolVar(&f.ephemeral, "ephemeral", true, "memory stores (the in-memory network always uses them)")
+	fl.BoolVar(&f.sim, "sim", false, "run on the in-memory network (memnet) instead of libp2p on loopback")
+	fl.StringVar(&f.dir, "dir", "", "libp2p devnet: one data directory per node (Pebble) under this folder (default: a temporary one, removed at stop)")
 	fl.StringVar(&f.controller, "controller", defaultController, "controller HTTP address (loopback)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for topology, loss, jitter and simulated miners (0: the file's)")
 	fl.StringVar(&f.record, "record", "", "record the session as JSON lines to this file")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level (debug, info, warn, error)")
+	fl.DurationVar(&f.duration, "for", 0, "stop after this long and print the report (0: run until Ctrl-C)")
+	fl.BoolVar(&f.json, "json", false, "print the final report as JSON")
 
 	var ctl string
 	for _, sub := range []struct{ use, short string }{
@@ -230,10 +231,11 @@ func scenarioCmd() *cobra.Command {
 				return err
 			}
 			defer closeRec()
-			cl, err := startCluster(s.Network, obs, slog.New(slog.DiscardHandler))
+			cl, cleanup, err := startCluster(s.Network, obs, slog.New(slog.DiscardHandler), "")
 			if err != nil {
 				return err
 			}
+			defer cleanup()
 			defer cl.Close()
 			ctx, cancel := signalContext()
 			defer cancel()
@@ -267,12 +269,28 @@ func observatory(path string) (*lab.Observatory, func(), error) {
 	return lab.NewObservatory(lab.NewRecorder(fh)), func() { fh.Close() }, nil
 }
 
-// startCluster starts the network on its transport.
-func startCluster(n *lab.Network, obs *lab.Observatory, log *slog.Logger) (lab.Cluster, error) {
-	if n.Transport != lab.TransportMemnet {
-		return nil, errors.New("the libp2p devnet is not built yet: run with --sim (or transport: memnet in the network file)")
+// startCluster starts the network on its transport: memnet, or libp2p on
+// loopback with a Pebble store per node under dir (a temporary directory,
+// removed at stop, when dir is empty).
+func startCluster(n *lab.Network, obs *lab.Observatory, log *slog.Logger, dir string) (lab.Cluster, func(), error) {
+	if n.Transport == lab.TransportMemnet {
+		c, err := lab.NewMemCluster(lab.MemConfig{Network: n, Observatory: obs, Logger: log})
+		return c, func() {}, err
 	}
-	return lab.NewMemCluster(lab.MemConfig{Network: n, Observatory: obs, Logger: log})
+	cleanup := func() {}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "chaind-devnet-")
+		if err != nil {
+			return nil, nil, err
+		}
+		dir, cleanup = tmp, func() { os.RemoveAll(tmp) }
+	}
+	c, err := lab.NewP2PCluster(lab.P2PConfig{Network: n, Dir: dir, Observatory: obs, Logger: log})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return c, cleanup, nil
 }
 
 type devnetFlags struct {
@@ -280,11 +298,13 @@ type devnetFlags struct {
 	topology   string
 	network    string
 	sim        bool
-	ephemeral  bool
 	controller string
 	seed       uint64
 	record     string
+	dir        string
 	logLevel   string
+	duration   time.Duration
+	json       bool
 }
 
 // networkOf builds the network from the file or the flags.
@@ -348,11 +368,12 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	if err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
-	cl, err := startCluster(n, obs, log)
+	cl, cleanup, err := startCluster(n, obs, log, f.dir)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	defer cleanup()
 	srv := &http.Server{Handler: lab.NewController(cl, obs, log), ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -365,6 +386,11 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 
 	ctx, cancel := signalContext()
 	defer cancel()
+	if f.duration > 0 {
+		var cancelFor context.CancelFunc
+		ctx, cancelFor = context.WithTimeout(ctx, f.duration)
+		defer cancelFor()
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-done:
@@ -378,6 +404,5 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	if err := cl.Close(); err != nil {
 		return err
 	}
-	obs.Report().WriteTable(out)
-	return nil
+	return printReport(cmd, obs.Report(), f.json)
 }

@@ -1,0 +1,480 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/chaind/chaind/blockchain"
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/miner"
+	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/wallet"
+)
+
+// p2pDialTimeout bounds one dial between devnet nodes.
+const p2pDialTimeout = 10 * time.Second
+
+// P2PConfig configures a P2PCluster.
+type P2PConfig struct {
+	Network *Network
+	// Dir holds one data directory per node (Pebble store, peer key).
+	Dir         string
+	Observatory *Observatory
+	Logger      *slog.Logger
+}
+
+// P2PCluster runs a devnet's nodes in this process as full node.Nodes (the
+// same code as `chaind run`: Pebble store, libp2p host on loopback, sync,
+// mempool, miner), each in its own directory under Dir. Nodes are peered
+// along the network's links at start; the hosts' own discovery may add
+// links. Partitions and link shapes need the libp2p stream wrapper and
+// connection gating, not built yet: Partition, Heal and Shape return
+// ErrUnsupported. Selfish miners are not supported on it either.
+type P2PCluster struct {
+	params *consensus.Params
+	obs    *Observatory
+	log    *slog.Logger
+	dir    string
+
+	mu      sync.Mutex
+	network *Network
+	nodes   map[string]*p2pNode
+	order   []string
+	links   map[Pair]Shape
+	closed  bool
+}
+
+type p2pNode struct {
+	spec    Node
+	key     *wallet.Key
+	dir     string
+	running bool
+	n       *node.Node
+
+	evMu        sync.Mutex
+	disconnects int
+}
+
+// NewP2PCluster starts every node of cfg.Network on libp2p over loopback.
+func NewP2PCluster(cfg P2PConfig) (*P2PCluster, error) {
+	n := cfg.Network
+	if n == nil || len(n.Nodes) == 0 {
+		return nil, fmt.Errorf("%w: no nodes", ErrBadNetwork)
+	}
+	if n.Simulated {
+		return nil, fmt.Errorf("%w: simulated mining needs the in-memory network", ErrUnsupported)
+	}
+	for _, x := range n.Nodes {
+		if x.Strategy != miner.StrategyHonest {
+			return nil, fmt.Errorf("%w: %s miner %s on libp2p", ErrUnsupported, x.Strategy, x.Name)
+		}
+	}
+	for _, l := range n.Links {
+		if l.Shape != (Shape{}) {
+			return nil, fmt.Errorf("%w: link shapes on libp2p (link %s)", ErrUnsupported, l.Pair)
+		}
+	}
+	if cfg.Dir == "" {
+		return nil, fmt.Errorf("%w: a data directory is required", ErrBadNetwork)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &P2PCluster{obs: cfg.Observatory, log: log, dir: cfg.Dir, nodes: map[string]*p2pNode{}, links: map[Pair]Shape{}}
+	if c.obs == nil {
+		c.obs = NewObservatory(nil)
+	}
+	nw := *n
+	c.network = &nw
+	keys := make([]*wallet.Key, len(n.Nodes))
+	for i, x := range n.Nodes {
+		keys[i] = nodeKey(n.Name, x.Name)
+	}
+	c.params = labParams(n, keys)
+	for _, l := range n.Links {
+		c.links[l.Pair] = l.Shape
+	}
+	for i, x := range n.Nodes {
+		nd := &p2pNode{spec: x, key: keys[i], dir: filepath.Join(cfg.Dir, x.Name)}
+		c.nodes[x.Name] = nd
+		c.order = append(c.order, x.Name)
+		if err := c.startNode(nd); err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.obs.Add(Event{T: time.Now(), Kind: KindStart, Node: x.Name, Share: x.Share})
+	}
+	return c, nil
+}
+
+// Params returns the cluster's consensus rules.
+func (c *P2PCluster) Params() *consensus.Params { return c.params }
+
+// Observatory returns the observatory the nodes report to.
+func (c *P2PCluster) Observatory() *Observatory { return c.obs }
+
+func (c *P2PCluster) startNode(nd *p2pNode) error {
+	name := nd.spec.Name
+	if err := os.MkdirAll(nd.dir, 0o700); err != nil {
+		return fmt.Errorf("node %s: %w", name, err)
+	}
+	n, err := node.New(node.Config{Params: c.params, DataDir: nd.dir, Threads: 1, P2PListen: "127.0.0.1:0",
+		MinerAddress: chain.FormatAddress(c.params.AddressPrefix, nd.key.Address()),
+		Logger:       c.log.With("node", name),
+		OnMined: func(b *chain.Block, _ bool) {
+			c.obs.Add(Event{T: time.Now(), Kind: KindFound, Node: name, Hash: b.Hash().String(),
+				Parent: b.Header.PrevHash.String(), Height: b.Header.Height})
+		}})
+	if err != nil {
+		return fmt.Errorf("node %s: %w", name, err)
+	}
+	nd.evMu.Lock()
+	nd.disconnects = 0
+	nd.evMu.Unlock()
+	n.Chain.Subscribe(func(ev blockchain.Notification) { c.onChain(nd, ev) })
+	n.Pool.Subscribe(func(tx *chain.Tx) {
+		c.obs.Add(Event{T: time.Now(), Kind: KindTx, Node: name, Hash: tx.ID().String()})
+	})
+	if err := n.Miner.SetHashRate(c.network.HashRate * nd.spec.Share); err != nil {
+		n.Stop()
+		return fmt.Errorf("node %s: %w", name, err)
+	}
+	if err := n.Start(context.Background()); err != nil {
+		n.Stop()
+		return fmt.Errorf("node %s: %w", name, err)
+	}
+	c.mu.Lock()
+	nd.n, nd.running = n, true
+	var peers []string
+	for p := range c.links {
+		other := ""
+		switch name {
+		case p.A:
+			other = p.B
+		case p.B:
+			other = p.A
+		}
+		if o := c.nodes[other]; o != nil && o.running {
+			peers = append(peers, o.n.ListenAddrs()...)
+		}
+	}
+	c.mu.Unlock()
+	for _, a := range peers {
+		ctx, cancel := context.WithTimeout(context.Background(), p2pDialTimeout)
+		if _, err := n.AddPeer(ctx, a); err != nil {
+			c.log.Warn("devnet: dial", "node", name, "peer", a, "err", err)
+		}
+		cancel()
+	}
+	if nd.spec.Mining && nd.spec.Share > 0 {
+		n.Miner.Start()
+	}
+	return nil
+}
+
+func (c *P2PCluster) onChain(nd *p2pNode, ev blockchain.Notification) {
+	switch ev.Type {
+	case blockchain.BlockConnected:
+		c.obs.Add(Event{T: time.Now(), Kind: KindBlock, Node: nd.spec.Name, Hash: ev.Hash.String(),
+			Parent: ev.Block.Header.PrevHash.String(), Height: ev.Height})
+	case blockchain.BlockDisconnected:
+		nd.evMu.Lock()
+		nd.disconnects++
+		nd.evMu.Unlock()
+	case blockchain.TipChanged:
+		nd.evMu.Lock()
+		depth := nd.disconnects
+		nd.disconnects = 0
+		nd.evMu.Unlock()
+		if ev.Reorg && depth > 0 {
+			c.obs.Add(Event{T: time.Now(), Kind: KindReorg, Node: nd.spec.Name, Hash: ev.Hash.String(), Height: ev.Height, Depth: depth})
+		}
+	}
+}
+
+func (c *P2PCluster) get(name string, mustRun bool) (*p2pNode, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	nd, ok := c.nodes[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownNode, name)
+	}
+	if mustRun && !nd.running {
+		return nil, fmt.Errorf("%w: %s", ErrStopped, name)
+	}
+	return nd, nil
+}
+
+// Network implements Cluster.
+func (c *P2PCluster) Network() *Network {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := *c.network
+	n.Nodes = nil
+	for _, name := range c.order {
+		n.Nodes = append(n.Nodes, c.nodes[name].spec)
+	}
+	n.Links = nil
+	for p, s := range c.links {
+		n.Links = append(n.Links, Link{Pair: p, Shape: s})
+	}
+	slices.SortFunc(n.Links, func(a, b Link) int { return cmpStr(a.Pair.String(), b.Pair.String()) })
+	return &n
+}
+
+// Status implements Cluster.
+func (c *P2PCluster) Status() []NodeStatus {
+	c.mu.Lock()
+	nodes := make([]*p2pNode, 0, len(c.order))
+	for _, name := range c.order {
+		nodes = append(nodes, c.nodes[name])
+	}
+	c.mu.Unlock()
+	var out []NodeStatus
+	for _, nd := range nodes {
+		c.mu.Lock()
+		s := NodeStatus{Name: nd.spec.Name, Running: nd.running, Address: chain.FormatAddress(c.params.AddressPrefix, nd.key.Address()),
+			Mining: nd.spec.Mining && nd.spec.Share > 0, Strategy: nd.spec.Strategy, Share: nd.spec.Share}
+		n := nd.n
+		c.mu.Unlock()
+		if s.Running {
+			tip := n.Chain.Tip()
+			s.PeerID, s.Height, s.Tip = n.PeerID(), tip.Height, tip.Hash.String()
+			s.Peers, s.MempoolTxs, s.HashRate = n.PeerCount(), n.Pool.Len(), n.Miner.HashRate()
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Partition implements Cluster: not on libp2p yet.
+func (c *P2PCluster) Partition([][]string) error {
+	return fmt.Errorf("%w: partitions on libp2p need connection gating (use --sim)", ErrUnsupported)
+}
+
+// Heal implements Cluster: not on libp2p yet.
+func (c *P2PCluster) Heal() error {
+	return fmt.Errorf("%w: partitions on libp2p need connection gating (use --sim)", ErrUnsupported)
+}
+
+// Shape implements Cluster: not on libp2p yet.
+func (c *P2PCluster) Shape(Pair, Shape) error {
+	return fmt.Errorf("%w: link shapes on libp2p need the delaying stream wrapper (use --sim)", ErrUnsupported)
+}
+
+// Stop implements Cluster.
+func (c *P2PCluster) Stop(name string) error { return c.halt(name, KindStop) }
+
+// Crash implements Cluster. In one process a node cannot be killed; its
+// network goes first and the rest follows, which its peers see as a
+// crash. The store's atomic batches are what a real kill tests
+// (cmd/chaind's SIGKILL test).
+func (c *P2PCluster) Crash(name string) error { return c.halt(name, KindCrash) }
+
+func (c *P2PCluster) halt(name, kind string) error {
+	nd, err := c.get(name, true)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	nd.running = false
+	n := nd.n
+	c.mu.Unlock()
+	if kind == KindCrash && n.Host != nil {
+		n.Host.Close()
+	}
+	if err := n.Stop(); err != nil {
+		c.log.Warn("devnet: stop", "node", name, "err", err)
+	}
+	c.obs.Add(Event{T: time.Now(), Kind: kind, Node: name})
+	return nil
+}
+
+// Start implements Cluster.
+func (c *P2PCluster) Start(name string) error {
+	nd, err := c.get(name, false)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	running := nd.running
+	c.mu.Unlock()
+	if running {
+		return fmt.Errorf("%w: %s", ErrRunning, name)
+	}
+	if err := c.startNode(nd); err != nil {
+		return err
+	}
+	c.obs.Add(Event{T: time.Now(), Kind: KindStart, Node: name, Share: nd.spec.Share})
+	return nil
+}
+
+// Add implements Cluster.
+func (c *P2PCluster) Add(name string, peers []string) error {
+	if err := CheckName(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	if len(peers) == 0 {
+		return fmt.Errorf("%w: a new node needs at least one peer", ErrBadRequest)
+	}
+	c.mu.Lock()
+	if _, ok := c.nodes[name]; ok {
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrExists, name)
+	}
+	for _, p := range peers {
+		if _, ok := c.nodes[p]; !ok {
+			c.mu.Unlock()
+			return fmt.Errorf("%w: peer %q", ErrUnknownNode, p)
+		}
+	}
+	for _, p := range peers {
+		c.links[pairOf(name, p)] = Shape{}
+	}
+	nd := &p2pNode{spec: Node{Name: name, Strategy: miner.StrategyHonest}, key: nodeKey(c.network.Name, name), dir: filepath.Join(c.dir, name)}
+	c.nodes[name] = nd
+	c.order = append(c.order, name)
+	c.mu.Unlock()
+	if err := c.startNode(nd); err != nil {
+		return err
+	}
+	c.obs.Add(Event{T: time.Now(), Kind: KindAdd, Node: name, Detail: fmt.Sprint(peers)})
+	return nil
+}
+
+// Mine implements Cluster.
+func (c *P2PCluster) Mine(ctx context.Context, name string, n int) ([]string, error) {
+	if n < 1 || n > MaxMineBlocks {
+		return nil, fmt.Errorf("%w: blocks %d not in 1..%d", ErrBadRequest, n, MaxMineBlocks)
+	}
+	nd, err := c.get(name, true)
+	if err != nil {
+		return nil, err
+	}
+	c.obs.Add(Event{T: time.Now(), Kind: KindMine, Node: name, Detail: fmt.Sprint(n)})
+	var out []string
+	for range n {
+		b, err := nd.n.Mine(ctx, "")
+		if err != nil {
+			return out, fmt.Errorf("node %s: %w", name, err)
+		}
+		out = append(out, b.Hash().String())
+	}
+	return out, nil
+}
+
+// SetShare implements Cluster.
+func (c *P2PCluster) SetShare(name string, share float64) error {
+	if !(share >= 0 && share <= 1) {
+		return fmt.Errorf("%w: share %v%% not in 0..100%%", ErrBadRequest, share*100)
+	}
+	nd, err := c.get(name, true)
+	if err != nil {
+		return err
+	}
+	if err := nd.n.Miner.SetHashRate(c.network.HashRate * share); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	c.mu.Lock()
+	nd.spec.Share, nd.spec.Mining = share, share > 0
+	c.mu.Unlock()
+	if share > 0 {
+		nd.n.Miner.Start()
+	} else {
+		nd.n.Miner.Stop()
+	}
+	c.obs.Add(Event{T: time.Now(), Kind: KindHashRate, Node: name, Share: share})
+	return nil
+}
+
+// Send implements Cluster.
+func (c *P2PCluster) Send(from, to string, amount uint64) (string, error) {
+	if amount == 0 {
+		return "", fmt.Errorf("%w: amount 0", ErrBadRequest)
+	}
+	src, err := c.get(from, true)
+	if err != nil {
+		return "", err
+	}
+	dst, err := c.get(to, false)
+	if err != nil {
+		return "", err
+	}
+	src.evMu.Lock()
+	defer src.evMu.Unlock()
+	_, _, next := src.n.Pool.Pending(src.key.Address())
+	tx := &chain.Tx{To: dst.key.Address(), Amount: amount, Fee: 1, Nonce: next}
+	src.key.SignTx(tx, c.params.GenesisHash())
+	if errs := src.n.SubmitTxs([]*chain.Tx{tx}); len(errs) > 0 && errs[0] != nil {
+		return "", fmt.Errorf("%w: node %s: %w", ErrBadRequest, from, errs[0])
+	}
+	return tx.ID().String(), nil
+}
+
+// Mined implements Cluster.
+func (c *P2PCluster) Mined(name, txid string) (bool, error) {
+	nd, err := c.get(name, true)
+	if err != nil {
+		return false, err
+	}
+	id, err := chain.ParseHash(txid)
+	if err != nil {
+		return false, fmt.Errorf("%w: transaction id: %w", ErrBadRequest, err)
+	}
+	_, _, err = nd.n.Chain.TxLocation(id)
+	return err == nil, nil
+}
+
+// HashAt implements Cluster.
+func (c *P2PCluster) HashAt(name string, height uint32) (string, error) {
+	nd, err := c.get(name, true)
+	if err != nil {
+		return "", err
+	}
+	if height > nd.n.Chain.Height() {
+		return "", nil
+	}
+	h, err := nd.n.Chain.HashAt(height)
+	if err != nil {
+		return "", nil
+	}
+	return h.String(), nil
+}
+
+// Close implements Cluster.
+func (c *P2PCluster) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	var run []*p2pNode
+	for _, name := range c.order {
+		if nd := c.nodes[name]; nd.running {
+			nd.running = false
+			run = append(run, nd)
+		}
+	}
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, nd := range run {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := nd.n.Stop(); err != nil {
+				c.log.Warn("devnet: stop", "node", nd.spec.Name, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
