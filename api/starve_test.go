@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
@@ -146,7 +147,7 @@ func longChainEnv(t *testing.T, n, txsPer int, cfg Config) *testEnv {
 	rng := rand.New(rand.NewSource(1))
 	for range n {
 		b := br.Next(br.RandomTxs(rng, txsPer), chaintest.Spec{})
-		if _, err := e.n.Chain.ProcessBlock(b); err != nil {
+		if _, err := e.n.Chain.ProcessBlock(b, blockchain.Requested); err != nil {
 			t.Fatalf("block %d: %v", b.Header.Height, err)
 		}
 	}
