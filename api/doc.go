@@ -64,7 +64,8 @@
 // their bounds, 415 for a body that is not application/json, 422 for
 // transactions that break a rule (bad signature, insufficient funds),
 // 501 for peer routes this build cannot serve yet, 503 when the pool is
-// full or too many event streams are open. A 500 means a bug or a storage
+// full, too many event streams are open or the node is at a bound (see
+// Limits); 429 for a client over its own limits. A 500 means a bug or a storage
 // failure; handler panics are recovered, logged and answered 500.
 //
 // JSON bodies are decoded strictly: unknown fields, trailing data, wrong
@@ -91,6 +92,24 @@
 // to state-changing routes are refused (http.CrossOriginProtection, and a
 // Sec-Fetch-Site check for GET /mine), so a web page cannot make a local
 // node mine or spend.
+//
+// # Limits
+//
+// No client can starve the others (see Limits; a client is a remote IP
+// address). The listener caps connections per client and in all, the
+// default total kept under the process's descriptor limit with room for
+// peers and the store; at the cap the connection idle the longest is
+// closed for the new one. Each client has a bound on requests in flight
+// (429 beyond it, with Retry-After). The whole-chain routes (GET /blocks,
+// GET /chain, GET /nodes/resolve) are bounded in concurrency per client
+// and in all (503 when the node is at its bound) and share a byte-bounded
+// cache of block encodings. Event streams are bounded per client (and in
+// all by the node); a stream whose client stops reading fills a small
+// send buffer, meets StreamWriteTimeout and is dropped. Transaction
+// submissions are rate limited per client (a token bucket of
+// transactions; a batch is refused before it is decoded when the client
+// has no tokens left), and batches are bounded in concurrency per client
+// and in all.
 //
 // # Metrics
 //

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/mempool"
@@ -20,6 +22,8 @@ type Error struct {
 	Msg    string
 	Code   string // the rule's short name, e.g. "bad-signature"
 	ID     string // the transaction concerned, when there is one
+
+	retryAfter time.Duration // sent as Retry-After when positive
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -61,6 +65,9 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 
 // writeError writes e as {"error": ...}.
 func writeError(w http.ResponseWriter, e *Error) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
+	}
 	b, _ := json.Marshal(errorBody{Error: e.Msg, Code: e.Code, ID: e.ID}) // strings only: cannot fail
 	writeRaw(w, e.Status, append(b, '\n'))
 }

@@ -33,7 +33,7 @@ const (
 	MaxHeaderBytes = 16 << 10
 	// StreamWriteTimeout bounds one write of a streamed answer (the chain,
 	// the event stream): a client that stops reading is dropped.
-	StreamWriteTimeout = 30 * time.Second
+	StreamWriteTimeout = 10 * time.Second
 	// MineTimeout bounds a mining request (GET /mine, POST /mineBlock).
 	MineTimeout = 10 * time.Minute
 )
@@ -59,6 +59,8 @@ type Config struct {
 	// address's host and IP literals (see hostCheck); AnyHost ("*")
 	// accepts every Host header.
 	Hosts []string
+	// Limits bounds what clients may hold (zero fields: the defaults).
+	Limits Limits
 	// Logger receives request failures; nil discards.
 	Logger *slog.Logger
 }
@@ -71,13 +73,15 @@ type Server struct {
 	log *slog.Logger
 	hrp string
 
-	mux      *http.ServeMux
-	hosts    *hostCheck
-	inner    http.Handler        // mux behind cross-origin protection
-	patterns map[string]struct{} // registered patterns: the only latency labels
-	latency  *prometheus.HistogramVec
-	metrics  http.Handler // promhttp over the node's registry
-	version  string
+	mux       *http.ServeMux
+	hosts     *hostCheck
+	lim       *limiter
+	chainJSON *blockJSONCache     // encodings the whole-chain routes share
+	inner     http.Handler        // mux behind cross-origin protection
+	patterns  map[string]struct{} // registered patterns: the only latency labels
+	latency   *prometheus.HistogramVec
+	metrics   http.Handler // promhttp over the node's registry
+	version   string
 
 	done      chan struct{} // closed by Shutdown: streams end
 	closeDone sync.Once
@@ -96,15 +100,17 @@ func New(n *node.Node, cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		n:        n,
-		cfg:      cfg,
-		log:      cfg.Logger,
-		hrp:      n.Params().AddressPrefix,
-		mux:      http.NewServeMux(),
-		hosts:    newHostCheck(cfg.Addr, cfg.Hosts),
-		patterns: make(map[string]struct{}),
-		version:  buildVersion(),
-		done:     make(chan struct{}),
+		n:         n,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		hrp:       n.Params().AddressPrefix,
+		mux:       http.NewServeMux(),
+		hosts:     newHostCheck(cfg.Addr, cfg.Hosts),
+		lim:       newLimiter(cfg.Limits),
+		chainJSON: newBlockJSONCache(),
+		patterns:  make(map[string]struct{}),
+		version:   buildVersion(),
+		done:      make(chan struct{}),
 	}
 	s.latency = registerLatency(n.Registry())
 	s.metrics = s.newMetricsHandler()
@@ -219,6 +225,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.unmatched(sw, r, h)
 		return
 	}
+	release, refused := s.lim.admitRequest(requestIP(r), classOf(pattern))
+	if refused != nil {
+		writeError(sw, refused)
+		return
+	}
+	defer release()
 	s.inner.ServeHTTP(sw, r)
 }
 
@@ -283,9 +295,14 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.srv != nil {
 		return errors.New("api: server already started")
 	}
+	ln = &limitListener{Listener: ln, l: s.lim}
 	s.ln = ln
 	s.srv = &http.Server{
-		Handler:           s,
+		Handler:   s,
+		ConnState: s.lim.connState,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,
@@ -303,7 +320,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			s.mu.Unlock()
 		}
 	}()
-	s.log.Info("api listening", "addr", ln.Addr().String())
+	s.log.Info("api listening", "addr", ln.Addr().String(), "max_conns", s.lim.lim.MaxConns, "max_conns_per_ip", s.lim.lim.MaxConnsPerIP)
 	return nil
 }
 

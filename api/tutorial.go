@@ -63,26 +63,21 @@ func (s *Server) streamChain(w http.ResponseWriter, r *http.Request, open string
 		if r.Context().Err() != nil {
 			return nil // the client left
 		}
-		b, err := s.n.Chain.BlockAt(height)
+		enc, hash, err := s.blockJSON(height)
 		if err != nil {
 			s.log.Warn("chain stream aborted", "height", height, "err", err)
 			panic(http.ErrAbortHandler)
 		}
-		if height > 0 && b.Header.PrevHash != prev {
+		if height > 0 && enc.prev != prev {
 			s.log.Info("chain stream aborted by a reorganisation", "height", height)
 			panic(http.ErrAbortHandler)
 		}
-		prev = b.Hash()
-		enc, err := json.Marshal(chain.BlockView(s.hrp, b))
-		if err != nil {
-			s.log.Error("chain stream: encode block", "height", height, "err", err)
-			panic(http.ErrAbortHandler)
-		}
+		prev = hash
 		_ = rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
 		if height > 0 {
 			_ = bw.WriteByte(',')
 		}
-		if _, err := bw.Write(enc); err != nil {
+		if _, err := bw.Write(enc.json); err != nil {
 			return nil // the client stopped reading
 		}
 		count++
@@ -96,6 +91,29 @@ func (s *Server) streamChain(w http.ResponseWriter, r *http.Request, open string
 	_, _ = bw.WriteString(closing(count))
 	_ = bw.Flush()
 	return nil
+}
+
+// blockJSON returns the encoding of the main-chain block at height and
+// its hash, from the cache when another stream encoded it already.
+func (s *Server) blockJSON(height uint32) (encodedBlock, chain.Hash, error) {
+	hash, err := s.n.Chain.HashAt(height)
+	if err != nil {
+		return encodedBlock{}, hash, err
+	}
+	if e, ok := s.chainJSON.get(hash); ok {
+		return e, hash, nil
+	}
+	b, err := s.n.Chain.Block(hash)
+	if err != nil {
+		return encodedBlock{}, hash, err
+	}
+	js, err := json.Marshal(chain.BlockView(s.hrp, b))
+	if err != nil {
+		return encodedBlock{}, hash, fmt.Errorf("encode block %d: %w", height, err)
+	}
+	e := encodedBlock{prev: b.Header.PrevHash, json: js}
+	s.chainJSON.put(hash, e)
+	return e, hash, nil
 }
 
 // mine mines one block with data through the node, answering mining

@@ -31,9 +31,12 @@ func (s *Server) postTxs(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch bytes.TrimLeft(body, " \t\r\n")[0] { // readBody refused blank bodies
 	case '{':
+		if refused := s.lim.takeTxs(requestIP(r), 1); refused != nil {
+			return refused
+		}
 		return s.postOneTx(w, body)
 	case '[':
-		return s.postTxBatch(w, body)
+		return s.postTxBatch(w, r, body)
 	}
 	return badRequest("want a signed transaction (a JSON object) or a batch of them (a JSON array), got %s", jsonKind(string(bytes.TrimSpace(body))))
 }
@@ -61,11 +64,17 @@ func (s *Server) postOneTx(w http.ResponseWriter, body []byte) error {
 	return writeJSON(w, http.StatusOK, txResult{ID: id, Accepted: true})
 }
 
-func (s *Server) postTxBatch(w http.ResponseWriter, body []byte) error {
+func (s *Server) postTxBatch(w http.ResponseWriter, r *http.Request, body []byte) error {
+	charge, release, refused := s.lim.admitBatch(requestIP(r))
+	if refused != nil {
+		return refused
+	}
+	defer release()
 	vs, err := decodeTxBatch(body)
 	if err != nil {
 		return err
 	}
+	charge(len(vs))
 	out := batchJSON{Results: make([]txResult, len(vs))}
 	txs := make([]*chain.Tx, 0, len(vs))
 	at := make([]int, 0, len(vs)) // at[k]: the batch index of txs[k]
