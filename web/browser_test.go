@@ -222,7 +222,7 @@ func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 // js is an action that evaluates expr for its effect.
 func js(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool]("(" + expr + ", true)")(ctx, t)
+		_, err := chromedp.Evaluate[bool]("("+expr+", true)")(ctx, t)
 		return err
 	})
 }
