@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/chaind/chaind/api"
+	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
@@ -630,7 +631,7 @@ func TestBrowserForkTree(t *testing.T) {
 	side := func(parent *chain.Block, memo string) *chain.Block {
 		blk := chaintest.Block(chaintest.Spec{Parent: &parent.Header, Miner: keys[1].Address(), Reward: e.p.Reward(parent.Header.Height + 1),
 			Memo: memo, Time: max(parent.Header.Timestamp+1, uint32(time.Now().Unix()))})
-		if _, err := e.n.Chain.ProcessBlock(blk); err != nil {
+		if _, err := e.n.Chain.ProcessBlock(blk, blockchain.Requested); err != nil {
 			t.Fatalf("process side block %d: %v", blk.Header.Height, err)
 		}
 		return blk
