@@ -104,3 +104,37 @@ func files(t *testing.T) []string {
 	}
 	return out
 }
+
+// BenchmarkExplorerSize serves every explorer file through Handler and
+// reports the bytes a first visit downloads (all files, as served, and
+// what gzip would make of them; the server does not compress) and the
+// time to serve them.
+func BenchmarkExplorerSize(b *testing.B) {
+	h := web.Handler(http.NotFoundHandler())
+	var paths []string
+	for _, name := range filesB(b) {
+		paths = append(paths, web.Prefix+name)
+	}
+	paths = append(paths, "/")
+	var raw, gz int
+	bodies := make([][]byte, len(paths))
+	for range b.N {
+		raw = 0
+		for i, p := range paths {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", p, nil))
+			if rec.Code != 200 {
+				b.Fatalf("GET %s: %d", p, rec.Code)
+			}
+			raw += rec.Body.Len()
+			bodies[i] = rec.Body.Bytes()
+		}
+	}
+	b.StopTimer()
+	for _, body := range bodies {
+		gz += gzipLen(body)
+	}
+	b.ReportMetric(float64(raw), "bytes")
+	b.ReportMetric(float64(gz), "gzip-bytes")
+	b.ReportMetric(float64(len(paths)), "files")
+}
