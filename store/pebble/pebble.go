@@ -56,6 +56,11 @@ type Store struct {
 	// disconnect, and the read-modify-write of header records.
 	mu  sync.Mutex
 	tip store.TipState // the committed tip; guarded by mu
+
+	// noAddressIndex leaves the address index out of connects and
+	// disconnects. Only this package's benchmarks set it, to measure what
+	// the index costs; a store in use always keeps the index.
+	noAddressIndex bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -483,8 +488,10 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 		ids[i] = tx.ID()
 		set(hashKey(prefixTx, ids[i]), encodeTxLocation(store.TxLocation{Block: u.Hash, Height: h.Height, Index: i}))
 	}
-	for _, ae := range store.AddressEntries(h.Height, u.Block, ids) {
-		set(addressKey(ae.Address, ae.Entry.TxPosition), store.EncodeHistoryValue(ae.Entry))
+	if !p.noAddressIndex {
+		for _, ae := range store.AddressEntries(h.Height, u.Block, ids) {
+			set(addressKey(ae.Address, ae.Entry.TxPosition), store.EncodeHistoryValue(ae.Entry))
+		}
 	}
 	set(tipKey, u.Hash[:])
 	errs = append(errs, b.Commit(pebble.Sync))
@@ -516,8 +523,10 @@ func (p *Store) DisconnectBlock(u *store.Update) error {
 	for _, tx := range u.Block.Txs {
 		errs = append(errs, b.Delete(hashKey(prefixTx, tx.ID()), nil))
 	}
-	for _, ae := range store.AddressEntries(h.Height, u.Block, make([]chain.Hash, len(u.Block.Txs))) {
-		errs = append(errs, b.Delete(addressKey(ae.Address, ae.Entry.TxPosition), nil))
+	if !p.noAddressIndex {
+		for _, ae := range store.AddressEntries(h.Height, u.Block, make([]chain.Hash, len(u.Block.Txs))) {
+			errs = append(errs, b.Delete(addressKey(ae.Address, ae.Entry.TxPosition), nil))
+		}
 	}
 	for _, c := range u.Changes {
 		errs = append(errs, p.writeAccount(b, c))

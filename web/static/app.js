@@ -50,6 +50,7 @@ async function show() {
   if (current && current.stop) current.stop();
   current = null;
   const { name, arg, query } = parse(location.hash);
+  main.setAttribute("aria-busy", "true");
   const page = routes[name];
   for (const a of document.querySelectorAll("nav a")) {
     const target = a.getAttribute("href").slice(2);
@@ -59,6 +60,7 @@ async function show() {
   if (!page) {
     document.title = "Not found · chaind";
     clear(main, h("h1", {}, "No such page"), h("p", {}, "Try the ", h("a", { href: "#/" }, "overview"), "."));
+    done("notfound");
     return;
   }
   document.title = page.title + " · chaind";
@@ -73,6 +75,13 @@ async function show() {
     if (gen !== generation) return;
     clear(main, h("h1", {}, page.title), errorBox(err));
   }
+  done(name || "overview");
+}
+
+// done marks the page as rendered (for assistive technology and tests).
+function done(name) {
+  main.dataset.page = name;
+  main.setAttribute("aria-busy", "false");
 }
 
 // errorBox shows a failed load: the node's own message for API errors.

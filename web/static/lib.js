@@ -86,7 +86,9 @@ export function duration(s) {
 
 // rate formats hashes per second with a unit prefix.
 export function rate(hps) {
-  if (!isFinite(hps) || hps <= 0) return "–";
+  if (!isFinite(hps) || hps < 0) return "–";
+  if (hps === 0) return "0 H/s";
+  if (hps < 1) return hps.toPrecision(2) + " H/s";
   const units = ["H/s", "kH/s", "MH/s", "GH/s", "TH/s", "PH/s", "EH/s"];
   let i = 0;
   while (hps >= 1000 && i < units.length - 1) { hps /= 1000; i++; }
@@ -123,9 +125,10 @@ export function fields(pairs) {
     pairs.map(([term, value, key]) => [h("dt", {}, term), h("dd", { "data-field": key || null }, value)]));
 }
 
-// table renders a table: cols are [heading, class], rows arrays of cells.
-export function table(caption, cols, rows) {
-  return h("div", { class: "table-wrap" },
+// table renders a table: cols are [heading, class], rows arrays of cells;
+// key names it in a data-field attribute.
+export function table(caption, cols, rows, key) {
+  return h("div", { class: "table-wrap", "data-field": key || null },
     h("table", {},
       caption ? h("caption", { class: "visually-hidden" }, caption) : null,
       h("thead", {}, h("tr", {}, cols.map(([t, cls]) => h("th", { scope: "col", class: cls || null }, t)))),
@@ -155,10 +158,17 @@ export function treeStatus(b) {
   return b.main_chain ? "main" : "stale";
 }
 
+// mainBlocks returns the main-chain blocks of a tree window by height,
+// without genesis: its timestamp is the network's birth, not a block
+// interval.
+export function mainBlocks(blocks) {
+  return blocks.filter((b) => b.main_chain && b.index > 0).sort((a, b) => a.index - b.index);
+}
+
 // mainStats derives the recent block interval and a hash-rate estimate
-// from the main-chain blocks of a tree window (sorted by height).
+// from the main-chain blocks of a tree window.
 export function mainStats(blocks) {
-  const main = blocks.filter((b) => b.main_chain).sort((a, b) => a.index - b.index);
+  const main = mainBlocks(blocks);
   if (main.length < 2) return { interval: NaN, hashrate: NaN, count: 0 };
   const first = main[0];
   const last = main[main.length - 1];

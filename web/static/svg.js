@@ -19,7 +19,7 @@ export function s(tag, attrs, ...children) {
 // steps; opts.target draws a dashed horizontal line there, opts.fmt
 // formats y labels, opts.label names the chart for screen readers.
 export function lineChart(points, opts) {
-  const W = 720, H = 220, L = 70, R = 12, T = 12, B = 28;
+  const W = 1000, H = 240, L = 76, R = 12, T = 12, B = 28;
   const fmt = opts.fmt || String;
   const svg = s("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": opts.label });
   svg.append(s("title", {}, opts.label));

@@ -47,7 +47,7 @@ export async function render(main, { arg, query }, app) {
             e.coinbase ? h("span", { class: "muted" }, "coinbase") : addrLink(e.counterparty),
             (e.sent && !e.received ? "−" : "+") + coins(e.amount),
             e.sent ? coins(e.fee) : "–",
-          ]))
+          ]), "history")
         : h("p", { class: "muted", "data-field": "no-history" }, before ? "No older transactions." : "No transactions in the main chain yet."),
       h("nav", { class: "pager", "aria-label": "History pages" },
         before ? h("a", { href: "#/address/" + encodeURIComponent(arg) }, "← Newest") : null,

@@ -1,6 +1,6 @@
 // Charts: block interval, difficulty and a hash-rate estimate over the
 // last N main-chain blocks, with the target block time.
-import { h, clear, api, fixed, rate, duration, throttle } from "../lib.js";
+import { h, clear, api, fixed, rate, duration, throttle, mainBlocks } from "../lib.js";
 import { lineChart } from "../svg.js";
 
 export const title = "Charts";
@@ -17,7 +17,7 @@ export async function render(main, { query }, app) {
   clear(main, h("h1", {}, "Charts"), h("div", { class: "controls" }, h("label", { for: "nblocks" }, "Last blocks "), pick), body);
   async function load() {
     const tree = await api("tree?heights=" + (n + 1));
-    const blocks = tree.blocks.filter((b) => b.main_chain).sort((a, b) => a.index - b.index);
+    const blocks = mainBlocks(tree.blocks);
     const intervals = [], diffs = [], rates = [];
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i];
@@ -38,7 +38,7 @@ export async function render(main, { query }, app) {
         lineChart(intervals, { label: "Block interval in seconds by height, target " + tree.target_spacing + " s", target: tree.target_spacing, fmt: (v) => fixed(v) })),
       h("section", { "aria-labelledby": "c2" }, h("h2", { id: "c2" }, "Difficulty"),
         lineChart(diffs, { label: "Difficulty by height", fmt: fixed })),
-      h("section", { "aria-labelledby": "c3" }, h("h2", { id: "c3" }, "Hash rate estimate (work of the last " + SMOOTH + " blocks over their time)"),
+      h("section", { "aria-labelledby": "c3" }, h("h2", { id: "c3" }, "Hash rate estimate (work of the last " + SMOOTH + " blocks over their time span)"),
         lineChart(rates, { label: "Estimated network hash rate by height", fmt: rate })));
   }
   await load();

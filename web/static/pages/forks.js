@@ -7,7 +7,7 @@ import { s } from "../svg.js";
 
 export const title = "Fork tree";
 
-const COL = 64, BOX_W = 46, BOX_H = 26, ROW = 40, PAD = 16;
+const COL = 78, BOX_W = 56, BOX_H = 30, ROW = 46, PAD = 16;
 
 // layout gives each block a lane: the main chain lane 0, a side block its
 // parent's lane when it is the parent's first side child, else the lowest
@@ -49,6 +49,7 @@ function draw(tree, tipHashes) {
   const svg = s("svg", { class: "tree", viewBox: `0 0 ${W} ${H}`, width: W, role: "group", "aria-label": "Block tree from height " + tree.from + " to " + tree.to });
   for (const b of blocks) {
     const p = byHash.get(b.previous_hash);
+    if (!p && b.index === 0) continue; // genesis has no parent
     const x2 = x(b), y2 = y(b) + BOX_H / 2;
     const x1 = p ? x(p) + BOX_W : x2 - (COL - BOX_W), y1 = p ? y(p) + BOX_H / 2 : y2;
     svg.append(s("path", { class: "edge", d: `M${x1},${y1} C${x1 + 10},${y1} ${x2 - 10},${y2} ${x2},${y2}` }));
@@ -59,7 +60,7 @@ function draw(tree, tipHashes) {
     svg.append(s("a", { href: blockHref(b.hash), class: st + (tipHashes.has(b.hash) ? " tip" : ""), "data-hash": b.hash, "data-status": st, "aria-label": label },
       s("title", {}, label),
       s("rect", { x: x(b), y: y(b), width: BOX_W, height: BOX_H }),
-      s("text", { class: "label", x: x(b) + BOX_W / 2, y: y(b) + BOX_H / 2 + 4, "text-anchor": "middle" }, String(b.index))));
+      s("text", { class: "label", x: x(b) + BOX_W / 2, y: y(b) + BOX_H / 2 + 4.5, "text-anchor": "middle" }, String(b.index))));
   }
   return svg;
 }

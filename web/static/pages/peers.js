@@ -16,7 +16,7 @@ export async function render(main, _params, app) {
         ? table("Peers", [["Id"], ["Address"], ["Direction"], ["Penalty", "num"], ["Best height", "num"], ["Blocks fetched", "num hide-narrow"], ["Connected", "hide-narrow"]],
           p.peers.map((x) => [h("span", { class: "hash" }, x.id), h("span", { class: "mono" }, x.remote), String(x.direction), num(x.penalty),
             num(x.best_height), num(x.blocks_fetched), x.connected_at ? ago(Date.parse(x.connected_at) / 1000) : "–"]))
-        : h("p", { class: "muted" }, "No peers. Add one with: chaind run --peer http://<other node's API address>"));
+        : h("p", { class: "muted" }, "No peers. Add one with: chaind run --peer <another node's API URL or multiaddr>"));
   }
   await load();
   const refresh = throttle(() => load().catch((err) => clear(body, app.errorBox(err))), 500);
