@@ -80,30 +80,36 @@ func (b *peerBook) setID(addr string, id p2p.PeerID) {
 	b.ids[addr] = id
 }
 
-// newNetwork builds the libp2p host and the syncer; they start in Start.
+// newNetwork builds the syncer on the configured network, or on a libp2p
+// host when none is given; they start in Start.
 func (n *Node) newNetwork() error {
-	cfg := libp2p.DefaultConfig(n.cfg.Params.GenesisHash().String())
-	cfg.DataDir = n.cfg.DataDir
-	cfg.Listen = n.cfg.P2PListen
-	cfg.MDNS = n.cfg.MDNS
-	if n.cfg.MaxPeers > 0 {
-		cfg.MaxPeers = n.cfg.MaxPeers
-	}
-	cfg.MaxGossipSize = n.cfg.Params.MaxBlockSize + gossipOverhead
-	cfg.Logger = n.log.With("sys", "p2p")
 	if len(n.cfg.Peers) > MaxKnownPeers {
 		return fmt.Errorf("%d peers given, at most %d", len(n.cfg.Peers), MaxKnownPeers)
 	}
-	host, err := libp2p.NewHost(cfg)
-	if err != nil {
-		return fmt.Errorf("p2p: %w", err)
+	net := n.cfg.Network
+	if net == nil {
+		cfg := libp2p.DefaultConfig(n.cfg.Params.GenesisHash().String())
+		cfg.DataDir = n.cfg.DataDir
+		cfg.Listen = n.cfg.P2PListen
+		cfg.MDNS = n.cfg.MDNS
+		if n.cfg.MaxPeers > 0 {
+			cfg.MaxPeers = n.cfg.MaxPeers
+		}
+		cfg.MaxGossipSize = n.cfg.Params.MaxBlockSize + gossipOverhead
+		cfg.Logger = n.log.With("sys", "p2p")
+		host, err := libp2p.NewHost(cfg)
+		if err != nil {
+			return fmt.Errorf("p2p: %w", err)
+		}
+		net = host
 	}
-	syncer, err := netsync.New(netsync.Config{Chain: n.Chain, Pool: n.Pool, Net: host, Logger: n.log.With("sys", "sync")})
+	syncer, err := netsync.New(netsync.Config{Chain: n.Chain, Pool: n.Pool, Net: net, Logger: n.log.With("sys", "sync"),
+		StatusInterval: n.cfg.StatusInterval, RequestTimeout: n.cfg.RequestTimeout})
 	if err != nil {
-		host.Close()
+		net.Close()
 		return fmt.Errorf("sync: %w", err)
 	}
-	n.Host, n.Sync = host, syncer
+	n.Net, n.Sync = net, syncer
 	for _, p := range n.cfg.Peers {
 		if err := n.peers.add(p); err != nil {
 			return err
@@ -115,16 +121,16 @@ func (n *Node) newNetwork() error {
 // startNetwork joins the network and starts the loop that keeps the
 // configured peers connected.
 func (n *Node) startNetwork(ctx context.Context) error {
-	if err := n.Host.Start(ctx); err != nil {
+	if err := n.Net.Start(ctx); err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}
 	if err := n.Sync.Start(ctx); err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
-	n.log.Info("peer-to-peer listening", "peer_id", n.Host.Self(), "addrs", n.Host.ListenAddrs())
+	n.log.Info("peer-to-peer network started", "peer_id", n.Net.Self(), "addrs", n.ListenAddrs())
 	loopCtx, cancel := context.WithCancel(context.Background())
 	n.stopPeers = cancel
-	events, unsubscribe := n.Host.Subscribe()
+	events, unsubscribe := n.Net.Subscribe()
 	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
@@ -169,7 +175,7 @@ func (n *Node) keepPeers(ctx context.Context) {
 	defer t.Stop()
 	for {
 		connected := make(map[p2p.PeerID]bool)
-		for _, pi := range n.Host.Peers() {
+		for _, pi := range n.Net.Peers() {
 			connected[pi.ID] = true
 		}
 		for addr, id := range n.peers.snapshot() {
@@ -193,7 +199,7 @@ func (n *Node) keepPeers(ctx context.Context) {
 // AddPeer remembers addr (a multiaddr ending in /p2p/<id>, or the HTTP URL
 // of another node's API) as a peer to keep connected, and dials it now.
 func (n *Node) AddPeer(ctx context.Context, addr string) (p2p.PeerID, error) {
-	if n.Host == nil {
+	if n.Net == nil {
 		return "", ErrNoNetwork
 	}
 	addr = strings.TrimSpace(addr)
@@ -217,7 +223,7 @@ func (n *Node) dial(ctx context.Context, addr string) (p2p.PeerID, error) {
 	}
 	var errs []error
 	for _, a := range addrs {
-		id, err := n.Host.Connect(ctx, a)
+		id, err := n.Net.Connect(ctx, a)
 		if err == nil {
 			n.peers.setID(addr, id)
 			return id, nil
@@ -305,26 +311,26 @@ func preferHost(addrs []string, host string) []string {
 
 // PeerCount returns the number of connected peers.
 func (n *Node) PeerCount() int {
-	if n.Host == nil {
+	if n.Net == nil {
 		return 0
 	}
-	return len(n.Host.Peers())
+	return len(n.Net.Peers())
 }
 
 // PeerID returns this node's peer id ("" without networking).
 func (n *Node) PeerID() string {
-	if n.Host == nil {
+	if n.Net == nil {
 		return ""
 	}
-	return string(n.Host.Self())
+	return string(n.Net.Self())
 }
 
 // ListenAddrs returns this node's peer-to-peer addresses.
 func (n *Node) ListenAddrs() []string {
-	if n.Host == nil {
-		return nil
+	if a, ok := n.Net.(p2p.Addressed); ok {
+		return a.ListenAddrs()
 	}
-	return n.Host.ListenAddrs()
+	return nil
 }
 
 // Peer is a connected peer as the API shows it.
@@ -337,7 +343,7 @@ type Peer struct {
 
 // Peers lists the connected peers with what sync knows of them.
 func (n *Node) Peers() []Peer {
-	if n.Host == nil {
+	if n.Net == nil {
 		return nil
 	}
 	states := make(map[p2p.PeerID]netsync.PeerState)
@@ -345,7 +351,7 @@ func (n *Node) Peers() []Peer {
 		states[s.ID] = s
 	}
 	var out []Peer
-	for _, pi := range n.Host.Peers() {
+	for _, pi := range n.Net.Peers() {
 		s := states[pi.ID]
 		out = append(out, Peer{PeerInfo: pi, BestHeight: s.BestHeight, BestHash: s.BestHash, Fetched: s.BlocksFetched})
 	}

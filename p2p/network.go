@@ -308,3 +308,12 @@ func CheckCaps(maxReq, maxResp int) error {
 
 // MaxFrameSize is the largest cap a protocol may set for one message.
 const MaxFrameSize = 64 << 20
+
+// Addressed is implemented by networks whose nodes have addresses other
+// nodes can dial (the libp2p Host's multiaddrs, memnet's "memnet/<id>").
+// It is optional: a Network without it is reached only by links made from
+// outside (a test's topology).
+type Addressed interface {
+	// ListenAddrs returns the addresses Connect accepts for this node.
+	ListenAddrs() []string
+}

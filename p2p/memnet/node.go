@@ -94,6 +94,9 @@ func (nd *Node) Self() p2p.PeerID { return nd.id }
 // Addr returns the node's address for Connect: "memnet/<id>".
 func (nd *Node) Addr() string { return AddrPrefix + string(nd.id) }
 
+// ListenAddrs returns the node's one address, Addr.
+func (nd *Node) ListenAddrs() []string { return []string{nd.Addr()} }
+
 func (nd *Node) running() bool { return nd.state.Load() == stateStarted }
 
 func (nd *Node) bans(p p2p.PeerID) bool {
@@ -410,12 +413,12 @@ func (nd *Node) Request(ctx context.Context, to p2p.PeerID, name string, req []b
 	if nd.bans(to) {
 		return nil, fmt.Errorf("%w: %s", p2p.ErrBanned, to)
 	}
-	l := nd.net.upLink(nd.id, to)
+	l, params := nd.net.upLinkParams(nd.id, to)
 	if l == nil {
 		return nil, fmt.Errorf("%w: %s", p2p.ErrNotConnected, to)
 	}
 	server := l.other(nd)
-	latency := l.params.Latency
+	latency := params.Latency
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p2p.DefaultRequestTimeout)
@@ -426,13 +429,13 @@ func (nd *Node) Request(ctx context.Context, to p2p.PeerID, name string, req []b
 
 	res := make(chan result, 1)
 	body := bytes.Clone(req)
-	nd.net.sched.after(latency, func() {
+	nd.net.sched.after(latency+l.transmit(nd, len(body), params.Bandwidth), func() {
 		if nd.net.upLink(nd.id, to) == nil {
 			res <- result{err: errLinkDown}
 			return
 		}
 		server.serve(nd.id, name, body, deadline, func(r result) {
-			nd.net.sched.after(latency, func() {
+			nd.net.sched.after(latency+l.transmit(server, len(r.resp), params.Bandwidth), func() {
 				if nd.net.upLink(nd.id, to) == nil {
 					r = result{err: errLinkDown}
 				}
