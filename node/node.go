@@ -77,6 +77,7 @@ type Node struct {
 	ownStore bool // opened here, so closed by Stop
 
 	peers     peerBook
+	resolver  *resolver
 	stopPeers context.CancelFunc
 	wg        sync.WaitGroup
 
@@ -102,7 +103,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, hub: newHub()}
+	n := &Node{cfg: cfg, log: cfg.Logger, hub: newHub(), resolver: newResolver()}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"runtime"
 	"testing"
 	"time"
@@ -129,5 +130,24 @@ func TestStopIsClean(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		n := runtime.Stack(buf, true)
 		t.Fatalf("%d goroutines before, %d after stopping:\n%s", before, runtime.NumGoroutine(), buf[:n])
+	}
+}
+
+// TestAddPeerIsKept: a peer added by address is kept by the network: the
+// link returns after the peer restarts.
+func TestAddPeerIsKept(t *testing.T) {
+	c := testnet.New(t, testnet.Config{Nodes: 2})
+	ctx := context.Background()
+	id, err := c.N(0).Node().AddPeer(ctx, "memnet/"+string(c.N(1).ID))
+	if err != nil || id != c.N(1).ID {
+		t.Fatalf("AddPeer = %s, %v", id, err)
+	}
+	c.WaitFor(5*time.Second, "connected", func() bool { return c.N(1).Node().PeerCount() == 1 })
+	c.Stop(1)
+	c.WaitFor(5*time.Second, "the peer gone", func() bool { return c.N(0).Node().PeerCount() == 0 })
+	c.Start(1)
+	c.WaitFor(5*time.Second, "the kept peer back", func() bool { return c.N(0).Node().PeerCount() == 1 })
+	if _, err := c.N(0).Node().AddPeer(ctx, "memnet/nobody"); err == nil {
+		t.Fatal("added a peer that does not exist")
 	}
 }
