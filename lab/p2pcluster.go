@@ -288,8 +288,8 @@ func (c *P2PCluster) halt(name, kind string) error {
 	nd.running = false
 	n := nd.n
 	c.mu.Unlock()
-	if kind == KindCrash && n.Host != nil {
-		n.Host.Close()
+	if kind == KindCrash && n.Net != nil {
+		n.Net.Close()
 	}
 	if err := n.Stop(); err != nil {
 		c.log.Warn("devnet: stop", "node", name, "err", err)

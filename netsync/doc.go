@@ -43,10 +43,13 @@
 // UnfundedPerPoint of them: a flood bans its relay, the few an honest peer
 // on another branch relays do not. A block whose parent is unknown starts a
 // fetch of its ancestors from the peer that sent it (at most once per
-// OrphanFetchInterval per peer). The node publishes the blocks connected
-// here (mined, or synced near the tip) and the transactions newly admitted
-// to its pool; what arrived by gossip is relayed by the network and not
-// published again.
+// OrphanFetchInterval per peer). One relay rule: what this node connects
+// near the tip (mined, gossiped, synced, or an orphan whose parent came),
+// or admits to its pool, it announces once, from the chain's and the
+// pool's notifications; the network delivers and sends on each message
+// once (a message is "seen" when accepted or published, as in gossipsub),
+// so a gossiped block's relay and its announcement meet there. The
+// validators answer validity only.
 //
 // # Sync
 //

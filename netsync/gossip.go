@@ -17,12 +17,15 @@ import (
 const OrphanFetchInterval = time.Second
 
 // onGossipBlock validates a gossiped block by processing it: the chain is
-// the only judge of a block. A gossiped block is unrequested, so the chain
-// does not store it when its branch is lighter than ours. Accept relays
-// it; a duplicate, a block ahead of our clock, one on a lighter branch or
-// one with an unknown parent is ignored (the last starts a fetch of its
-// ancestors from the sender); a rule violation, on any branch, is
-// rejected, which penalises the sender.
+// the only judge of a block, and the verdict says only whether this copy
+// is valid and worth relaying; announcing what connects here is
+// onChainEvent's job, and sending each message once is the network's. A
+// gossiped block is unrequested, so the chain does not store it when its
+// branch is lighter than ours. Accept relays it; a duplicate, a block
+// ahead of our clock, one on a lighter branch or one with an unknown
+// parent is ignored (the last starts a fetch of its ancestors from the
+// sender); a rule violation, on any branch, is rejected, which penalises
+// the sender.
 func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 	if len(data) > s.params.MaxBlockSize {
 		return p2p.Reject
@@ -33,8 +36,8 @@ func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 		return p2p.Reject
 	}
 	hash := b.Hash()
-	if s.chain.HaveBlock(hash) || !s.blocksIn.begin(hash) {
-		return p2p.Ignore // known, or a copy from another peer is being validated
+	if s.chain.HaveBlock(hash) {
+		return p2p.Ignore
 	}
 	res, err := s.chain.ProcessBlock(b, blockchain.Unrequested)
 	verdict := s.blockVerdict(from, b, res, err)
@@ -45,18 +48,7 @@ func (s *Syncer) onGossipBlock(from p2p.PeerID, data []byte) p2p.Verdict {
 		// as an ancestor when the branch grows (like Bitcoin, which
 		// announces only blocks on its best chain).
 		s.peers.noteBlock(from, hash, b.Header.Height)
-		verdict = p2p.Ignore
-	}
-	if s.blocksIn.end(hash) && verdict != p2p.Accept {
-		// Another path connected it while it was in flight here, and its
-		// notification left the relaying to this validator. The network has
-		// seen this message, so a publication of our own would be dropped:
-		// accept this copy instead.
-		if res.Duplicate {
-			verdict = p2p.Accept
-		} else {
-			s.publishBlock(b, hash)
-		}
+		return p2p.Ignore
 	}
 	if verdict == p2p.Accept {
 		s.peers.noteBlock(from, hash, b.Header.Height)
@@ -130,17 +122,9 @@ func (s *Syncer) onGossipTx(from p2p.PeerID, data []byte) p2p.Verdict {
 		return p2p.Ignore
 	}
 	if s.pool.Has(tx.ID()) {
-		return p2p.Ignore
+		return p2p.Ignore // admitted by another path, which announced it
 	}
-	s.txsIn.begin(tx)
 	err = s.pool.Add(tx)
-	s.txsIn.end(tx)
-	if errors.Is(err, mempool.ErrDuplicate) {
-		// Another path (a mempool fetch, the API) admitted it between the
-		// Has above and Add: it is valid, and its own publication would be
-		// dropped as already seen here, so this copy must be relayed.
-		return p2p.Accept
-	}
 	if errors.Is(err, mempool.ErrUnfunded) {
 		s.chargeUnfunded(from)
 	}

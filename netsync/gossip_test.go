@@ -103,9 +103,9 @@ func TestGossipTxVerdicts(t *testing.T) {
 	}
 }
 
-// TestPublishRules: blocks connected here are published once; a block
-// received by gossip (relayed by the network) is not published again; and
-// while syncing far behind, old blocks are not published.
+// TestPublishRules: every block connected here is published once, a
+// gossiped one too (the network, not the syncer, keeps it from going out
+// twice); and while syncing far behind, old blocks are not published.
 func TestPublishRules(t *testing.T) {
 	p := chaintest.Params(chaintest.Keys(4), 1_000_000_000)
 	blocks := buildChain(p, 4, 30, 0, 4)
@@ -133,61 +133,17 @@ func TestPublishRules(t *testing.T) {
 	if v := n.sync.onGossipBlock("peer", blocks[1].Encode()); v != p2p.Accept {
 		t.Fatalf("verdict %v", v)
 	}
+	if got := drain(); len(got) != 1 || got[0] != blocks[1].Hash() {
+		t.Fatalf("a gossiped block that connected: published %d, want it once", len(got))
+	}
+	n.load(t, blocks[1:2]) // a duplicate connects nothing
 	if got := drain(); len(got) != 0 {
-		t.Fatal("a gossiped block was published again")
+		t.Fatal("a duplicate was published")
 	}
 	n.sync.syncTarget.Store(30)
 	n.load(t, blocks[2:25]) // heights 3..25: only 22..25 are within RelayTipDepth of 30
 	got := drain()
 	if len(got) != 4 || got[0] != blocks[21].Hash() {
 		t.Fatalf("while syncing to 30, published %d blocks", len(got))
-	}
-}
-
-// TestConcurrentPathsStillPublish: a transaction or block being validated
-// from gossip suppresses only its own notification. The same transaction
-// admitted by another path (a peer's mempool, a wallet) is published; a
-// block connected by another path while its gossip copy is in flight is
-// left for the validator to publish, which end reports.
-func TestConcurrentPathsStillPublish(t *testing.T) {
-	keys := chaintest.Keys(4)
-	p := chaintest.Params(keys, 1_000_000)
-	n := offlineNode(t, p)
-	n.sync.running.Store(true)
-	queued := func() int {
-		k := 0
-		for {
-			select {
-			case <-n.sync.pubq:
-				k++
-			default:
-				return k
-			}
-		}
-	}
-	tx := chaintest.Tx(p, keys[1], keys[2].Address(), 100, 1, 0)
-	gossipCopy, err := chain.DecodeTx(tx.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.sync.txsIn.begin(gossipCopy)
-	if err := n.pool.Add(tx); err != nil {
-		t.Fatal(err)
-	}
-	if n.sync.txsIn.end(gossipCopy) || queued() != 1 {
-		t.Fatal("a transaction admitted by another path was not published")
-	}
-
-	blk := buildChain(p, 4, 1, 0, 1)[0]
-	n.sync.blocksIn.begin(blk.Hash())
-	n.load(t, []*chain.Block{blk})
-	if queued() != 0 {
-		t.Fatal("the notification of a block in flight was published")
-	}
-	if !n.sync.blocksIn.end(blk.Hash()) {
-		t.Fatal("the suppressed notification was not reported to the validator")
-	}
-	if n.sync.blocksIn.end(blk.Hash()) || n.sync.blocksIn.suppress(blk.Hash()) {
-		t.Fatal("a finished flight is still tracked")
 	}
 }

@@ -3,9 +3,11 @@ package netsync
 import (
 	"context"
 	"math/big"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
@@ -367,5 +369,64 @@ func TestWrongGenesisBanned(t *testing.T) {
 	}
 	if len(a.sync.Peers()) != 0 {
 		t.Fatalf("syncer still tracks the banned peer: %+v", a.sync.Peers())
+	}
+}
+
+// TestRelayExactlyOnce: on a triangle with a slow edge, a block mined at A
+// and a transaction sent at A reach C exactly once each: C's validator sees
+// one copy, its chain connects the block once, its pool admits the
+// transaction once, and the copies that came the other way are dropped by
+// the network as seen. On a line, C receives one copy and nothing more.
+func TestRelayExactlyOnce(t *testing.T) {
+	keys := chaintest.Keys(4)
+	p := chaintest.Params(keys, 1_000_000_000)
+	for _, shape := range []string{"triangle", "line"} {
+		t.Run(shape, func(t *testing.T) {
+			c := newMemCluster(t, 3, p, nodeOpts{statusInterval: time.Hour})
+			c.link(t, 0, 1, 5*time.Millisecond)
+			c.link(t, 1, 2, 5*time.Millisecond)
+			if shape == "triangle" {
+				c.link(t, 0, 2, 30*time.Millisecond)
+			}
+			c.startAll(t)
+			a, cn := c.nodes[0], c.nodes[2]
+			mem := func(n *node) *memnet.Node { return n.net.(*memnet.Node) }
+			waitFor(t, 5*time.Second, "status exchanged", func() bool { return len(cn.sync.Peers()) == len(cn.net.Peers()) && len(cn.net.Peers()) > 0 })
+			var connected, admitted atomic.Int32
+			cn.chain.Subscribe(func(n blockchain.Notification) {
+				if n.Type == blockchain.BlockConnected {
+					connected.Add(1)
+				}
+			})
+			cn.pool.Subscribe(func(*chain.Tx) { admitted.Add(1) })
+
+			blk := a.mine(t, false)
+			waitFor(t, 5*time.Second, "the block at C", func() bool { return cn.tip().Hash == blk.Hash() })
+			tx := chaintest.Tx(p, keys[1], keys[2].Address(), 1000, 10, 0)
+			if err := a.pool.Add(tx); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 5*time.Second, "the tx at C", func() bool { return cn.pool.Has(tx.ID()) })
+			time.Sleep(100 * time.Millisecond) // copies on the slow edge arrive
+			st := mem(cn).Stats()
+			if connected.Load() != 1 || admitted.Load() != 1 {
+				t.Fatalf("C connected the block %d times, admitted the tx %d times", connected.Load(), admitted.Load())
+			}
+			if st.Handled != 2 {
+				t.Fatalf("C's validators saw %d messages for one block and one tx: %+v", st.Handled, st)
+			}
+			want := uint64(2)
+			if shape == "triangle" {
+				want = 4 // one copy of each from A and from B
+			}
+			if st.Received != want || st.Duplicates != want-2 {
+				t.Fatalf("C received %+v, want %d copies", st, want)
+			}
+			for i, n := range c.nodes[:2] {
+				if h := mem(n).Stats().Handled; h > 2 {
+					t.Fatalf("node %d validated %d messages", i, h)
+				}
+			}
+		})
 	}
 }

@@ -186,7 +186,7 @@ func (s *Syncer) runSession(ctx context.Context, id p2p.PeerID) error {
 		s.peers.noteBlock(id, hc.hashes[len(hc.hashes)-1], last.Height)
 		s.syncTarget.Store(max(claimed, last.Height))
 		s.prog.setSyncing(true, max(claimed, last.Height))
-		err = s.download(ctx, hc)
+		err = s.downloadBlocks(ctx, hc)
 	}
 
 	tip := s.chain.Tip()
@@ -337,15 +337,15 @@ type received struct {
 	size  int
 }
 
-// download fetches the blocks of hc we do not have, from every peer whose
-// best height covers them, at most BlockWindow ahead of the next block to
-// connect, and connects them in order.
+// downloadBlocks fetches the blocks of hc we do not have, from every peer
+// whose best height covers them, at most BlockWindow ahead of the next
+// block to connect, and connects them in order.
 //
 // Blocks waiting in the chain's orphan pool are not fetched: they connect
 // when their parent does. If one is still missing afterwards (it expired
 // from the pool), a second pass fetches it.
-func (s *Syncer) download(ctx context.Context, hc *headerChain) error {
-	for pass := 0; pass < 2; pass++ {
+func (s *Syncer) downloadBlocks(ctx context.Context, hc *headerChain) error {
+	for pass := 0; pass < downloadPasses; pass++ {
 		var need []int // indexes into hc of blocks to fetch
 		for i, h := range hc.hashes {
 			if _, ok := s.chain.BlockInfo(h); !ok && (pass > 0 || !s.chain.HaveBlock(h)) {
@@ -355,175 +355,261 @@ func (s *Syncer) download(ctx context.Context, hc *headerChain) error {
 		if len(need) == 0 {
 			return nil
 		}
-		if err := s.fetchAndConnect(ctx, hc, need); err != nil {
+		d := s.newDownload(ctx, hc, need)
+		err := d.run()
+		d.close()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// fetchAndConnect downloads the blocks hc.hashes[need[...]] and connects
-// them in order.
-func (s *Syncer) fetchAndConnect(ctx context.Context, hc *headerChain, need []int) error {
-	const (
-		todo = iota
-		inFlight
-		got
-	)
+// downloadPasses: the first pass skips blocks in the orphan pool, the
+// second fetches any that expired from it.
+const downloadPasses = 2
+
+// slot is the state of one block of a download.
+type slot uint8
+
+const (
+	slotTodo     slot = iota // to be requested
+	slotInFlight             // asked of a peer
+	slotGot                  // received, waiting for its turn to connect
+)
+
+// download is one pass of a session's block download: the blocks
+// hc.hashes[need[...]], requested from several peers at once and connected
+// in order. It is owned by the session's goroutine; only the requests run
+// elsewhere, and they report on results.
+type download struct {
+	s    *Syncer
+	ctx  context.Context
+	stop context.CancelFunc // cancels the requests still in flight
+	hc   *headerChain
+	need []int
+
+	state        []slot
+	waiting      map[int]received // downloaded, by index into need
+	waitingBytes int
+	next         int // index into need of the next block to connect
+
+	inflight map[p2p.PeerID]int       // requests per peer
+	cooling  map[p2p.PeerID]time.Time // stalled peers: no requests until then
+	dropped  map[p2p.PeerID]bool      // no more requests in this download
+	results  chan dlResult
+	active   int // requests not yet reported
+
+	lastProgress time.Time
+}
+
+func (s *Syncer) newDownload(ctx context.Context, hc *headerChain, need []int) *download {
 	ctx, cancel := context.WithCancel(ctx)
-	state := make([]uint8, len(need))
-	waiting := make(map[int]received)
-	var waitingBytes int
-	inflight := make(map[p2p.PeerID]int)
-	excluded := make(map[p2p.PeerID]time.Time)
-	results := make(chan dlResult, BlockWindow)
-	active := 0
-	next := 0
-	lastProgress := s.now()
+	return &download{
+		s: s, ctx: ctx, stop: cancel, hc: hc, need: need,
+		state:        make([]slot, len(need)),
+		waiting:      make(map[int]received),
+		inflight:     make(map[p2p.PeerID]int),
+		cooling:      make(map[p2p.PeerID]time.Time),
+		dropped:      make(map[p2p.PeerID]bool),
+		results:      make(chan dlResult, BlockWindow),
+		lastProgress: s.now(),
+	}
+}
+
+// close cancels the requests still in flight and waits for them, so none
+// outlives the download.
+func (d *download) close() {
+	d.stop()
+	for ; d.active > 0; d.active-- {
+		<-d.results
+	}
+}
+
+// run assigns requests, takes their results and connects what is ready
+// until every block is connected, the context ends, or no peer serves the
+// next block.
+func (d *download) run() error {
 	tick := time.NewTicker(assignTick)
 	defer tick.Stop()
-	// Requests still in flight when the download ends are cancelled and
-	// waited for, so none outlives the session.
-	defer func() {
-		cancel()
-		for ; active > 0; active-- {
-			<-results
-		}
-	}()
-	sessionEnd := s.now().Add(time.Hour * 24 * 365)
-
-	assign := func() {
-		now := s.now()
-		end := min(len(need), next+BlockWindow)
-		peers := s.peers.snapshot()
-		for {
-			// The least busy eligible peer goes first, so the window is shared.
-			var pick *peer
-			for i := range peers {
-				p := &peers[i]
-				if until, ok := excluded[p.ID]; ok && now.Before(until) {
-					continue
-				}
-				if inflight[p.ID] >= MaxInFlightPerPeer {
-					continue
-				}
-				if pick == nil || inflight[p.ID] < inflight[pick.ID] ||
-					(inflight[p.ID] == inflight[pick.ID] && p.BlocksFetched < pick.BlocksFetched) {
-					pick = p
-				}
-			}
-			if pick == nil {
-				return
-			}
-			var idx []int
-			for i := next; i < end && len(idx) < MaxBlocksPerRequest; i++ {
-				if state[i] != todo || hc.headers[need[i]].Height > pick.BestHeight {
-					continue
-				}
-				if waitingBytes > MaxWindowBytes && i != next {
-					break
-				}
-				idx = append(idx, i)
-			}
-			if len(idx) == 0 {
-				// Nothing this peer can serve now; try the others.
-				peers = removePeer(peers, pick.ID)
-				continue
-			}
-			for _, i := range idx {
-				state[i] = inFlight
-			}
-			inflight[pick.ID]++
-			pick.BlocksFetched += uint64(len(idx)) // local tally, for the next pick
-			active++
-			hashes := make([]chain.Hash, len(idx))
-			for k, i := range idx {
-				hashes[k] = hc.hashes[need[i]]
-			}
-			id := pick.ID
-			if !s.spawn(func() { results <- s.fetchBlocks(ctx, id, idx, hashes) }) {
-				results <- dlResult{peer: id, idx: idx, err: ErrStopped}
-			}
-		}
-	}
-
-	for next < len(need) {
-		if err := ctx.Err(); err != nil {
+	for d.next < len(d.need) {
+		if err := d.ctx.Err(); err != nil {
 			return err
 		}
-		assign()
-		if active == 0 {
-			now := s.now()
-			cooling := false
-			for _, until := range excluded {
-				cooling = cooling || (now.Before(until) && until != sessionEnd)
-			}
-			if !cooling || now.Sub(lastProgress) > staleSessionTimeouts*s.requestTimeout {
-				return fmt.Errorf("download stalled at height %d: no peer serves the block", hc.headers[need[next]].Height)
-			}
+		d.assign()
+		if d.active == 0 && d.stalled() {
+			return fmt.Errorf("download stalled at height %d: no peer serves the block", d.hc.headers[d.need[d.next]].Height)
 		}
 		select {
-		case <-ctx.Done():
-			return ctx.Err()
+		case <-d.ctx.Done():
+			return d.ctx.Err()
 		case <-tick.C:
 			continue
-		case r := <-results:
-			active--
-			inflight[r.peer]--
-			if r.err != nil {
-				for _, i := range r.idx {
-					state[i] = todo
-				}
-				if r.stall {
-					s.net.Penalize(r.peer, PenaltyStall, "block request timed out")
-					s.peers.updateKnown(r.peer, func(p *peer) { p.Stalls++ })
-					excluded[r.peer] = s.now().Add(StallCooldown)
-					s.log.Debug("peer stalled", "peer", r.peer.Short(), "blocks", len(r.idx))
-				} else {
-					excluded[r.peer] = sessionEnd
-				}
+		case r := <-d.results:
+			d.onResult(r)
+		}
+		if err := d.connectReady(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stalled reports, when no request is out, whether waiting is pointless:
+// no peer is merely cooling down after a stall, or nothing has arrived
+// for staleSessionTimeouts request timeouts.
+func (d *download) stalled() bool {
+	now := d.s.now()
+	if now.Sub(d.lastProgress) > staleSessionTimeouts*d.s.requestTimeout {
+		return true
+	}
+	for id, until := range d.cooling {
+		if now.Before(until) && !d.dropped[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// eligible reports whether a peer may get another request now.
+func (d *download) eligible(id p2p.PeerID, now time.Time) bool {
+	if d.dropped[id] || d.inflight[id] >= MaxInFlightPerPeer {
+		return false
+	}
+	until, ok := d.cooling[id]
+	return !ok || !now.Before(until)
+}
+
+// assign hands the blocks of the window that nobody is fetching to the
+// least busy eligible peers that have them, a batch per request.
+func (d *download) assign() {
+	now := d.s.now()
+	end := min(len(d.need), d.next+BlockWindow)
+	peers := d.s.peers.snapshot()
+	for {
+		// The least busy eligible peer goes first, so the window is shared.
+		var pick *peer
+		for i := range peers {
+			p := &peers[i]
+			if !d.eligible(p.ID, now) {
 				continue
 			}
-			pos := make(map[chain.Hash]int, len(r.idx))
-			for _, i := range r.idx {
-				pos[hc.hashes[need[i]]] = i
-			}
-			bad := false
-			for k, b := range r.blocks {
-				i, ok := pos[b.Hash()]
-				if !ok {
-					bad = true
-					break
-				}
-				delete(pos, b.Hash())
-				state[i] = got
-				waiting[i] = received{block: b, from: r.peer, size: r.sizes[k]}
-				waitingBytes += r.sizes[k]
-			}
-			if bad {
-				s.net.Penalize(r.peer, PenaltyMalformed, "blocks response: a block that was not asked for")
-				excluded[r.peer] = sessionEnd
-			}
-			for _, i := range pos {
-				state[i] = todo
-			}
-			if n := len(r.blocks); n > 0 && !bad {
-				s.peers.updateKnown(r.peer, func(p *peer) { p.BlocksFetched += uint64(n) })
-				lastProgress = s.now()
-			} else if !bad {
-				// It has none of them (another branch, or pruned): ask others.
-				excluded[r.peer] = sessionEnd
+			if pick == nil || d.inflight[p.ID] < d.inflight[pick.ID] ||
+				(d.inflight[p.ID] == d.inflight[pick.ID] && p.BlocksFetched < pick.BlocksFetched) {
+				pick = p
 			}
 		}
-		for next < len(need) && state[next] == got {
-			w := waiting[next]
-			delete(waiting, next)
-			waitingBytes -= w.size
-			if err := s.connect(w); err != nil {
-				return err
-			}
-			next++
+		if pick == nil {
+			return
 		}
+		idx := d.batchFor(pick.BestHeight, end)
+		if len(idx) == 0 {
+			// Nothing this peer can serve now; try the others.
+			peers = removePeer(peers, pick.ID)
+			continue
+		}
+		for _, i := range idx {
+			d.state[i] = slotInFlight
+		}
+		d.inflight[pick.ID]++
+		pick.BlocksFetched += uint64(len(idx)) // local tally, for the next pick
+		d.request(pick.ID, idx)
+	}
+}
+
+// batchFor returns up to MaxBlocksPerRequest blocks of the window below
+// end that are to be requested and that a peer at bestHeight has. Over
+// MaxWindowBytes waiting, only the next block to connect is requested.
+func (d *download) batchFor(bestHeight uint32, end int) []int {
+	var idx []int
+	for i := d.next; i < end && len(idx) < MaxBlocksPerRequest; i++ {
+		if d.state[i] != slotTodo || d.hc.headers[d.need[i]].Height > bestHeight {
+			continue
+		}
+		if d.waitingBytes > MaxWindowBytes && i != d.next {
+			break
+		}
+		idx = append(idx, i)
+	}
+	return idx
+}
+
+// request asks one peer for the blocks idx in a goroutine of the syncer.
+func (d *download) request(id p2p.PeerID, idx []int) {
+	d.active++
+	hashes := make([]chain.Hash, len(idx))
+	for k, i := range idx {
+		hashes[k] = d.hc.hashes[d.need[i]]
+	}
+	ctx := d.ctx
+	if !d.s.spawn(func() { d.results <- d.s.fetchBlocks(ctx, id, idx, hashes) }) {
+		d.results <- dlResult{peer: id, idx: idx, err: ErrStopped}
+	}
+}
+
+// onResult takes the answer to one request: the blocks it brought wait for
+// their turn; a failure, a stall or a block not asked for puts the rest
+// back to be asked of others and keeps the peer out (for StallCooldown
+// after a stall, for the rest of the download otherwise).
+func (d *download) onResult(r dlResult) {
+	d.active--
+	d.inflight[r.peer]--
+	if r.err != nil {
+		for _, i := range r.idx {
+			d.state[i] = slotTodo
+		}
+		if r.stall {
+			d.s.net.Penalize(r.peer, PenaltyStall, "block request timed out")
+			d.s.peers.updateKnown(r.peer, func(p *peer) { p.Stalls++ })
+			d.cooling[r.peer] = d.s.now().Add(StallCooldown)
+			d.s.log.Debug("peer stalled", "peer", r.peer.Short(), "blocks", len(r.idx))
+		} else {
+			d.dropped[r.peer] = true
+		}
+		return
+	}
+	pos := make(map[chain.Hash]int, len(r.idx))
+	for _, i := range r.idx {
+		pos[d.hc.hashes[d.need[i]]] = i
+	}
+	for k, b := range r.blocks {
+		h := b.Hash()
+		i, ok := pos[h]
+		if !ok {
+			d.s.net.Penalize(r.peer, PenaltyMalformed, "blocks response: a block that was not asked for")
+			d.dropped[r.peer] = true
+			break
+		}
+		delete(pos, h)
+		d.state[i] = slotGot
+		d.waiting[i] = received{block: b, from: r.peer, size: r.sizes[k]}
+		d.waitingBytes += r.sizes[k]
+	}
+	for _, i := range pos {
+		d.state[i] = slotTodo
+	}
+	switch {
+	case d.dropped[r.peer]:
+	case len(r.blocks) > 0:
+		n := len(r.blocks)
+		d.s.peers.updateKnown(r.peer, func(p *peer) { p.BlocksFetched += uint64(n) })
+		d.lastProgress = d.s.now()
+	default:
+		// It has none of them (another branch, or pruned): ask others.
+		d.dropped[r.peer] = true
+	}
+}
+
+// connectReady connects the downloaded blocks that are next in order.
+func (d *download) connectReady() error {
+	for d.next < len(d.need) && d.state[d.next] == slotGot {
+		w := d.waiting[d.next]
+		delete(d.waiting, d.next)
+		d.waitingBytes -= w.size
+		if err := d.s.connect(w); err != nil {
+			return err
+		}
+		d.next++
 	}
 	return nil
 }
@@ -610,10 +696,8 @@ func (s *Syncer) fetchMempools() {
 	}
 }
 
-// fetchMempool admits a peer's pending transactions to our pool. Those
-// admitted are published like any new transaction: a gossiped copy that
-// arrives later is a duplicate here and would not be relayed, so without
-// publishing them a transaction could stop at this node.
+// fetchMempool admits a peer's pending transactions to our pool; those
+// admitted are announced like any other (onTxAdmitted).
 func (s *Syncer) fetchMempool(ctx context.Context, id p2p.PeerID) error {
 	resp, err := s.request(ctx, id, ProtoMempool, nil)
 	if err != nil {

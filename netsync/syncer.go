@@ -110,10 +110,6 @@ type Syncer struct {
 	peers *peerTable
 	prog  progress
 
-	// Gossip being validated: the notifications it causes are not
-	// published, as the network relays what its validator accepts.
-	blocksIn *flights[chain.Hash]
-	txsIn    *flights[*chain.Tx]
 	// Blocks this node published, so none is published twice.
 	published *hashSet
 
@@ -169,8 +165,6 @@ func New(cfg Config) (*Syncer, error) {
 		statusInterval: cfg.StatusInterval,
 		requestTimeout: cfg.RequestTimeout,
 		peers:          newPeerTable(),
-		blocksIn:       newFlights[chain.Hash](),
-		txsIn:          newFlights[*chain.Tx](),
 		published:      newHashSet(RecentSize),
 		pubq:           make(chan pubItem, PublishQueue),
 		kick:           make(chan struct{}, 1),
@@ -388,17 +382,16 @@ func (s *Syncer) enqueue(topic string, data []byte) {
 	}
 }
 
-// onChainEvent publishes blocks connected here (mined or received) unless
-// they came by gossip, which the network relays itself, or initial sync is
-// connecting old blocks.
+// onChainEvent announces every block connected here near the tip, however
+// it came (mined, gossiped, synced, an orphan whose parent arrived): the
+// one relay rule for blocks. A gossiped block is also relayed by the
+// network when its validator accepts it; the network sends each message
+// once, so the two meet there rather than being reconciled here.
 func (s *Syncer) onChainEvent(n blockchain.Notification) {
 	if n.Type != blockchain.BlockConnected || !s.running.Load() {
 		return
 	}
 	s.prog.blockConnected()
-	if s.blocksIn.suppress(n.Hash) {
-		return
-	}
 	s.publishBlock(n.Block, n.Hash)
 }
 
@@ -413,12 +406,13 @@ func (s *Syncer) publishBlock(b *chain.Block, hash chain.Hash) {
 	}
 }
 
-// onTxAdmitted publishes transactions newly admitted to the pool, unless
-// the admission is the gossip validator's own (the network relays it). The
-// pool passes the admitted *chain.Tx itself, so the validator's copy is
-// told apart from the same transaction admitted by another path.
+// onTxAdmitted announces every transaction newly admitted to the pool,
+// whichever path admitted it (gossip, a peer's mempool, the API): the one
+// relay rule for transactions. The pool admits a transaction once, so it
+// is announced once; the network drops the announcement of one it has
+// already relayed.
 func (s *Syncer) onTxAdmitted(tx *chain.Tx) {
-	if !s.running.Load() || s.txsIn.suppress(tx) {
+	if !s.running.Load() {
 		return
 	}
 	s.enqueue(TopicTxs, tx.Encode())

@@ -16,7 +16,8 @@ import (
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/miner"
 	"github.com/chaind/chaind/netsync"
-	"github.com/chaind/chaind/p2p/libp2p"
+	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/store"
 	"github.com/chaind/chaind/store/pebble"
 )
 
@@ -32,13 +33,30 @@ type Config struct {
 	// Passphrase unlocks the keystore; nil leaves it locked.
 	Passphrase []byte
 
-	// P2PListen is the peer-to-peer "host:port"; empty turns networking off.
+	// Network is the peer-to-peer network the node joins (memnet in tests
+	// and simulations). nil: a libp2p host listening on P2PListen, or no
+	// networking when P2PListen is empty. The node registers its protocols
+	// on it, starts it in Start and closes it in Stop.
+	Network p2p.Network
+	// Store holds the chain. nil: the Pebble store under DataDir, which
+	// the node opens and closes. A store given here (store.NewMemory for an
+	// ephemeral node) stays the caller's: Stop does not close it, so a node
+	// can be built again on it, as a restarted process finds its data.
+	Store store.Store
+
+	// P2PListen is the peer-to-peer "host:port" of the libp2p host built
+	// when Network is nil; empty turns networking off.
 	P2PListen string
 	// Peers to keep connected: multiaddrs ending in /p2p/<id>, or other
 	// nodes' API URLs (http://host:port).
 	Peers    []string
 	MaxPeers int  // connection high watermark; 0: the p2p default
 	MDNS     bool // find peers on the local link
+
+	// StatusInterval and RequestTimeout tune the syncer (0: netsync's
+	// defaults); tests and simulations shorten them.
+	StatusInterval time.Duration
+	RequestTimeout time.Duration
 
 	Logger *slog.Logger
 	Now    func() time.Time // clock for consensus checks; time.Now when nil
@@ -53,14 +71,17 @@ type Node struct {
 	cfg Config
 	log *slog.Logger
 
-	Store *pebble.Store
+	Store store.Store
 	Chain *blockchain.Blockchain
 	Pool  *mempool.Pool
 	Miner *miner.Miner
-	Host  *libp2p.Host    // nil when networking is off
+	Net   p2p.Network     // nil when networking is off
 	Sync  *netsync.Syncer // nil when networking is off
 
+	ownStore bool // opened here, so closed by Stop
+
 	peers     peerBook
+	resolver  *resolver
 	stopPeers context.CancelFunc
 	wg        sync.WaitGroup
 
@@ -86,37 +107,44 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, hub: newHub()}
+	n := &Node{cfg: cfg, log: cfg.Logger, hub: newHub(), resolver: newResolver()}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
-	st, err := pebble.Open(filepath.Join(cfg.DataDir, "chain"), cfg.Params.Name, cfg.Params.GenesisHash(),
-		pebble.WithLogger(cfg.Logger))
-	if err != nil {
-		return nil, fmt.Errorf("node: %w", err)
+	st := cfg.Store
+	if st == nil {
+		ps, err := pebble.Open(filepath.Join(cfg.DataDir, "chain"), cfg.Params.Name, cfg.Params.GenesisHash(),
+			pebble.WithLogger(cfg.Logger))
+		if err != nil {
+			return nil, fmt.Errorf("node: %w", err)
+		}
+		st, n.ownStore = ps, true
 	}
 	n.Store = st
+	fail := func(err error) (*Node, error) {
+		if n.ownStore {
+			st.Close()
+		}
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	var err error
 	n.Chain, err = blockchain.New(blockchain.Config{Params: cfg.Params, Store: st, Now: cfg.Now, Logger: cfg.Logger})
 	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("node: %w", err)
+		return fail(err)
 	}
 	n.Pool = mempool.New(n.Chain, mempool.Config{})
 	if err := n.loadKeys(cfg.Passphrase); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("node: %w", err)
+		return fail(err)
 	}
 	minerAddr, err := n.minerAddress()
 	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("node: %w", err)
+		return fail(err)
 	}
 	n.Miner = miner.New(n.Chain, n.Pool, miner.Config{Address: minerAddr, Threads: cfg.Threads, Now: cfg.Now,
 		Logger: cfg.Logger, OnMined: cfg.OnMined})
-	if cfg.P2PListen != "" {
+	if cfg.Network != nil || cfg.P2PListen != "" {
 		if err := n.newNetwork(); err != nil {
-			st.Close()
-			return nil, fmt.Errorf("node: %w", err)
+			return fail(err)
 		}
 	}
 	n.metrics = newMetrics(n)
@@ -150,7 +178,7 @@ func (n *Node) minerAddress() (chain.Address, error) {
 func (n *Node) Start(ctx context.Context) error {
 	var err error
 	n.startOnce.Do(func() {
-		if n.Host != nil {
+		if n.Net != nil {
 			if err = n.startNetwork(ctx); err != nil {
 				return
 			}
@@ -163,9 +191,11 @@ func (n *Node) Start(ctx context.Context) error {
 	return err
 }
 
-// Stop stops the miner, ends event streams, lets the block being
-// processed finish (Chain.Close waits for it and refuses new ones) and
-// closes the store. Safe to call twice.
+// Stop stops the miner, sync and the network, ends event streams, lets
+// the block being processed finish (Chain.Close waits for it and refuses
+// new ones) and closes the store it opened (not one given in Config).
+// Every goroutine the node started has ended when it returns. Safe to call
+// twice.
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
 		n.Miner.Stop()
@@ -176,15 +206,17 @@ func (n *Node) Stop() error {
 		if n.Sync != nil {
 			n.Sync.Stop()
 		}
-		if n.Host != nil {
-			if err := n.Host.Close(); err != nil {
-				n.log.Warn("close p2p host", "err", err)
+		if n.Net != nil {
+			if err := n.Net.Close(); err != nil {
+				n.log.Warn("close p2p network", "err", err)
 			}
 		}
 		n.hub.closeAll()
 		n.stopErr = n.Chain.Close()
-		if err := n.Store.Close(); err != nil && n.stopErr == nil {
-			n.stopErr = err
+		if n.ownStore {
+			if err := n.Store.Close(); err != nil && n.stopErr == nil {
+				n.stopErr = err
+			}
 		}
 		n.log.Info("node stopped")
 	})

@@ -308,3 +308,23 @@ func CheckCaps(maxReq, maxResp int) error {
 
 // MaxFrameSize is the largest cap a protocol may set for one message.
 const MaxFrameSize = 64 << 20
+
+// Addressed is implemented by networks whose nodes have addresses other
+// nodes can dial (the libp2p Host's multiaddrs, memnet's "memnet/<id>").
+// It is optional: a Network without it is reached only by links made from
+// outside (a test's topology).
+type Addressed interface {
+	// ListenAddrs returns the addresses Connect accepts for this node.
+	ListenAddrs() []string
+}
+
+// Keeper is implemented by networks that keep chosen peers connected (the
+// libp2p Host, memnet): the node hands them the peers its user configured.
+type Keeper interface {
+	// KeepPeer dials the peer at addrs (addresses of one peer) now, and
+	// from then on redials it with backoff whenever it is not connected
+	// and protects its connection from trimming. It returns the peer's id
+	// and the error of the first dial, if any; a peer whose first dial
+	// failed is kept all the same. Bans still apply.
+	KeepPeer(ctx context.Context, addrs []string) (PeerID, error)
+}

@@ -16,9 +16,11 @@ import (
 
 // Discovery timing.
 const (
-	// RedialMinBackoff is the first wait before redialling a lost bootstrap
+	// RedialMinBackoff is the first wait before redialling a lost kept
 	// peer; the wait doubles on each failure up to Config.RedialInterval.
 	RedialMinBackoff = time.Second
+	// MaxKeptPeers bounds the peers a host keeps connected.
+	MaxKeptPeers = 256
 	// DiscoveryDialTimeout bounds one dial made by discovery.
 	DiscoveryDialTimeout = 10 * time.Second
 	// dhtLookupTimeout bounds one DHT lookup for more peers.
@@ -87,26 +89,91 @@ func (h *Host) connect(ctx context.Context, ai peer.AddrInfo) error {
 	}
 }
 
-// isBootstrap reports whether p is one of the configured bootstrap peers.
-func (h *Host) isBootstrap(p peer.ID) bool {
-	for _, ai := range h.bootstrap {
-		if ai.ID == p {
-			return true
-		}
-	}
-	return false
+// isKept reports whether p is a peer the host keeps connected.
+func (h *Host) isKept(p peer.ID) bool {
+	h.keptMu.Lock()
+	defer h.keptMu.Unlock()
+	_, ok := h.kept[p]
+	return ok
 }
 
-// bootstrapLoop dials the bootstrap peers once at start and, with
-// RedialBootstrap, again whenever one is not connected, backing off from
-// RedialMinBackoff to RedialInterval per peer.
-func (h *Host) bootstrapLoop() {
-	if len(h.bootstrap) == 0 {
-		return
+// keptPeers returns the kept peers.
+func (h *Host) keptPeers() []peer.AddrInfo {
+	h.keptMu.Lock()
+	defer h.keptMu.Unlock()
+	out := make([]peer.AddrInfo, 0, len(h.kept))
+	for _, ai := range h.kept {
+		out = append(out, ai)
 	}
+	return out
+}
+
+// keep adds ai to the kept peers (merging addresses) and protects it.
+// Called once the host is started.
+func (h *Host) keep(ai peer.AddrInfo) error {
+	h.keptMu.Lock()
+	old, ok := h.kept[ai.ID]
+	if !ok && len(h.kept) >= MaxKeptPeers {
+		h.keptMu.Unlock()
+		return fmt.Errorf("p2p: already %d kept peers", MaxKeptPeers)
+	}
+	if ok {
+		ai.Addrs = append(old.Addrs, ai.Addrs...)
+	}
+	h.kept[ai.ID] = ai
+	h.keptMu.Unlock()
+	h.h.Peerstore().AddAddrs(ai.ID, ai.Addrs, keptAddrTTL)
+	h.h.ConnManager().Protect(ai.ID, protectKept)
+	return nil
+}
+
+// KeepPeer dials a peer at its multiaddrs (each ending in /p2p/<id>, all
+// of the same peer) and keeps it: redialled with backoff from
+// RedialMinBackoff to Config.RedialInterval whenever it is not connected,
+// and protected from the connection manager. See p2p.Keeper.
+func (h *Host) KeepPeer(ctx context.Context, addrs []string) (p2p.PeerID, error) {
+	if !h.started() {
+		if h.state.Load() == stateClosed {
+			return "", p2p.ErrClosed
+		}
+		return "", p2p.ErrNotStarted
+	}
+	var ai *peer.AddrInfo
+	for _, a := range addrs {
+		one, err := peer.AddrInfoFromString(a)
+		if err != nil {
+			return "", fmt.Errorf("%w: %q: %v", p2p.ErrBadAddress, a, err)
+		}
+		switch {
+		case ai == nil:
+			ai = one
+		case one.ID != ai.ID:
+			return "", fmt.Errorf("%w: addresses of two peers (%s, %s)", p2p.ErrBadAddress, ai.ID, one.ID)
+		default:
+			ai.Addrs = append(ai.Addrs, one.Addrs...)
+		}
+	}
+	if ai == nil {
+		return "", fmt.Errorf("%w: no address", p2p.ErrBadAddress)
+	}
+	id := p2p.PeerID(ai.ID.String())
+	if ai.ID == h.self {
+		return "", p2p.ErrSelf
+	}
+	if err := h.keep(*ai); err != nil {
+		return "", err
+	}
+	return id, h.connect(ctx, *ai)
+}
+
+// keepLoop dials the bootstrap peers once at start and redials every kept
+// peer (the bootstrap peers with RedialBootstrap, and those given to
+// KeepPeer) whenever it is not connected, backing off from
+// RedialMinBackoff to RedialInterval per peer.
+func (h *Host) keepLoop() {
 	minWait := min(RedialMinBackoff, h.cfg.RedialInterval)
-	backoff := make(map[peer.ID]time.Duration, len(h.bootstrap))
-	next := make(map[peer.ID]time.Time, len(h.bootstrap))
+	backoff := make(map[peer.ID]time.Duration)
+	next := make(map[peer.ID]time.Time)
 	attempt := func(ai peer.AddrInfo) {
 		ctx, cancel := context.WithTimeout(h.ctx, DiscoveryDialTimeout)
 		defer cancel()
@@ -116,7 +183,7 @@ func (h *Host) bootstrapLoop() {
 			return
 		}
 		if h.ctx.Err() == nil {
-			h.log.Info("bootstrap peer unreachable", "peer", p2p.PeerID(ai.ID.String()).Short(), "err", err)
+			h.log.Info("kept peer unreachable", "peer", p2p.PeerID(ai.ID.String()).Short(), "err", err)
 		}
 		b := backoff[ai.ID]
 		if b == 0 {
@@ -130,9 +197,6 @@ func (h *Host) bootstrapLoop() {
 	for _, ai := range h.bootstrap {
 		attempt(ai)
 	}
-	if !h.cfg.RedialBootstrap {
-		return
-	}
 	tick := time.NewTicker(minWait)
 	defer tick.Stop()
 	for {
@@ -143,7 +207,7 @@ func (h *Host) bootstrapLoop() {
 		case <-h.redialKick:
 		}
 		now := time.Now()
-		for _, ai := range h.bootstrap {
+		for _, ai := range h.keptPeers() {
 			if h.h.Network().Connectedness(ai.ID) == network.Connected && h.peers.has(ai.ID) {
 				continue
 			}

@@ -78,6 +78,9 @@ type Host struct {
 
 	bootstrap []peer.AddrInfo
 
+	keptMu sync.Mutex
+	kept   map[peer.ID]peer.AddrInfo // redialled and protected
+
 	mu        sync.Mutex   // serialises registration, Start and Close
 	state     atomic.Int32 // stateNew, stateStarted, stateClosed
 	topics    map[string]*topicState
@@ -102,7 +105,11 @@ type Host struct {
 	dialSem    chan struct{}
 }
 
-var _ p2p.Network = (*Host)(nil)
+var (
+	_ p2p.Network   = (*Host)(nil)
+	_ p2p.Keeper    = (*Host)(nil)
+	_ p2p.Addressed = (*Host)(nil)
+)
 
 // NewHost validates cfg and loads (or creates) the node identity. Nothing
 // is opened until Start.
@@ -150,6 +157,7 @@ func NewHost(cfg Config) (*Host, error) {
 		gater:      newGater(book),
 		events:     feed.New[p2p.PeerEvent](p2p.EventBuffer),
 		bootstrap:  boot,
+		kept:       make(map[peer.ID]peer.AddrInfo),
 		topics:     make(map[string]*topicState),
 		protocols:  make(map[string]*protoState),
 		peers:      newPeerSet(),
@@ -324,10 +332,16 @@ func (h *Host) start(ctx context.Context) error {
 		h.mdns = svc
 	}
 	for _, ai := range h.bootstrap {
-		lh.Peerstore().AddAddrs(ai.ID, ai.Addrs, bootstrapAddrTTL)
-		lh.ConnManager().Protect(ai.ID, protectBootstrap)
+		if h.cfg.RedialBootstrap {
+			if err := h.keep(ai); err != nil {
+				return err
+			}
+		} else {
+			lh.Peerstore().AddAddrs(ai.ID, ai.Addrs, keptAddrTTL)
+			lh.ConnManager().Protect(ai.ID, protectKept)
+		}
 	}
-	h.spawn(h.bootstrapLoop)
+	h.spawn(h.keepLoop)
 	h.spawn(h.dialLoop)
 	h.spawn(h.discoveryLoop)
 	h.log.Info("p2p host started", "id", h.selfID, "addrs", h.fullAddrs())

@@ -816,3 +816,38 @@ func TestListenPortTaken(t *testing.T) {
 		t.Errorf("error does not name the WebSocket address: %v", err)
 	}
 }
+
+// TestKeepPeer: a peer handed to KeepPeer is protected from the connection
+// manager and redialled after its connection drops; bad addresses and
+// oneself are refused.
+func TestKeepPeer(t *testing.T) {
+	b := startHost(t, testConfig(testNet), nil)
+	cfg := testConfig(testNet)
+	cfg.RedialInterval = 300 * time.Millisecond
+	a := startHost(t, cfg, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id, err := a.KeepPeer(ctx, []string{tcpAddr(t, b)})
+	if err != nil || id != b.Self() {
+		t.Fatalf("KeepPeer = %s, %v", id, err)
+	}
+	bID, _ := peer.Decode(string(b.Self()))
+	if !a.h.ConnManager().IsProtected(bID, protectKept) {
+		t.Fatal("a kept peer is not protected from the connection manager")
+	}
+	if err := a.h.Network().ClosePeer(bID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the kept peer dropped and redialled", func() bool {
+		return hasPeer(a, b.Self()) && hasPeer(b, a.Self())
+	})
+	if _, err := a.KeepPeer(ctx, []string{tcpAddr(t, a)}); !errors.Is(err, p2p.ErrSelf) {
+		t.Errorf("keeping oneself: %v", err)
+	}
+	if _, err := a.KeepPeer(ctx, []string{"/ip4/127.0.0.1/tcp/1"}); !errors.Is(err, p2p.ErrBadAddress) {
+		t.Errorf("address without a peer id: %v", err)
+	}
+	if _, err := a.KeepPeer(ctx, []string{tcpAddr(t, b), tcpAddr(t, a)}); !errors.Is(err, p2p.ErrBadAddress) {
+		t.Errorf("addresses of two peers: %v", err)
+	}
+}

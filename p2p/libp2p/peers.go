@@ -28,7 +28,7 @@ const busBuffer = 1024
 const (
 	chainPeerTag      = "chaind"
 	chainPeerTagValue = 100
-	protectBootstrap  = "chaind-bootstrap"
+	protectKept       = "chaind-kept"
 )
 
 // peerEntry is one connected peer of this network.
@@ -194,7 +194,7 @@ func (h *Host) onDisconnected(p peer.ID) {
 	}
 	h.log.Debug("peer disconnected", "peer", e.pid.Short())
 	h.emit(p2p.PeerEvent{Peer: e.pid, Connected: false, Addr: e.remote})
-	if h.isBootstrap(p) {
+	if h.isKept(p) {
 		select {
 		case h.redialKick <- struct{}{}:
 		default:

@@ -47,8 +47,8 @@ const (
 	maxCandidates = 256
 	// maxConcurrentDials bounds discovery's concurrent dials.
 	maxConcurrentDials = 8
-	// bootstrapAddrTTL keeps bootstrap addresses for the life of the host.
-	bootstrapAddrTTL = 100 * 365 * 24 * time.Hour
+	// keptAddrTTL keeps the addresses of kept peers for the life of the host.
+	keptAddrTTL = 100 * 365 * 24 * time.Hour
 )
 
 var errBadPex = errors.New("p2p: malformed peer exchange answer")

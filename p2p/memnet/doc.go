@@ -12,7 +12,13 @@
 // Gossip behaves like gossipsub with flood publish: Publish sends to every
 // neighbour; a receiver drops messages it has seen (by SHA-256 of the
 // content), runs the topic's handler as validator, and relays accepted
-// messages to its other neighbours; Reject penalises the sender. Requests
+// messages to its other neighbours; Reject penalises the sender. As in
+// gossipsub, "seen" means accepted by the validator or published by this
+// node, not merely arrived: a copy that was ignored is validated again when
+// it comes again, and a node that publishes something it received (a block
+// it connected by another path meanwhile) sends it out. Each message is
+// delivered to a node's validator at most once after it is seen, and sent
+// on by the node at most once, whether by relay or by its own Publish. Requests
 // travel over the link with its latency in each direction and obey the
 // same size caps and error values as the libp2p Host. Loss applies to
 // gossip only: requests model a reliable stream that fails only when its

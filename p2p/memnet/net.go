@@ -33,10 +33,14 @@ type LinkParams struct {
 	Jitter time.Duration
 	// Loss is the probability, in [0, 1], that a gossip message on the link is lost.
 	Loss float64
+	// Bandwidth is the link's capacity in bytes per second in each
+	// direction (0: unlimited). A message waits for the ones sent before it
+	// in the same direction, then takes len/Bandwidth to cross, then Latency.
+	Bandwidth int64
 }
 
 func (p LinkParams) check() error {
-	if p.Latency < 0 || p.Jitter < 0 || !(p.Loss >= 0 && p.Loss <= 1) {
+	if p.Latency < 0 || p.Jitter < 0 || p.Bandwidth < 0 || !(p.Loss >= 0 && p.Loss <= 1) {
 		return fmt.Errorf("memnet: bad link params %+v", p)
 	}
 	return nil
@@ -79,6 +83,31 @@ type link struct {
 	params LinkParams
 	up     bool
 	since  time.Time
+
+	bwMu sync.Mutex
+	free [2]time.Time // per direction (0: a to b), when the link is next idle
+}
+
+// transmit reserves the link for size bytes sent by from and returns how
+// long they wait and take to cross at the link's bandwidth (0 when it is
+// unlimited). bw is the bandwidth read with the link's parameters.
+func (l *link) transmit(from *Node, size int, bw int64) time.Duration {
+	if bw <= 0 {
+		return 0
+	}
+	dir := 0
+	if from == l.b {
+		dir = 1
+	}
+	now := time.Now()
+	l.bwMu.Lock()
+	defer l.bwMu.Unlock()
+	start := l.free[dir]
+	if start.Before(now) {
+		start = now
+	}
+	l.free[dir] = start.Add(time.Duration(int64(size) * int64(time.Second) / bw))
+	return l.free[dir].Sub(now)
 }
 
 func (l *link) other(n *Node) *Node {
@@ -182,6 +211,72 @@ func (n *Net) Link(a, b p2p.PeerID, p LinkParams) error {
 	n.links[k] = l
 	n.refresh(l)
 	return nil
+}
+
+// Shape changes the parameters of the existing link between a and b
+// (delay, jitter, loss, bandwidth); messages already on the link keep the
+// timing they were sent with.
+func (n *Net) Shape(a, b p2p.PeerID, p LinkParams) error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l := n.links[keyOf(a, b)]
+	if l == nil {
+		return fmt.Errorf("memnet: shape %s-%s: no such link", a, b)
+	}
+	l.params = p
+	return nil
+}
+
+// LinkParams returns the parameters of the link between a and b, and
+// whether there is one.
+func (n *Net) LinkParams(a, b p2p.PeerID) (LinkParams, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l := n.links[keyOf(a, b)]
+	if l == nil {
+		return LinkParams{}, false
+	}
+	return l.params, true
+}
+
+// Reopen replaces the closed node id with a fresh, unstarted Node of the
+// same id that keeps the old one's links, as a process restarted on the
+// same address would find its peers redialling it. The new node has no
+// handlers, no seen messages and no bans of its own; other nodes keep
+// their view of it (points and bans). It fails while the old node is not
+// closed.
+func (n *Net) Reopen(id p2p.PeerID) (*Node, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil, p2p.ErrClosed
+	}
+	old := n.nodes[id]
+	if old == nil {
+		return nil, fmt.Errorf("memnet: reopen %s: unknown node", id)
+	}
+	if old.state.Load() != stateClosed {
+		return nil, fmt.Errorf("memnet: reopen %s: the node is not closed", id)
+	}
+	nd := newNode(n, id)
+	n.nodes[id] = nd
+	for i, o := range n.order {
+		if o == old {
+			n.order[i] = nd
+		}
+	}
+	for _, l := range n.links {
+		if l.a == old {
+			l.a = nd
+		}
+		if l.b == old {
+			l.b = nd
+		}
+	}
+	return nd, nil
 }
 
 // Unlink removes the link between a and b, if any.
@@ -294,13 +389,19 @@ func (n *Net) setUp(l *link, up bool) {
 
 // upLink returns the link from a to b if it is up.
 func (n *Net) upLink(a, b p2p.PeerID) *link {
+	l, _ := n.upLinkParams(a, b)
+	return l
+}
+
+// upLinkParams returns the link from a to b if it is up, and its parameters.
+func (n *Net) upLinkParams(a, b p2p.PeerID) (*link, LinkParams) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	l := n.links[keyOf(a, b)]
 	if l == nil || !l.up {
-		return nil
+		return nil, LinkParams{}
 	}
-	return l
+	return l, l.params
 }
 
 // neighbours returns the up links of nd and their parameters.
@@ -310,7 +411,7 @@ func (n *Net) neighbours(nd *Node) []hop {
 	var out []hop
 	for _, l := range n.links {
 		if l.up && (l.a == nd || l.b == nd) {
-			out = append(out, hop{to: l.other(nd), params: l.params})
+			out = append(out, hop{to: l.other(nd), params: l.params, link: l})
 		}
 	}
 	return out
@@ -320,6 +421,7 @@ func (n *Net) neighbours(nd *Node) []hop {
 type hop struct {
 	to     *Node
 	params LinkParams
+	link   *link
 }
 
 // roll returns a deterministic number in [0, 1) for a message on a link.
@@ -343,7 +445,7 @@ func (n *Net) sendGossip(from *Node, hp hop, m gossipMsg) {
 		n.lost.Add(1)
 		return
 	}
-	delay := hp.params.Latency
+	delay := hp.params.Latency + hp.link.transmit(from, len(m.data), hp.params.Bandwidth)
 	if hp.params.Jitter > 0 {
 		delay += time.Duration(n.roll('j', from.id, hp.to.id, m.id) * float64(hp.params.Jitter))
 	}

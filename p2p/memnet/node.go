@@ -63,13 +63,19 @@ type Node struct {
 	inbox  []gossipMsg
 	inWake chan struct{}
 
+	received, duplicates, handled atomic.Uint64
+
 	seenMu sync.Mutex
 	seen   map[[32]byte]struct{}
 	ring   [][32]byte // insertion order, for eviction
 	ringAt int
 }
 
-var _ p2p.Network = (*Node)(nil)
+var (
+	_ p2p.Network   = (*Node)(nil)
+	_ p2p.Keeper    = (*Node)(nil)
+	_ p2p.Addressed = (*Node)(nil)
+)
 
 func newNode(n *Net, id p2p.PeerID) *Node {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -93,6 +99,9 @@ func (nd *Node) Self() p2p.PeerID { return nd.id }
 
 // Addr returns the node's address for Connect: "memnet/<id>".
 func (nd *Node) Addr() string { return AddrPrefix + string(nd.id) }
+
+// ListenAddrs returns the node's one address, Addr.
+func (nd *Node) ListenAddrs() []string { return []string{nd.Addr()} }
 
 func (nd *Node) running() bool { return nd.state.Load() == stateStarted }
 
@@ -279,6 +288,34 @@ func (nd *Node) Connect(ctx context.Context, addr string) (p2p.PeerID, error) {
 	return id, nil
 }
 
+// KeepPeer links this node to the node at addrs[0] for good: unlike
+// Connect it makes the link even when the other node is not running, and
+// the link comes up whenever both run and no partition or ban separates
+// them (memnet's links are redialled by nature). It returns the error
+// p2p.ErrNotConnected when the link is not up yet. See p2p.Keeper.
+func (nd *Node) KeepPeer(ctx context.Context, addrs []string) (p2p.PeerID, error) {
+	if err := nd.stateErr(); err != nil {
+		return "", err
+	}
+	if len(addrs) == 0 {
+		return "", fmt.Errorf("%w: no address", p2p.ErrBadAddress)
+	}
+	id := p2p.PeerID(strings.TrimPrefix(addrs[0], AddrPrefix))
+	if nd.net.Node(id) == nil {
+		return "", fmt.Errorf("%w: %q: no such node", p2p.ErrBadAddress, addrs[0])
+	}
+	if id == nd.id {
+		return "", p2p.ErrSelf
+	}
+	if err := nd.net.Link(nd.id, id, nd.net.cfg.Link); err != nil {
+		return "", err
+	}
+	if nd.net.upLink(nd.id, id) == nil {
+		return id, fmt.Errorf("%w: %s (kept; linked when it runs)", p2p.ErrNotConnected, id)
+	}
+	return id, nil
+}
+
 // Penalize charges points to a peer; at p2p.BanThreshold the link to it is
 // removed and it cannot reconnect until the ban ends. See p2p.Network.
 func (nd *Node) Penalize(p p2p.PeerID, points int, reason string) {
@@ -291,6 +328,26 @@ func (nd *Node) Penalize(p p2p.PeerID, points int, reason string) {
 		nd.log.Warn("peer banned", "peer", p, "points", total, "reason", reason)
 		nd.net.Unlink(nd.id, p)
 	}
+}
+
+// isSeen reports whether a message id is in the seen set.
+func (nd *Node) isSeen(id [32]byte) bool {
+	nd.seenMu.Lock()
+	defer nd.seenMu.Unlock()
+	_, ok := nd.seen[id]
+	return ok
+}
+
+// NodeStats counts the gossip one node received.
+type NodeStats struct {
+	Received   uint64 // messages that arrived in its inbox
+	Duplicates uint64 // dropped on arrival as already seen
+	Handled    uint64 // handed to a topic's validator
+}
+
+// Stats returns the node's gossip counters.
+func (nd *Node) Stats() NodeStats {
+	return NodeStats{Received: nd.received.Load(), Duplicates: nd.duplicates.Load(), Handled: nd.handled.Load()}
 }
 
 // markSeen records a message id and reports whether it was new.
@@ -341,6 +398,7 @@ func (nd *Node) enqueue(m gossipMsg) bool {
 	}
 	nd.inbox = append(nd.inbox, m)
 	nd.inMu.Unlock()
+	nd.received.Add(1)
 	select {
 	case nd.inWake <- struct{}{}:
 	default:
@@ -370,13 +428,28 @@ func (nd *Node) worker() {
 	}
 }
 
+// handleGossip validates an arriving message and relays it when accepted.
+// As in gossipsub, a message enters the seen set when its validator
+// accepts it or this node publishes it, not when it arrives: a copy that
+// was ignored or rejected is validated again if it comes again, and the
+// node's own publication of something it received and ignored still goes
+// out. A message is handed to the validator at most once after it is seen,
+// and relayed at most once whichever of relay and publish comes first.
 func (nd *Node) handleGossip(m gossipMsg) {
 	h, ok := nd.topics[m.topic]
-	if !ok || !nd.markSeen(m.id) {
+	if !ok {
 		return
 	}
+	if nd.isSeen(m.id) {
+		nd.duplicates.Add(1)
+		return
+	}
+	nd.handled.Add(1)
 	switch h(m.from, bytes.Clone(m.data)) {
 	case p2p.Accept:
+		if !nd.markSeen(m.id) {
+			return // published by this node meanwhile: it went out then
+		}
 		for _, hp := range nd.net.neighbours(nd) {
 			if hp.to.id != m.from {
 				nd.net.sendGossip(nd, hp, m)
@@ -410,12 +483,12 @@ func (nd *Node) Request(ctx context.Context, to p2p.PeerID, name string, req []b
 	if nd.bans(to) {
 		return nil, fmt.Errorf("%w: %s", p2p.ErrBanned, to)
 	}
-	l := nd.net.upLink(nd.id, to)
+	l, params := nd.net.upLinkParams(nd.id, to)
 	if l == nil {
 		return nil, fmt.Errorf("%w: %s", p2p.ErrNotConnected, to)
 	}
 	server := l.other(nd)
-	latency := l.params.Latency
+	latency := params.Latency
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p2p.DefaultRequestTimeout)
@@ -426,13 +499,13 @@ func (nd *Node) Request(ctx context.Context, to p2p.PeerID, name string, req []b
 
 	res := make(chan result, 1)
 	body := bytes.Clone(req)
-	nd.net.sched.after(latency, func() {
+	nd.net.sched.after(latency+l.transmit(nd, len(body), params.Bandwidth), func() {
 		if nd.net.upLink(nd.id, to) == nil {
 			res <- result{err: errLinkDown}
 			return
 		}
 		server.serve(nd.id, name, body, deadline, func(r result) {
-			nd.net.sched.after(latency, func() {
+			nd.net.sched.after(latency+l.transmit(server, len(r.resp), params.Bandwidth), func() {
 				if nd.net.upLink(nd.id, to) == nil {
 					r = result{err: errLinkDown}
 				}

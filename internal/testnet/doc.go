@@ -1,0 +1,34 @@
+// Package testnet starts N full chaind nodes (the same node.Node that
+// `chaind run` runs) in one process for tests, over one in-memory network
+// (p2p/memnet), and gives the test the controls of a network lab:
+//
+//   - topology: Connect, ConnectAll, Line (links are made by the cluster,
+//     not dialled by the nodes);
+//   - failures: Partition into groups and Heal; Shape one link's delay,
+//     jitter, loss and bandwidth;
+//   - lifecycle: Stop (clean shutdown), Crash (see below) and Start (the
+//     node is built again on the same store and data directory, keeps its
+//     identity and its links);
+//   - waiting: WaitFor one condition, WaitForTip, WaitForHeight,
+//     WaitForConvergence; predicates SameTip and TipSummary for messages.
+//
+// Every node i holds the deterministic key chaintest.Key(i) as its
+// development key, and the default network funds every such key, so a
+// test can Send from node i at once.
+//
+// Crash, in one process, means: the node's network goes first (its links
+// drop at that instant; messages in flight to or from it are lost and its
+// peers see a disconnect, with nothing the node was about to publish leaving
+// it), then the node's goroutines are stopped and the block being connected,
+// if any, finishes (a connect is one atomic store batch, so there is no
+// half-written block to model). The mempool is lost, as it is on any
+// restart. Stop differs in order: the miner and sync stop first and the
+// network closes last. With a memory store both keep every block the node
+// had connected; the Pebble store (Config.Pebble) is closed and reopened.
+//
+// A Cluster is driven from the test's goroutine; its methods fail the test
+// (t.Fatalf) on errors. Cleanup stops every node and the network.
+//
+// Model: hashicorp/raft's test cluster (Partition, Disconnect, WaitFor...)
+// running the same node code on an in-memory transport.
+package testnet

@@ -1,0 +1,503 @@
+package testnet
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/blockchain"
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/internal/testnet/wait"
+	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/memnet"
+	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/wallet"
+)
+
+// Defaults of Config.
+const (
+	// DefaultFunds is what the default network's genesis gives each node's key.
+	DefaultFunds = 1_000_000_000
+	// DefaultStatusInterval is the nodes' status interval: short, so that
+	// tests converge in well under a second after a heal.
+	DefaultStatusInterval = 500 * time.Millisecond
+	// DefaultRequestTimeout is the nodes' request timeout.
+	DefaultRequestTimeout = 3 * time.Second
+	// startTimeout bounds starting one node.
+	startTimeout = 10 * time.Second
+)
+
+// LogEnv names the environment variable that turns the nodes' logs on
+// ("debug" or "info"); they are discarded otherwise.
+const LogEnv = "CHAIND_TESTNET_LOG"
+
+// Config configures a Cluster.
+type Config struct {
+	// Nodes is the number of nodes (at least 1).
+	Nodes int
+	// Params is the network (default: regtest funding chaintest.Key(i)
+	// with DefaultFunds for every node i).
+	Params *consensus.Params
+	// Link is the parameters of links made by Connect (default: none of
+	// latency, jitter, loss or bandwidth limit).
+	Link memnet.LinkParams
+	// Seed drives memnet's loss and jitter.
+	Seed uint64
+	// StatusInterval and RequestTimeout tune every node's syncer
+	// (DefaultStatusInterval, DefaultRequestTimeout when zero).
+	StatusInterval time.Duration
+	RequestTimeout time.Duration
+	// Pebble keeps each node's chain in a Pebble store under its data
+	// directory instead of in memory.
+	Pebble bool
+	// Mine starts continuous mining on every node.
+	Mine bool
+	// Logger receives the nodes' logs (default: discarded, see LogEnv).
+	Logger *slog.Logger
+}
+
+// Cluster is N nodes on one memnet network. Its methods are meant for the
+// test's goroutine.
+type Cluster struct {
+	t      testing.TB
+	cfg    Config
+	Params *consensus.Params
+	Net    *memnet.Net
+	nodes  []*Node
+}
+
+// Node is one node of a Cluster: its identity, key, data directory and
+// store outlive Stop and Crash; the running node.Node does not.
+type Node struct {
+	c     *Cluster
+	Index int
+	ID    p2p.PeerID
+	Key   *wallet.Key
+	Dir   string
+
+	mem   store.Store // the memory store kept across restarts (nil with Pebble)
+	mu    sync.Mutex
+	run   *node.Node // nil while stopped
+	netNd *memnet.Node
+}
+
+// Logger returns the logger of LogEnv: discarded unless it says "debug"
+// or "info".
+func Logger() *slog.Logger {
+	switch os.Getenv(LogEnv) {
+	case "debug":
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	case "info":
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// New builds and starts cfg.Nodes nodes on a fresh memnet network, with no
+// links between them. Cleanup stops them all.
+func New(t testing.TB, cfg Config) *Cluster {
+	t.Helper()
+	if cfg.Nodes < 1 {
+		t.Fatalf("testnet: %d nodes", cfg.Nodes)
+	}
+	if cfg.Params == nil {
+		cfg.Params = chaintest.Params(chaintest.Keys(cfg.Nodes), DefaultFunds)
+	}
+	if cfg.StatusInterval <= 0 {
+		cfg.StatusInterval = DefaultStatusInterval
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = Logger()
+	}
+	mn, err := memnet.New(memnet.Config{Seed: cfg.Seed, Link: cfg.Link, Logger: cfg.Logger})
+	if err != nil {
+		t.Fatalf("testnet: %v", err)
+	}
+	c := &Cluster{t: t, cfg: cfg, Params: cfg.Params, Net: mn}
+	t.Cleanup(c.Close)
+	root := t.TempDir()
+	for i := 0; i < cfg.Nodes; i++ {
+		nn := mn.NewNode()
+		nd := &Node{c: c, Index: i, ID: nn.Self(), Key: chaintest.Key(i), Dir: filepath.Join(root, string(nn.Self())), netNd: nn}
+		if err := os.MkdirAll(nd.Dir, 0o700); err != nil {
+			t.Fatalf("testnet: %v", err)
+		}
+		if err := wallet.SaveDevKey(filepath.Join(nd.Dir, node.DevKeyFile), nd.Key); err != nil {
+			t.Fatalf("testnet: %v", err)
+		}
+		if !cfg.Pebble {
+			nd.mem = store.NewMemory()
+		}
+		c.nodes = append(c.nodes, nd)
+	}
+	for _, nd := range c.nodes {
+		if err := nd.start(); err != nil {
+			t.Fatalf("testnet: start %s: %v", nd.ID, err)
+		}
+	}
+	return c
+}
+
+// start builds the node on its store and memnet node and starts it.
+func (nd *Node) start() error {
+	c := nd.c
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	if nd.run != nil {
+		return fmt.Errorf("%s is running", nd.ID)
+	}
+	if nd.netNd == nil {
+		nn, err := c.Net.Reopen(nd.ID)
+		if err != nil {
+			return err
+		}
+		nd.netNd = nn
+	}
+	cfg := node.Config{
+		Params:         c.Params,
+		DataDir:        nd.Dir,
+		Mine:           c.cfg.Mine,
+		Threads:        1,
+		Network:        nd.netNd,
+		StatusInterval: c.cfg.StatusInterval,
+		RequestTimeout: c.cfg.RequestTimeout,
+		Logger:         c.cfg.Logger.With("node", string(nd.ID)),
+	}
+	if nd.mem != nil {
+		cfg.Store = nd.mem
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := n.Start(ctx); err != nil {
+		_ = n.Stop()
+		nd.netNd = nil
+		return err
+	}
+	nd.run = n
+	return nil
+}
+
+// stop ends the running node; with crash, its network goes first.
+func (nd *Node) stop(crash bool) error {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	if nd.run == nil {
+		return nil
+	}
+	if crash {
+		_ = nd.netNd.Close()
+	}
+	err := nd.run.Stop()
+	nd.run, nd.netNd = nil, nil
+	return err
+}
+
+// Close stops every node and the network. Cleanup calls it; calling it
+// again does nothing.
+func (c *Cluster) Close() {
+	for _, nd := range c.nodes {
+		if err := nd.stop(false); err != nil {
+			c.t.Errorf("testnet: stop %s: %v", nd.ID, err)
+		}
+	}
+	c.Net.Close()
+}
+
+// Len returns the number of nodes.
+func (c *Cluster) Len() int { return len(c.nodes) }
+
+// N returns node i.
+func (c *Cluster) N(i int) *Node { return c.nodes[i] }
+
+// Nodes returns every node, in order.
+func (c *Cluster) Nodes() []*Node { return append([]*Node(nil), c.nodes...) }
+
+// Node returns the running node.Node, or nil while the node is stopped.
+func (nd *Node) Node() *node.Node {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	return nd.run
+}
+
+// Running reports whether the node is running.
+func (nd *Node) Running() bool { return nd.Node() != nil }
+
+// must returns the running node.Node or fails the test.
+func (nd *Node) must() *node.Node {
+	nd.c.t.Helper()
+	n := nd.Node()
+	if n == nil {
+		nd.c.t.Fatalf("testnet: %s is stopped", nd.ID)
+	}
+	return n
+}
+
+// Tip returns the node's tip (the zero Tip while it is stopped).
+func (nd *Node) Tip() blockchain.Tip {
+	n := nd.Node()
+	if n == nil {
+		return blockchain.Tip{}
+	}
+	return n.Chain.Tip()
+}
+
+// Address returns the address of the node's key.
+func (nd *Node) Address() chain.Address { return nd.Key.Address() }
+
+// Mine mines one block on the node now, with its pending transactions,
+// and returns it once it is the node's tip.
+func (nd *Node) Mine(data string) *chain.Block {
+	nd.c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := nd.must().Mine(ctx, data)
+	if err != nil {
+		nd.c.t.Fatalf("testnet: %s: mine: %v", nd.ID, err)
+	}
+	return b
+}
+
+// Send signs a transfer from the node's key and admits it to its pool.
+func (nd *Node) Send(to chain.Address, amount, fee uint64) *chain.Tx {
+	nd.c.t.Helper()
+	tx, err := nd.must().Send(nd.Address(), to, amount, fee, "")
+	if err != nil {
+		nd.c.t.Fatalf("testnet: %s: send: %v", nd.ID, err)
+	}
+	return tx
+}
+
+// HasTx reports whether the node's pool holds the transaction.
+func (nd *Node) HasTx(id chain.Hash) bool {
+	n := nd.Node()
+	return n != nil && n.Pool.Has(id)
+}
+
+func (c *Cluster) ids(idx []int) []p2p.PeerID {
+	out := make([]p2p.PeerID, len(idx))
+	for k, i := range idx {
+		out[k] = c.nodes[i].ID
+	}
+	return out
+}
+
+// Connect links nodes a and b (a dials b) with the cluster's link
+// parameters.
+func (c *Cluster) Connect(a, b int) {
+	c.t.Helper()
+	if err := c.Net.Link(c.nodes[a].ID, c.nodes[b].ID, c.cfg.Link); err != nil {
+		c.t.Fatalf("testnet: connect %d-%d: %v", a, b, err)
+	}
+}
+
+// ConnectAll links every pair of nodes.
+func (c *Cluster) ConnectAll() {
+	c.t.Helper()
+	for a := range c.nodes {
+		for b := a + 1; b < len(c.nodes); b++ {
+			c.Connect(a, b)
+		}
+	}
+}
+
+// Line links node i to node i+1 for every i.
+func (c *Cluster) Line() {
+	c.t.Helper()
+	for i := 0; i+1 < len(c.nodes); i++ {
+		c.Connect(i, i+1)
+	}
+}
+
+// Disconnect removes the link between a and b.
+func (c *Cluster) Disconnect(a, b int) { c.Net.Unlink(c.nodes[a].ID, c.nodes[b].ID) }
+
+// Partition splits the nodes into groups (by index) that cannot reach
+// each other; nodes named in no group form one more group. Links across
+// groups go down until Heal.
+func (c *Cluster) Partition(groups ...[]int) {
+	ids := make([][]p2p.PeerID, len(groups))
+	for i, g := range groups {
+		ids[i] = c.ids(g)
+	}
+	c.Net.Partition(ids...)
+}
+
+// Heal ends a partition.
+func (c *Cluster) Heal() { c.Net.Heal() }
+
+// Shape sets the delay, jitter and loss of the link between a and b.
+func (c *Cluster) Shape(a, b int, delay, jitter time.Duration, loss float64) {
+	c.t.Helper()
+	p, _ := c.Net.LinkParams(c.nodes[a].ID, c.nodes[b].ID)
+	p.Latency, p.Jitter, p.Loss = delay, jitter, loss
+	c.ShapeLink(a, b, p)
+}
+
+// ShapeLink sets every parameter of the link between a and b, bandwidth
+// included.
+func (c *Cluster) ShapeLink(a, b int, p memnet.LinkParams) {
+	c.t.Helper()
+	if err := c.Net.Shape(c.nodes[a].ID, c.nodes[b].ID, p); err != nil {
+		c.t.Fatalf("testnet: shape %d-%d: %v", a, b, err)
+	}
+}
+
+// Stop shuts node i down cleanly. Its store and data directory remain.
+func (c *Cluster) Stop(i int) {
+	c.t.Helper()
+	if err := c.nodes[i].stop(false); err != nil {
+		c.t.Fatalf("testnet: stop %s: %v", c.nodes[i].ID, err)
+	}
+}
+
+// Crash stops node i the abrupt way (see the package doc).
+func (c *Cluster) Crash(i int) {
+	c.t.Helper()
+	if err := c.nodes[i].stop(true); err != nil {
+		c.t.Fatalf("testnet: crash %s: %v", c.nodes[i].ID, err)
+	}
+}
+
+// Start starts a stopped node i again on its store, data directory and
+// links.
+func (c *Cluster) Start(i int) {
+	c.t.Helper()
+	if err := c.nodes[i].start(); err != nil {
+		c.t.Fatalf("testnet: start %s: %v", c.nodes[i].ID, err)
+	}
+}
+
+// WaitFor waits until cond holds, failing the test after timeout.
+func (c *Cluster) WaitFor(timeout time.Duration, what string, cond func() bool) time.Duration {
+	c.t.Helper()
+	return wait.For(c.t, timeout, what, cond)
+}
+
+// Running returns the running nodes.
+func (c *Cluster) Running() []*Node {
+	var out []*Node
+	for _, nd := range c.nodes {
+		if nd.Running() {
+			out = append(out, nd)
+		}
+	}
+	return out
+}
+
+// pick returns the nodes with the given indexes, or every running node.
+func (c *Cluster) pick(idx []int) []*Node {
+	if len(idx) == 0 {
+		return c.Running()
+	}
+	out := make([]*Node, len(idx))
+	for k, i := range idx {
+		out[k] = c.nodes[i]
+	}
+	return out
+}
+
+// WaitForTip waits until the nodes (every running node if none is named)
+// have the tip hash.
+func (c *Cluster) WaitForTip(timeout time.Duration, hash chain.Hash, nodes ...int) {
+	c.t.Helper()
+	ns := c.pick(nodes)
+	wait.For(c.t, timeout, "tip "+hash.String()[:12]+" on "+names(ns), func() bool {
+		for _, nd := range ns {
+			if nd.Tip().Hash != hash {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// WaitForHeight waits until the nodes (every running node if none is
+// named) are at least at height.
+func (c *Cluster) WaitForHeight(timeout time.Duration, height uint32, nodes ...int) {
+	c.t.Helper()
+	ns := c.pick(nodes)
+	wait.For(c.t, timeout, fmt.Sprintf("height %d on %s", height, names(ns)), func() bool {
+		for _, nd := range ns {
+			if !nd.Running() || nd.Tip().Height < height {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// WaitForConvergence waits until every running node has the same tip and
+// returns it; on timeout the failure message summarises the tips.
+func (c *Cluster) WaitForConvergence(timeout time.Duration) blockchain.Tip {
+	c.t.Helper()
+	if !wait.Until(timeout, func() bool { return SameTip(c.Running()...) }) {
+		c.t.Fatalf("testnet: no convergence after %v: %s", timeout, TipSummary(c.Running()...))
+	}
+	return c.Running()[0].Tip()
+}
+
+// SameTip reports whether the nodes all have the same tip.
+func SameTip(nodes ...*Node) bool {
+	if len(nodes) == 0 {
+		return true
+	}
+	h := nodes[0].Tip().Hash
+	for _, nd := range nodes[1:] {
+		if nd.Tip().Hash != h {
+			return false
+		}
+	}
+	return true
+}
+
+// TipSummary describes the nodes' tips for failure messages: how many
+// nodes sit on each tip, at which height.
+func TipSummary(nodes ...*Node) string {
+	type group struct {
+		height uint32
+		names  []string
+	}
+	groups := map[chain.Hash]*group{}
+	var order []chain.Hash
+	for _, nd := range nodes {
+		t := nd.Tip()
+		g := groups[t.Hash]
+		if g == nil {
+			g = &group{height: t.Height}
+			groups[t.Hash] = g
+			order = append(order, t.Hash)
+		}
+		g.names = append(g.names, string(nd.ID))
+	}
+	var b strings.Builder
+	for _, h := range order {
+		g := groups[h]
+		fmt.Fprintf(&b, "%d at %d %s (%s); ", len(g.names), g.height, h.String()[:12], strings.Join(g.names, " "))
+	}
+	return strings.TrimSuffix(b.String(), "; ")
+}
+
+func names(ns []*Node) string {
+	s := make([]string, len(ns))
+	for i, nd := range ns {
+		s[i] = string(nd.ID)
+	}
+	return strings.Join(s, ",")
+}
