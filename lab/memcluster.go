@@ -95,7 +95,7 @@ func NewMemCluster(cfg MemConfig) (*MemCluster, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	net, err := memnet.New(memnet.Config{Seed: n.Seed, Logger: log.With("sys", "memnet")})
+	net, err := memnet.New(memnet.Config{Seed: n.Seed, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("memnet: %w", err)
 	}
@@ -255,7 +255,7 @@ func (c *MemCluster) running(name string) (*memNode, error) {
 func (c *MemCluster) startNode(nd *memNode) error {
 	name := nd.spec.Name
 	log := c.log.With("node", name)
-	bc, err := blockchain.New(blockchain.Config{Params: c.params, Store: nd.st, Now: c.now, Logger: log.With("sys", "chain")})
+	bc, err := blockchain.New(blockchain.Config{Params: c.params, Store: nd.st, Now: c.now, Logger: log})
 	if err != nil {
 		return fmt.Errorf("node %s: %w", name, err)
 	}
@@ -264,7 +264,7 @@ func (c *MemCluster) startNode(nd *memNode) error {
 	c.mu.Lock()
 	pn := c.net.NewNode()
 	c.mu.Unlock()
-	sy, err := netsync.New(netsync.Config{Chain: bc, Pool: pool, Net: pn, Logger: log.With("sys", "netsync"),
+	sy, err := netsync.New(netsync.Config{Chain: bc, Pool: pool, Net: pn, Logger: log,
 		StatusInterval: memStatusInterval, Now: c.now})
 	if err != nil {
 		return fmt.Errorf("node %s: %w", name, err)
@@ -291,7 +291,7 @@ func (c *MemCluster) startNode(nd *memNode) error {
 		txs = nil // the pool follows the public chain, not the private branch
 	}
 	m := miner.New(mineOn, txs, miner.Config{Address: nd.key.Address(), Threads: 1, Now: c.now,
-		Logger: log.With("sys", "miner"), OnMined: nd.onMined})
+		Logger: log, OnMined: nd.onMined})
 	var sim *miner.SimMiner
 	if c.network.Simulated {
 		mean := c.meanInterval(nd.spec.Share)
