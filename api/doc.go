@@ -21,6 +21,7 @@
 //	GET  /api/v1/chaintips         the tip of every branch: height, branch length, fork height, status (as getchaintips)
 //	GET  /api/v1/peers, POST /api/v1/peers
 //	GET  /healthz, GET /metrics
+//	GET  /, GET /explorer/...      the web explorer (package web), with a strict Content-Security-Policy
 //
 // The tutorials' routes keep their shapes: GET /blocks (the chain as an
 // array), POST /mineBlock {"data"}, GET /peers, POST /addPeer {"peer"}

@@ -101,11 +101,19 @@ func (s *Server) getTree(w http.ResponseWriter, r *http.Request) error {
 	blocks, more := s.n.Chain.Tree(uint32(from), uint32(to), blockchain.MaxTreeBlocks)
 	v := treeJSON{From: uint32(from), To: uint32(to), TipHeight: tip.Height, Tip: tip.Hash,
 		TargetSpacing: p.TargetSpacing, Blocks: make([]treeBlockJSON, len(blocks)), Truncated: more}
+	// Blocks near each other mostly share their bits: convert each once.
+	type target struct{ difficulty, work float64 }
+	targets := make(map[uint32]target)
 	for i, b := range blocks {
-		work, _ := consensus.WorkFromBits(b.Bits).Float64()
+		t, ok := targets[b.Bits]
+		if !ok {
+			t.work, _ = consensus.WorkFromBits(b.Bits).Float64()
+			t.difficulty = consensus.Difficulty(b.Bits, p.PowLimit)
+			targets[b.Bits] = t
+		}
 		v.Blocks[i] = treeBlockJSON{
 			Hash: b.Hash, Parent: b.Parent, Height: b.Height, Timestamp: b.Timestamp,
-			Bits: fmt.Sprintf("%08x", b.Bits), Difficulty: consensus.Difficulty(b.Bits, p.PowLimit), Work: work,
+			Bits: fmt.Sprintf("%08x", b.Bits), Difficulty: t.difficulty, Work: t.work,
 			MainChain: b.MainChain, Status: blockStatus(b.MainChain, b.Invalid), Validated: b.Connected,
 		}
 	}

@@ -212,3 +212,27 @@ func TestAddressHistoryRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestExplorerServed: the API server serves the explorer at "/" and its
+// files under /explorer/ with the CSP; a missing file is a JSON 404.
+func TestExplorerServed(t *testing.T) {
+	e := newEnv(t, chaintest.Params(chaintest.Keys(1), consensus.Coin), Config{})
+	status, hdr, body := e.request("GET", "/", nil)
+	if status != 200 || hdr.Get("Content-Type") != "text/html; charset=utf-8" || !strings.Contains(string(body), "/explorer/app.js") {
+		t.Fatalf("GET /: %d %s", status, hdr.Get("Content-Type"))
+	}
+	if csp := hdr.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		t.Fatalf("GET /: CSP %q", csp)
+	}
+	status, hdr, _ = e.request("GET", "/explorer/pages/block.js", nil)
+	if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("GET a page module: %d %s", status, hdr.Get("Content-Type"))
+	}
+	status, hdr, body = e.request("GET", "/explorer/missing.js", nil)
+	if status != 404 || hdr.Get("Content-Type") != "application/json" || !strings.Contains(string(body), "no explorer file") {
+		t.Fatalf("GET a missing file: %d %s %s", status, hdr.Get("Content-Type"), body)
+	}
+	if status, _, _ := e.request("POST", "/", "x"); status != 405 {
+		t.Fatalf("POST /: %d, want 405", status)
+	}
+}

@@ -92,8 +92,12 @@ const HistoryValueSize = chain.HashSize + 1 + chain.AddressSize + 3*8
 
 // EncodeHistoryValue encodes e without its position.
 func EncodeHistoryValue(e HistoryEntry) []byte {
-	b := make([]byte, HistoryValueSize)
-	copy(b, e.TxID[:])
+	return AppendHistoryValue(make([]byte, 0, HistoryValueSize), e)
+}
+
+// AppendHistoryValue appends the encoding of e (without its position) to
+// dst, so a writer can reuse one buffer for every entry of a block.
+func AppendHistoryValue(dst []byte, e HistoryEntry) []byte {
 	var f byte
 	if e.Sent {
 		f |= historySent
@@ -104,14 +108,12 @@ func EncodeHistoryValue(e HistoryEntry) []byte {
 	if e.Coinbase {
 		f |= historyCoinbase
 	}
-	b[chain.HashSize] = f
-	o := chain.HashSize + 1
-	copy(b[o:], e.Counterparty[:])
-	o += chain.AddressSize
-	binary.BigEndian.PutUint64(b[o:], e.Amount)
-	binary.BigEndian.PutUint64(b[o+8:], e.Fee)
-	binary.BigEndian.PutUint64(b[o+16:], e.Nonce)
-	return b
+	dst = append(dst, e.TxID[:]...)
+	dst = append(dst, f)
+	dst = append(dst, e.Counterparty[:]...)
+	dst = binary.BigEndian.AppendUint64(dst, e.Amount)
+	dst = binary.BigEndian.AppendUint64(dst, e.Fee)
+	return binary.BigEndian.AppendUint64(dst, e.Nonce)
 }
 
 // DecodeHistoryValue decodes a value of EncodeHistoryValue strictly into

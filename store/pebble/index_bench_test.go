@@ -1,14 +1,22 @@
+//go:build unix
+
 package pebble
 
 import (
 	"math/rand"
+	"os"
+	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/store/storetest"
 )
 
 // Shape of BenchmarkChainConnect1000.
@@ -28,7 +36,7 @@ var indexBench struct {
 // synced Pebble batch each), with the address index (as every node runs)
 // and without it, in the same run: the index's cost is the difference.
 // Compare blockchain's BenchmarkConnectBlock1000 (the same blocks on the
-// memory store).
+// memory store). CHAIND_BENCH_ROUNDS=n runs both n times, alternating.
 func BenchmarkChainConnect1000(b *testing.B) {
 	keys := chaintest.Keys(indexBenchKeys)
 	p := chaintest.Params(keys, 1<<50)
@@ -41,39 +49,120 @@ func BenchmarkChainConnect1000(b *testing.B) {
 			indexBench.blocks = append(indexBench.blocks, br.Next(br.RandomTxs(rng, indexBenchTxs), chaintest.Spec{}))
 		}
 	})
-	for _, tc := range []struct {
-		name    string
-		noIndex bool
-	}{{"index", false}, {"noindex", true}} {
-		b.Run(tc.name, func(b *testing.B) {
-			var txs int
-			var elapsed time.Duration
-			for range b.N {
-				b.StopTimer()
-				st, err := Open(b.TempDir(), p.Name, p.GenesisHash(), WithLogger(quietLogger()))
-				if err != nil {
-					b.Fatal(err)
-				}
-				st.noAddressIndex = tc.noIndex
-				bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
-				if err != nil {
-					b.Fatal(err)
-				}
-				start := time.Now()
-				b.StartTimer()
-				for _, blk := range indexBench.blocks {
-					if _, err := bc.ProcessBlock(blk, blockchain.Requested); err != nil {
-						b.Fatal(err)
-					}
-					txs += len(blk.Txs) - 1
-				}
-				b.StopTimer()
-				elapsed += time.Since(start)
-				st.Close()
-				b.StartTimer()
-			}
-			b.ReportMetric(float64(txs)/elapsed.Seconds(), "tx/s")
-			b.ReportMetric(float64(elapsed.Microseconds())/float64(b.N*indexBenchBlocks)/1000, "ms/block")
-		})
+	// Rounds alternate the two, so a machine whose load changes treats
+	// both alike (-count would run all of one first).
+	rounds := 1
+	if n, err := strconv.Atoi(os.Getenv("CHAIND_BENCH_ROUNDS")); err == nil && n > 0 {
+		rounds = n
 	}
+	for range rounds {
+		for _, tc := range []struct {
+			name    string
+			noIndex bool
+		}{{"index", false}, {"noindex", true}} {
+			b.Run(tc.name, func(b *testing.B) { benchChainConnect(b, p, tc.noIndex) })
+		}
+	}
+}
+
+func benchChainConnect(b *testing.B, p *consensus.Params, noIndex bool) {
+	var txs int
+	var elapsed time.Duration
+	cpu := processCPU()
+	for range b.N {
+		b.StopTimer()
+		st, err := Open(b.TempDir(), p.Name, p.GenesisHash(), WithLogger(quietLogger()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.noAddressIndex = noIndex
+		bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		b.StartTimer()
+		for _, blk := range indexBench.blocks {
+			if _, err := bc.ProcessBlock(blk, blockchain.Requested); err != nil {
+				b.Fatal(err)
+			}
+			txs += len(blk.Txs) - 1
+		}
+		b.StopTimer()
+		elapsed += time.Since(start)
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(txs)/elapsed.Seconds(), "tx/s")
+	b.ReportMetric(float64(elapsed.Microseconds())/float64(b.N*indexBenchBlocks)/1000, "ms/block")
+	// CPU time (user and system, all threads, setup included) is steadier
+	// than wall time on a shared machine.
+	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N*indexBenchBlocks)/1000, "cpu-ms/block")
+}
+
+// processCPU is the CPU time the process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPebbleConnect1000 is the store alone: synced ConnectBlock calls
+// of blocks of 1,000 transfers, with the address index and without it,
+// alternating by round (CHAIND_BENCH_ROUNDS).
+func BenchmarkPebbleConnect1000(b *testing.B) {
+	rounds := 1
+	if n, err := strconv.Atoi(os.Getenv("CHAIND_BENCH_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	for range rounds {
+		for _, tc := range []struct {
+			name    string
+			noIndex bool
+		}{{"index", false}, {"noindex", true}} {
+			b.Run(tc.name, func(b *testing.B) {
+				c := storetest.NewChain(9, benchPool, false, false)
+				p := openTestStore(b, b.TempDir(), c)
+				defer p.Close()
+				p.noAddressIndex = tc.noIndex
+				storetest.MustConnect(b, p, c.Genesis(b))
+				var pending []*store.Update
+				cpu := processCPU()
+				b.ResetTimer()
+				for i := range b.N {
+					if len(pending) == 0 {
+						b.StopTimer()
+						for range min(50, b.N-i) {
+							pending = append(pending, c.Next(b, indexBenchTxs))
+						}
+						b.StartTimer()
+					}
+					storetest.MustConnect(b, p, pending[0])
+					pending = pending[1:]
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/block")
+				b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N)/1000, "cpu-ms/block")
+			})
+		}
+	}
+}
+
+// BenchmarkAddressEntries1000 is the index's CPU work for one block of
+// 1,000 transfers: deriving the entries, their keys and values.
+func BenchmarkAddressEntries1000(b *testing.B) {
+	c := storetest.NewChain(10, benchPool, false, false)
+	c.Genesis(b)
+	blk := c.Build(indexBenchTxs)
+	ids := chain.TxIDs(blk.Txs)
+	buf := make([]byte, 0, addressKeySize+store.HistoryValueSize)
+	b.ResetTimer()
+	for range b.N {
+		for _, ae := range store.AddressEntries(1, blk, ids) {
+			buf = appendAddressKey(buf[:0], ae.Address, ae.Entry.TxPosition)
+			buf = store.AppendHistoryValue(buf, ae.Entry)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/block")
 }

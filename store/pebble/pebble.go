@@ -489,8 +489,12 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 		set(hashKey(prefixTx, ids[i]), encodeTxLocation(store.TxLocation{Block: u.Hash, Height: h.Height, Index: i}))
 	}
 	if !p.noAddressIndex {
+		// The batch copies keys and values: one scratch buffer serves all.
+		buf := make([]byte, 0, addressKeySize+store.HistoryValueSize)
 		for _, ae := range store.AddressEntries(h.Height, u.Block, ids) {
-			set(addressKey(ae.Address, ae.Entry.TxPosition), store.EncodeHistoryValue(ae.Entry))
+			buf = appendAddressKey(buf[:0], ae.Address, ae.Entry.TxPosition)
+			buf = store.AppendHistoryValue(buf, ae.Entry)
+			set(buf[:addressKeySize], buf[addressKeySize:])
 		}
 	}
 	set(tipKey, u.Hash[:])
@@ -524,8 +528,10 @@ func (p *Store) DisconnectBlock(u *store.Update) error {
 		errs = append(errs, b.Delete(hashKey(prefixTx, tx.ID()), nil))
 	}
 	if !p.noAddressIndex {
+		key := make([]byte, 0, addressKeySize)
 		for _, ae := range store.AddressEntries(h.Height, u.Block, make([]chain.Hash, len(u.Block.Txs))) {
-			errs = append(errs, b.Delete(addressKey(ae.Address, ae.Entry.TxPosition), nil))
+			key = appendAddressKey(key[:0], ae.Address, ae.Entry.TxPosition)
+			errs = append(errs, b.Delete(key, nil))
 		}
 	}
 	for _, c := range u.Changes {

@@ -78,12 +78,15 @@ const addressKeySize = 1 + chain.AddressSize + heightSize + 4
 
 // addressKey is the address index key of a's entry at pos.
 func addressKey(a chain.Address, pos store.TxPosition) []byte {
-	k := make([]byte, addressKeySize)
-	k[0] = prefixAddress
-	copy(k[1:], a[:])
-	binary.BigEndian.PutUint32(k[1+chain.AddressSize:], pos.Height)
-	binary.BigEndian.PutUint32(k[1+chain.AddressSize+heightSize:], uint32(pos.Index))
-	return k
+	return appendAddressKey(make([]byte, 0, addressKeySize), a, pos)
+}
+
+// appendAddressKey appends the address index key of a's entry at pos to dst.
+func appendAddressKey(dst []byte, a chain.Address, pos store.TxPosition) []byte {
+	dst = append(dst, prefixAddress)
+	dst = append(dst, a[:]...)
+	dst = binary.BigEndian.AppendUint32(dst, pos.Height)
+	return binary.BigEndian.AppendUint32(dst, uint32(pos.Index))
 }
 
 // addressKeyPosition returns the position an address index key names.

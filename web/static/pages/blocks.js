@@ -36,7 +36,7 @@ export async function render(main, { query }, app) {
   return {
     // Only the first page moves with the tip; older pages change on reorgs.
     onEvent: (type) => {
-      if (from === null || type === "reorg" || type === "block-disconnected") refresh();
+      if ((from === null && type === "block") || type === "reorg" || type === "block-disconnected") refresh();
     },
   };
 }
