@@ -18,6 +18,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/internal/testnet/wait"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/store"
@@ -157,16 +158,10 @@ func (n *node) mineTimed(fromPool bool, txs ...*chain.Tx) (*chain.Block, time.Ti
 	}
 }
 
-// waitFor polls cond until it holds or the timeout passes.
+// waitFor polls cond until it holds or the timeout passes (wait.For).
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	wait.For(t, timeout, what, cond)
 }
 
 // sameTip reports whether every node has the same tip.

@@ -1,10 +1,12 @@
 package testnet_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/internal/testnet"
 	"github.com/chaind/chaind/internal/testnet/wait"
 )
@@ -60,5 +62,59 @@ func TestTipSummary(t *testing.T) {
 	}
 	if testnet.SameTip(c.Nodes()...) || !testnet.SameTip(c.N(0), c.N(1)) {
 		t.Fatal("SameTip")
+	}
+}
+
+// TestMemnetDuelingMiners: the full-node, memnet twin of netsync's libp2p
+// dueling-miners test. Two nodes mine a block at the same height, each
+// with its own transaction, while cut off from each other; after they meet
+// again the next block decides, every node follows it, and the losing
+// block's transaction ends up on the main chain all the same.
+func TestMemnetDuelingMiners(t *testing.T) {
+	c := testnet.New(t, testnet.Config{Nodes: 3})
+	c.ConnectAll()
+	a, b, cn := c.N(0), c.N(1), c.N(2)
+	a.Mine("")
+	c.WaitForConvergence(5 * time.Second)
+
+	c.Partition([]int{0}, []int{1}, []int{2})
+	tx1 := a.Send(cn.Address(), 1000, 5)
+	tx2 := b.Send(cn.Address(), 2000, 5)
+	a1 := a.Mine("")
+	b1 := b.Mine("")
+	if len(a1.Txs) != 2 || len(b1.Txs) != 2 {
+		t.Fatalf("duel blocks carry %d and %d txs", len(a1.Txs), len(b1.Txs))
+	}
+	c.Heal()
+	c.WaitFor(5*time.Second, "c takes one of the two blocks", func() bool {
+		h := cn.Tip().Hash
+		return h == a1.Hash() || h == b1.Hash()
+	})
+	if a.Tip().Hash != a1.Hash() || b.Tip().Hash != b1.Hash() {
+		t.Fatalf("a duel needs each miner on its own block: %s", testnet.TipSummary(c.Nodes()...))
+	}
+
+	a2 := a.Mine("")
+	c.WaitForTip(5*time.Second, a2.Hash())
+	// The losing block's transaction is not lost: a may have learnt it
+	// from b after the heal and mined it in a2; otherwise it returns to
+	// the pool of b, which disconnected b1, and b's next block carries it.
+	// (The others need not have it: b announced it during the partition,
+	// and the transport drops a node's re-announcement of a message it
+	// already published, as gossipsub does within its seen-cache time.)
+	if !slices.ContainsFunc(a2.Txs, func(tx *chain.Tx) bool { return tx.ID() == tx2.ID() }) {
+		c.WaitFor(5*time.Second, "the losing tx back in b's mempool", func() bool { return b.HasTx(tx2.ID()) })
+		b3 := b.Mine("")
+		if !slices.ContainsFunc(b3.Txs, func(tx *chain.Tx) bool { return tx.ID() == tx2.ID() }) {
+			t.Fatal("b's next block does not carry its losing block's transaction")
+		}
+		c.WaitForTip(5*time.Second, b3.Hash())
+	}
+	for _, nd := range c.Nodes() {
+		for _, tx := range []*chain.Tx{tx1, tx2} {
+			if _, conf, err := nd.Node().Chain.TxLocation(tx.ID()); err != nil || conf == 0 {
+				t.Fatalf("%s: tx %s not on the main chain: %v", nd.ID, tx.ID(), err)
+			}
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/p2ptest"
 )
 
 const testNet = "testnet0"
@@ -850,4 +851,23 @@ func TestKeepPeer(t *testing.T) {
 	if _, err := a.KeepPeer(ctx, []string{tcpAddr(t, b), tcpAddr(t, a)}); !errors.Is(err, p2p.ErrBadAddress) {
 		t.Errorf("addresses of two peers: %v", err)
 	}
+}
+
+// TestConformance runs the p2p.Network conformance suite on libp2p hosts
+// over loopback.
+func TestConformance(t *testing.T) {
+	p2ptest.Run(t, p2ptest.Harness{
+		New: func(t *testing.T) p2p.Network {
+			h, err := NewHost(testConfig(testNet))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = h.Close() })
+			return h
+		},
+		Link: func(t *testing.T, a, b p2p.Network) {
+			connect(t, a.(*Host), b.(*Host))
+		},
+		Settle: 500 * time.Millisecond,
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/p2ptest"
 )
 
 // sink records gossip arrivals per node.
@@ -476,4 +477,17 @@ func TestLifecycle(t *testing.T) {
 	if _, err := a.Connect(context.Background(), "memnet/nobody"); !errors.Is(err, p2p.ErrBadAddress) {
 		t.Errorf("connect to an unknown node: %v", err)
 	}
+}
+
+// TestConformance runs the p2p.Network conformance suite on memnet.
+func TestConformance(t *testing.T) {
+	n := newNet(t, Config{Seed: 9})
+	p2ptest.Run(t, p2ptest.Harness{
+		New: func(t *testing.T) p2p.Network { return n.NewNode() },
+		Link: func(t *testing.T, a, b p2p.Network) {
+			if err := n.Link(a.Self(), b.Self(), LinkParams{}); err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
 }
