@@ -189,16 +189,25 @@ type Report struct {
 	To90  Dist `json:"to_90"`
 	To100 Dist `json:"to_100"`
 	// Delay is the mean time from a find to each other node's first sight.
-	Delay      time.Duration `json:"mean_delay"`
-	Reorgs     int           `json:"reorgs"`
-	ReorgDepth map[int]int   `json:"reorg_depths"` // depth -> count
-	MaxReorg   int           `json:"max_reorg"`
-	Txs        int           `json:"txs"`
-	TxTo100    Dist          `json:"tx_to_all"` // first sight anywhere to every running node
-	Miners     []MinerReport `json:"miners"`
-	BlockTime  time.Duration `json:"mean_block_time"` // session time / main-chain blocks
-	Tip        string        `json:"tip"`
-	TipHeight  uint32        `json:"tip_height"`
+	Delay time.Duration `json:"mean_delay"`
+	// FindInterval is the session's time over the blocks found in it: the
+	// network's block time T, stale blocks included.
+	FindInterval time.Duration `json:"find_interval"`
+	// StaleTextbook is the textbook stale rate 1 - e^(-d/T) with d = Delay
+	// and T = FindInterval; StalePairs averages 1 - e^(-d_i/T) over every
+	// (block, other node) delay d_i instead, which a skewed delay
+	// distribution (Jensen) puts below the textbook figure.
+	StaleTextbook float64       `json:"stale_textbook"`
+	StalePairs    float64       `json:"stale_pairs"`
+	Reorgs        int           `json:"reorgs"`
+	ReorgDepth    map[int]int   `json:"reorg_depths"` // depth -> count
+	MaxReorg      int           `json:"max_reorg"`
+	Txs           int           `json:"txs"`
+	TxTo100       Dist          `json:"tx_to_all"` // first sight anywhere to every running node
+	Miners        []MinerReport `json:"miners"`
+	BlockTime     time.Duration `json:"mean_block_time"` // session time / main-chain blocks
+	Tip           string        `json:"tip"`
+	TipHeight     uint32        `json:"tip_height"`
 }
 
 // Report computes the report from the events so far.
@@ -283,6 +292,18 @@ func (o *Observatory) Report() Report {
 	r.To50, r.To90, r.To100 = distOf(to50), distOf(to90), distOf(to100)
 	if len(delays) > 0 {
 		r.Delay = distOf(delays).Mean
+	}
+	if r.Found > 0 && o.last.After(o.first) {
+		r.FindInterval = o.last.Sub(o.first) / time.Duration(r.Found)
+		T := r.FindInterval.Seconds()
+		r.StaleTextbook = 1 - math.Exp(-r.Delay.Seconds()/T)
+		if len(delays) > 0 {
+			sum := 0.0
+			for _, d := range delays {
+				sum += 1 - math.Exp(-d.Seconds()/T)
+			}
+			r.StalePairs = sum / float64(len(delays))
+		}
 	}
 	for _, ds := range o.reorgs {
 		for _, d := range ds {
