@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaind/chaind/api"
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
@@ -57,6 +58,7 @@ type p2pNode struct {
 	dir     string
 	running bool
 	n       *node.Node
+	api     *api.Server // the node's HTTP API on a free loopback port
 
 	evMu        sync.Mutex
 	disconnects int
@@ -147,12 +149,18 @@ func (c *P2PCluster) startNode(nd *p2pNode) error {
 		n.Stop()
 		return fmt.Errorf("node %s: %w", name, err)
 	}
+	srv := api.New(n, api.Config{Addr: "127.0.0.1:0", Logger: c.log.With("node", name, "sys", "api")})
+	if err := srv.Start(context.Background()); err != nil {
+		n.Stop()
+		return fmt.Errorf("node %s: API: %w", name, err)
+	}
 	if err := n.Start(context.Background()); err != nil {
+		stopAPI(srv)
 		n.Stop()
 		return fmt.Errorf("node %s: %w", name, err)
 	}
 	c.mu.Lock()
-	nd.n, nd.running = n, true
+	nd.n, nd.api, nd.running = n, srv, true
 	var peers []string
 	for p := range c.links {
 		other := ""
@@ -245,9 +253,10 @@ func (c *P2PCluster) Status() []NodeStatus {
 			Mining: nd.spec.Mining && nd.spec.Share > 0, Strategy: nd.spec.Strategy, Share: nd.spec.Share}
 		n := nd.n
 		c.mu.Unlock()
-		if s.Running {
+		if s.Running && n != nil {
 			tip := n.Chain.Tip()
 			s.PeerID, s.Height, s.Tip = n.PeerID(), tip.Height, tip.Hash.String()
+			s.API = "http://" + nd.api.Addr()
 			s.Peers, s.MempoolTxs, s.HashRate = n.PeerCount(), n.Pool.Len(), n.Miner.HashRate()
 		}
 		out = append(out, s)
@@ -286,11 +295,12 @@ func (c *P2PCluster) halt(name, kind string) error {
 	}
 	c.mu.Lock()
 	nd.running = false
-	n := nd.n
+	n, srv := nd.n, nd.api
 	c.mu.Unlock()
 	if kind == KindCrash && n.Net != nil {
 		n.Net.Close()
 	}
+	stopAPI(srv)
 	if err := n.Stop(); err != nil {
 		c.log.Warn("devnet: stop", "node", name, "err", err)
 	}
@@ -470,6 +480,7 @@ func (c *P2PCluster) Close() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			stopAPI(nd.api)
 			if err := nd.n.Stop(); err != nil {
 				c.log.Warn("devnet: stop", "node", nd.spec.Name, "err", err)
 			}
@@ -477,4 +488,11 @@ func (c *P2PCluster) Close() error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// stopAPI shuts a node's API down, waiting a little for requests in flight.
+func stopAPI(srv *api.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
 }
