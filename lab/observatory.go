@@ -32,7 +32,7 @@ type blockObs struct {
 	height       uint32
 	miner        string
 	found        time.Time
-	running      int // nodes running when it was found
+	running      map[string]bool // nodes running when it was found
 	seen         map[string]time.Time
 }
 
@@ -90,7 +90,11 @@ func (o *Observatory) Add(ev Event) {
 		o.shares[ev.Node] = ev.Share
 	case KindFound:
 		b := o.block(ev)
-		b.miner, b.found, b.running = ev.Node, ev.T, len(o.nodes)
+		b.miner, b.found = ev.Node, ev.T
+		b.running = make(map[string]bool, len(o.nodes))
+		for n := range o.nodes {
+			b.running[n] = true
+		}
 		o.see(b, ev.Node, ev.T)
 	case KindBlock:
 		o.see(o.block(ev), ev.Node, ev.T)
@@ -258,8 +262,13 @@ func (o *Observatory) Report() Report {
 			r.MainChain++
 			m.MainChain++
 		}
+		// Propagation counts the nodes that ran when the block was found:
+		// a node started later syncs it, which is not propagation.
 		var ds []time.Duration
 		for node, t := range b.seen {
+			if !b.running[node] && node != b.miner {
+				continue
+			}
 			d := max(t.Sub(b.found), 0)
 			ds = append(ds, d)
 			if node != b.miner {
@@ -267,7 +276,7 @@ func (o *Observatory) Report() Report {
 			}
 		}
 		slices.Sort(ds)
-		n := max(b.running, len(ds))
+		n := max(len(b.running), len(ds))
 		reach := func(frac float64) (time.Duration, bool) {
 			k := int(math.Ceil(frac * float64(n)))
 			if k < 1 || k > len(ds) {

@@ -108,11 +108,18 @@ func NewP2PCluster(cfg P2PConfig) (*P2PCluster, error) {
 		nd := &p2pNode{spec: x, key: keys[i], dir: filepath.Join(cfg.Dir, x.Name)}
 		c.nodes[x.Name] = nd
 		c.order = append(c.order, x.Name)
-		if err := c.startNode(nd); err != nil {
+		if err := c.startNode(nd, false); err != nil {
 			c.Close()
 			return nil, err
 		}
 		c.obs.Add(Event{T: time.Now(), Kind: KindStart, Node: x.Name, Share: x.Share})
+	}
+	// Mining starts once every node runs, so the first blocks find the
+	// whole network.
+	for _, name := range c.order {
+		if nd := c.nodes[name]; nd.spec.Mining && nd.spec.Share > 0 {
+			nd.n.Miner.Start()
+		}
 	}
 	return c, nil
 }
@@ -123,7 +130,9 @@ func (c *P2PCluster) Params() *consensus.Params { return c.params }
 // Observatory returns the observatory the nodes report to.
 func (c *P2PCluster) Observatory() *Observatory { return c.obs }
 
-func (c *P2PCluster) startNode(nd *p2pNode) error {
+// startNode starts a node on its directory, peers it along its links and,
+// if mine, starts its miner.
+func (c *P2PCluster) startNode(nd *p2pNode, mine bool) error {
 	name := nd.spec.Name
 	if err := os.MkdirAll(nd.dir, 0o700); err != nil {
 		return fmt.Errorf("node %s: %w", name, err)
@@ -182,7 +191,7 @@ func (c *P2PCluster) startNode(nd *p2pNode) error {
 		}
 		cancel()
 	}
-	if nd.spec.Mining && nd.spec.Share > 0 {
+	if mine && nd.spec.Mining && nd.spec.Share > 0 {
 		n.Miner.Start()
 	}
 	return nil
@@ -320,7 +329,7 @@ func (c *P2PCluster) Start(name string) error {
 	if running {
 		return fmt.Errorf("%w: %s", ErrRunning, name)
 	}
-	if err := c.startNode(nd); err != nil {
+	if err := c.startNode(nd, true); err != nil {
 		return err
 	}
 	c.obs.Add(Event{T: time.Now(), Kind: KindStart, Node: name, Share: nd.spec.Share})
@@ -353,7 +362,7 @@ func (c *P2PCluster) Add(name string, peers []string) error {
 	c.nodes[name] = nd
 	c.order = append(c.order, name)
 	c.mu.Unlock()
-	if err := c.startNode(nd); err != nil {
+	if err := c.startNode(nd, true); err != nil {
 		return err
 	}
 	c.obs.Add(Event{T: time.Now(), Kind: KindAdd, Node: name, Detail: fmt.Sprint(peers)})
