@@ -32,7 +32,7 @@ type blockObs struct {
 	height       uint32
 	miner        string
 	found        time.Time
-	running      int // nodes running when it was found
+	running      map[string]bool // nodes running when it was found
 	seen         map[string]time.Time
 }
 
@@ -90,7 +90,11 @@ func (o *Observatory) Add(ev Event) {
 		o.shares[ev.Node] = ev.Share
 	case KindFound:
 		b := o.block(ev)
-		b.miner, b.found, b.running = ev.Node, ev.T, len(o.nodes)
+		b.miner, b.found = ev.Node, ev.T
+		b.running = make(map[string]bool, len(o.nodes))
+		for n := range o.nodes {
+			b.running[n] = true
+		}
 		o.see(b, ev.Node, ev.T)
 	case KindBlock:
 		o.see(o.block(ev), ev.Node, ev.T)
@@ -189,16 +193,25 @@ type Report struct {
 	To90  Dist `json:"to_90"`
 	To100 Dist `json:"to_100"`
 	// Delay is the mean time from a find to each other node's first sight.
-	Delay      time.Duration `json:"mean_delay"`
-	Reorgs     int           `json:"reorgs"`
-	ReorgDepth map[int]int   `json:"reorg_depths"` // depth -> count
-	MaxReorg   int           `json:"max_reorg"`
-	Txs        int           `json:"txs"`
-	TxTo100    Dist          `json:"tx_to_all"` // first sight anywhere to every running node
-	Miners     []MinerReport `json:"miners"`
-	BlockTime  time.Duration `json:"mean_block_time"` // session time / main-chain blocks
-	Tip        string        `json:"tip"`
-	TipHeight  uint32        `json:"tip_height"`
+	Delay time.Duration `json:"mean_delay"`
+	// FindInterval is the session's time over the blocks found in it: the
+	// network's block time T, stale blocks included.
+	FindInterval time.Duration `json:"find_interval"`
+	// StaleTextbook is the textbook stale rate 1 - e^(-d/T) with d = Delay
+	// and T = FindInterval; StalePairs averages 1 - e^(-d_i/T) over every
+	// (block, other node) delay d_i instead, which a skewed delay
+	// distribution (Jensen) puts below the textbook figure.
+	StaleTextbook float64       `json:"stale_textbook"`
+	StalePairs    float64       `json:"stale_pairs"`
+	Reorgs        int           `json:"reorgs"`
+	ReorgDepth    map[int]int   `json:"reorg_depths"` // depth -> count
+	MaxReorg      int           `json:"max_reorg"`
+	Txs           int           `json:"txs"`
+	TxTo100       Dist          `json:"tx_to_all"` // first sight anywhere to every running node
+	Miners        []MinerReport `json:"miners"`
+	BlockTime     time.Duration `json:"mean_block_time"` // session time / main-chain blocks
+	Tip           string        `json:"tip"`
+	TipHeight     uint32        `json:"tip_height"`
 }
 
 // Report computes the report from the events so far.
@@ -249,8 +262,13 @@ func (o *Observatory) Report() Report {
 			r.MainChain++
 			m.MainChain++
 		}
+		// Propagation counts the nodes that ran when the block was found:
+		// a node started later syncs it, which is not propagation.
 		var ds []time.Duration
 		for node, t := range b.seen {
+			if !b.running[node] && node != b.miner {
+				continue
+			}
 			d := max(t.Sub(b.found), 0)
 			ds = append(ds, d)
 			if node != b.miner {
@@ -258,7 +276,7 @@ func (o *Observatory) Report() Report {
 			}
 		}
 		slices.Sort(ds)
-		n := max(b.running, len(ds))
+		n := max(len(b.running), len(ds))
 		reach := func(frac float64) (time.Duration, bool) {
 			k := int(math.Ceil(frac * float64(n)))
 			if k < 1 || k > len(ds) {
@@ -283,6 +301,18 @@ func (o *Observatory) Report() Report {
 	r.To50, r.To90, r.To100 = distOf(to50), distOf(to90), distOf(to100)
 	if len(delays) > 0 {
 		r.Delay = distOf(delays).Mean
+	}
+	if r.Found > 0 && o.last.After(o.first) {
+		r.FindInterval = o.last.Sub(o.first) / time.Duration(r.Found)
+		T := r.FindInterval.Seconds()
+		r.StaleTextbook = 1 - math.Exp(-r.Delay.Seconds()/T)
+		if len(delays) > 0 {
+			sum := 0.0
+			for _, d := range delays {
+				sum += 1 - math.Exp(-d.Seconds()/T)
+			}
+			r.StalePairs = sum / float64(len(delays))
+		}
 	}
 	for _, ds := range o.reorgs {
 		for _, d := range ds {

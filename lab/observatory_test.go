@@ -71,6 +71,14 @@ func TestObservatoryReport(t *testing.T) {
 	if r.TxTo100.Count != 1 || r.TxTo100.Max != 60*time.Millisecond {
 		t.Errorf("tx: %+v", r.TxTo100)
 	}
+	// T = 3.56 s of session over 4 finds; d = mean of the 9 other-node delays.
+	if r.FindInterval != 890*time.Millisecond || !(r.StalePairs > 0 && r.StalePairs <= r.StaleTextbook && r.StaleTextbook < 1) {
+		t.Errorf("find interval %v, textbook %.4f, per pair %.4f", r.FindInterval, r.StaleTextbook, r.StalePairs)
+	}
+	want := 1 - math.Exp(-r.Delay.Seconds()/r.FindInterval.Seconds())
+	if math.Abs(r.StaleTextbook-want) > 1e-12 {
+		t.Errorf("textbook %.6f, want %.6f", r.StaleTextbook, want)
+	}
 	shares := map[string]MinerReport{}
 	for _, m := range r.Miners {
 		shares[m.Node] = m

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaind/chaind/api"
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
@@ -57,6 +58,7 @@ type p2pNode struct {
 	dir     string
 	running bool
 	n       *node.Node
+	api     *api.Server // the node's HTTP API on a free loopback port
 
 	evMu        sync.Mutex
 	disconnects int
@@ -106,11 +108,18 @@ func NewP2PCluster(cfg P2PConfig) (*P2PCluster, error) {
 		nd := &p2pNode{spec: x, key: keys[i], dir: filepath.Join(cfg.Dir, x.Name)}
 		c.nodes[x.Name] = nd
 		c.order = append(c.order, x.Name)
-		if err := c.startNode(nd); err != nil {
+		if err := c.startNode(nd, false); err != nil {
 			c.Close()
 			return nil, err
 		}
 		c.obs.Add(Event{T: time.Now(), Kind: KindStart, Node: x.Name, Share: x.Share})
+	}
+	// Mining starts once every node runs, so the first blocks find the
+	// whole network.
+	for _, name := range c.order {
+		if nd := c.nodes[name]; nd.spec.Mining && nd.spec.Share > 0 {
+			nd.n.Miner.Start()
+		}
 	}
 	return c, nil
 }
@@ -121,7 +130,9 @@ func (c *P2PCluster) Params() *consensus.Params { return c.params }
 // Observatory returns the observatory the nodes report to.
 func (c *P2PCluster) Observatory() *Observatory { return c.obs }
 
-func (c *P2PCluster) startNode(nd *p2pNode) error {
+// startNode starts a node on its directory, peers it along its links and,
+// if mine, starts its miner.
+func (c *P2PCluster) startNode(nd *p2pNode, mine bool) error {
 	name := nd.spec.Name
 	if err := os.MkdirAll(nd.dir, 0o700); err != nil {
 		return fmt.Errorf("node %s: %w", name, err)
@@ -147,12 +158,18 @@ func (c *P2PCluster) startNode(nd *p2pNode) error {
 		n.Stop()
 		return fmt.Errorf("node %s: %w", name, err)
 	}
+	srv := api.New(n, api.Config{Addr: "127.0.0.1:0", Logger: c.log.With("node", name, "sys", "api")})
+	if err := srv.Start(context.Background()); err != nil {
+		n.Stop()
+		return fmt.Errorf("node %s: API: %w", name, err)
+	}
 	if err := n.Start(context.Background()); err != nil {
+		stopAPI(srv)
 		n.Stop()
 		return fmt.Errorf("node %s: %w", name, err)
 	}
 	c.mu.Lock()
-	nd.n, nd.running = n, true
+	nd.n, nd.api, nd.running = n, srv, true
 	var peers []string
 	for p := range c.links {
 		other := ""
@@ -174,7 +191,7 @@ func (c *P2PCluster) startNode(nd *p2pNode) error {
 		}
 		cancel()
 	}
-	if nd.spec.Mining && nd.spec.Share > 0 {
+	if mine && nd.spec.Mining && nd.spec.Share > 0 {
 		n.Miner.Start()
 	}
 	return nil
@@ -245,9 +262,10 @@ func (c *P2PCluster) Status() []NodeStatus {
 			Mining: nd.spec.Mining && nd.spec.Share > 0, Strategy: nd.spec.Strategy, Share: nd.spec.Share}
 		n := nd.n
 		c.mu.Unlock()
-		if s.Running {
+		if s.Running && n != nil {
 			tip := n.Chain.Tip()
 			s.PeerID, s.Height, s.Tip = n.PeerID(), tip.Height, tip.Hash.String()
+			s.API = "http://" + nd.api.Addr()
 			s.Peers, s.MempoolTxs, s.HashRate = n.PeerCount(), n.Pool.Len(), n.Miner.HashRate()
 		}
 		out = append(out, s)
@@ -286,11 +304,12 @@ func (c *P2PCluster) halt(name, kind string) error {
 	}
 	c.mu.Lock()
 	nd.running = false
-	n := nd.n
+	n, srv := nd.n, nd.api
 	c.mu.Unlock()
 	if kind == KindCrash && n.Net != nil {
 		n.Net.Close()
 	}
+	stopAPI(srv)
 	if err := n.Stop(); err != nil {
 		c.log.Warn("devnet: stop", "node", name, "err", err)
 	}
@@ -310,7 +329,7 @@ func (c *P2PCluster) Start(name string) error {
 	if running {
 		return fmt.Errorf("%w: %s", ErrRunning, name)
 	}
-	if err := c.startNode(nd); err != nil {
+	if err := c.startNode(nd, true); err != nil {
 		return err
 	}
 	c.obs.Add(Event{T: time.Now(), Kind: KindStart, Node: name, Share: nd.spec.Share})
@@ -343,7 +362,7 @@ func (c *P2PCluster) Add(name string, peers []string) error {
 	c.nodes[name] = nd
 	c.order = append(c.order, name)
 	c.mu.Unlock()
-	if err := c.startNode(nd); err != nil {
+	if err := c.startNode(nd, true); err != nil {
 		return err
 	}
 	c.obs.Add(Event{T: time.Now(), Kind: KindAdd, Node: name, Detail: fmt.Sprint(peers)})
@@ -470,6 +489,7 @@ func (c *P2PCluster) Close() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			stopAPI(nd.api)
 			if err := nd.n.Stop(); err != nil {
 				c.log.Warn("devnet: stop", "node", nd.spec.Name, "err", err)
 			}
@@ -477,4 +497,11 @@ func (c *P2PCluster) Close() error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// stopAPI shuts a node's API down, waiting a little for requests in flight.
+func stopAPI(srv *api.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
 }

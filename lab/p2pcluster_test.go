@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -41,6 +42,14 @@ nodes:
 	}
 	waitFor(t, 30*time.Second, "four nodes at height 2 "+tips(c), func() bool { return sameTip(c, 2) })
 
+	// Every node serves its own API.
+	for _, s := range c.Status() {
+		resp, err := http.Get(s.API + "/api/v1/status")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: API %s: %v", s.Name, s.API, err)
+		}
+		resp.Body.Close()
+	}
 	if err := c.Stop("c"); err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,8 @@ func (r Report) WriteTable(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", row.name, row.d.Count, ms(row.d.Median), ms(row.d.P90), ms(row.d.P99), ms(row.d.Max))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "mean delay from a find to each other node: %s\n", ms(r.Delay))
+	fmt.Fprintf(w, "mean delay from a find to each other node: %s; find interval %s; stale rate %.2f%% against 1-e^(-d/T) %.2f%% (per-pair mean %.2f%%)\n",
+		ms(r.Delay), ms(r.FindInterval), 100*r.StaleRate, 100*r.StaleTextbook, 100*r.StalePairs)
 	var depths []string
 	keys := make([]int, 0, len(r.ReorgDepth))
 	for d := range r.ReorgDepth {
