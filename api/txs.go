@@ -25,6 +25,17 @@ type batchJSON struct {
 // postTxs submits one signed transaction (a JSON object) or a batch (a
 // JSON array of them) to the mempool.
 func (s *Server) postTxs(w http.ResponseWriter, r *http.Request) error {
+	var charge func(int)
+	if r.ContentLength > MaxBodySize {
+		// Larger than one transaction: a batch. Take its slot before
+		// reading it, so a refused batch costs no reading or decoding.
+		c, release, refused := s.lim.admitBatch(requestIP(r))
+		if refused != nil {
+			return refused
+		}
+		defer release()
+		charge = c
+	}
 	body, err := readBody(w, r, MaxBatchBodySize)
 	if err != nil {
 		return err
@@ -36,7 +47,7 @@ func (s *Server) postTxs(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.postOneTx(w, body)
 	case '[':
-		return s.postTxBatch(w, r, body)
+		return s.postTxBatch(w, r, body, charge)
 	}
 	return badRequest("want a signed transaction (a JSON object) or a batch of them (a JSON array), got %s", jsonKind(string(bytes.TrimSpace(body))))
 }
@@ -64,12 +75,17 @@ func (s *Server) postOneTx(w http.ResponseWriter, body []byte) error {
 	return writeJSON(w, http.StatusOK, txResult{ID: id, Accepted: true})
 }
 
-func (s *Server) postTxBatch(w http.ResponseWriter, r *http.Request, body []byte) error {
-	charge, release, refused := s.lim.admitBatch(requestIP(r))
-	if refused != nil {
-		return refused
+// postTxBatch admits a batch; charge is its admission when postTxs took
+// it already (nil: take it now).
+func (s *Server) postTxBatch(w http.ResponseWriter, r *http.Request, body []byte, charge func(int)) error {
+	if charge == nil {
+		c, release, refused := s.lim.admitBatch(requestIP(r))
+		if refused != nil {
+			return refused
+		}
+		defer release()
+		charge = c
 	}
-	defer release()
 	vs, err := decodeTxBatch(body)
 	if err != nil {
 		return err

@@ -62,8 +62,13 @@
 //     must link to the one before by hash and height and carry valid proof
 //     of work, and the first must build on a block we know; a peer that
 //     breaks this, or sends headers past the height it announced (after
-//     asking its status again), is penalised and the session ends. A
-//     complete header chain with no more work than ours is not downloaded.
+//     asking its status again), is penalised and the session ends. No
+//     block of a header chain is downloaded before its headers show more
+//     work than ours (presync, as Bitcoin Core's since v24): past
+//     MaxSessionHeaders, headers are checked but not kept until they show
+//     the work the peer announced (at most MaxPresyncHeaders). A peer
+//     whose headers show less work than it announced costs PenaltyClaim,
+//     a headers request that times out PenaltyStall.
 //  2. Blocks: the blocks we lack are requested in batches of
 //     MaxBlocksPerRequest from every peer whose best height covers them,
 //     least busy peer first, with at most BlockWindow blocks in flight or
@@ -73,6 +78,12 @@
 //  3. Blocks are connected in order through ProcessBlock as they become
 //     contiguous. A rule violation costs the peer that served the block
 //     PenaltyInvalid and ends the session.
+//
+// A connected block is published unless a session is connecting history:
+// blocks more than RelayTipDepth below headers that showed more work than
+// ours and older (by timestamp) than RelayTipDepth target spacings (at
+// least MinRelayAge). A height a peer merely claims never silences the
+// node, and the blocks it mines are always announced.
 //
 // Repeated penalties reach p2p.BanThreshold and the network bans the peer.
 // Progress reports the height, the target, the connect rate and an ETA,

@@ -146,4 +146,10 @@ func TestPublishRules(t *testing.T) {
 	if len(got) != 4 || got[0] != blocks[21].Hash() {
 		t.Fatalf("while syncing to 30, published %d blocks", len(got))
 	}
+	// A block mined now is announced however far the sync target is.
+	n.sync.syncTarget.Store(100_000)
+	mined := n.mine(t, false)
+	if got := drain(); len(got) != 1 || got[0] != mined.Hash() {
+		t.Fatalf("a block mined while syncing to 100000: published %d", len(got))
+	}
 }

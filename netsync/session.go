@@ -20,8 +20,12 @@ const (
 	// MaxSessionHeaders bounds the headers one session holds (about 12 MB);
 	// a longer chain is synced in several sessions.
 	MaxSessionHeaders = 100_000
+	// MaxPresyncHeaders bounds the headers one session checks (linkage and
+	// proof of work) while looking for the work a peer announced; past
+	// MaxSessionHeaders they are checked but not kept.
+	MaxPresyncHeaders = 10 * MaxSessionHeaders
 	// maxHeaderRounds bounds the headers requests of one session.
-	maxHeaderRounds = MaxSessionHeaders/blockchain.MaxHeadersPerRequest + 1
+	maxHeaderRounds = MaxPresyncHeaders/blockchain.MaxHeadersPerRequest + 1
 	// BlockWindow bounds how far past the next block to connect blocks
 	// are requested: at most this many blocks are in flight or waiting.
 	BlockWindow = 128
@@ -169,22 +173,24 @@ func (s *Syncer) runSession(ctx context.Context, id p2p.PeerID) error {
 	}
 	startTip := s.chain.Tip()
 	claimed := max(p.BestHeight, startTip.Height)
-	s.syncTarget.Store(claimed)
-	s.prog.setSyncing(true, claimed)
+	s.prog.setSyncing(true, claimed) // shown as progress; relay goes by verified headers only
 	defer func() {
 		s.syncTarget.Store(0)
 		s.prog.setSyncing(false, 0)
 	}()
 	start := s.now()
 
-	hc, err := s.fetchHeaders(ctx, id, claimed)
+	hc, err := s.fetchHeaders(ctx, id, claimed, p.TotalWork)
+	if err == nil {
+		err = s.checkClaim(id, hc, p.TotalWork)
+	}
 	if err == nil {
 		err = s.checkBetter(hc, startTip.Work)
 	}
 	if err == nil && len(hc.headers) > 0 {
 		last := hc.headers[len(hc.headers)-1]
 		s.peers.noteBlock(id, hc.hashes[len(hc.hashes)-1], last.Height)
-		s.syncTarget.Store(max(claimed, last.Height))
+		s.syncTarget.Store(last.Height) // headers that showed more work than ours
 		s.prog.setSyncing(true, max(claimed, last.Height))
 		err = s.downloadBlocks(ctx, hc)
 	}
@@ -216,11 +222,13 @@ func (s *Syncer) onMainChain(h chain.Hash) bool {
 }
 
 // headerChain is the linked, proof-of-work-checked headers of a session,
-// starting right after a block we know.
+// starting right after a block we know: at most MaxSessionHeaders kept,
+// and the work shown by all the headers checked.
 type headerChain struct {
 	headers []chain.Header
 	hashes  []chain.Hash
-	work    *big.Int // cumulative work at the last header
+	work    *big.Int // cumulative work at the last header kept
+	shown   *big.Int // cumulative work at the last header checked
 	final   bool     // the peer had no more headers
 }
 
@@ -229,7 +237,13 @@ type headerChain struct {
 // and carry valid proof of work; the first must build on a block we know.
 // A peer that breaks this, or sends more headers than it announced, is
 // penalised and the session ends.
-func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32) (*headerChain, error) {
+//
+// Past MaxSessionHeaders the headers are checked but not kept (presync),
+// until the peer has no more, or they have shown the work it announced
+// (claimedWork), or MaxPresyncHeaders: so a peer announcing a heavy chain
+// must show its work in headers before any of its blocks is fetched, and
+// a chain that never gets there costs no memory.
+func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32, claimedWork *big.Int) (*headerChain, error) {
 	hc := &headerChain{}
 	locator := s.chain.Locator()
 	var prev chain.Hash
@@ -237,6 +251,10 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 	for round := 0; round < maxHeaderRounds; round++ {
 		resp, err := s.request(ctx, id, ProtoHeaders, encodeHeadersRequest(headersRequest{Locator: locator}))
 		if err != nil {
+			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				// Headers that stall cost, as blocks that stall do.
+				s.net.Penalize(id, PenaltyStall, "headers request timed out")
+			}
 			return hc, fmt.Errorf("headers from %s: %w", id.Short(), err)
 		}
 		hs, err := decodeHeaders(resp)
@@ -257,6 +275,7 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 				return hc, s.blame(id, PenaltyInvalid, "headers build on an invalid block")
 			}
 			prev, prevHeight, hc.work = hs[0].PrevHash, info.Header.Height, info.Work
+			hc.shown = new(big.Int).Set(info.Work)
 		} else if hs[0].PrevHash != prev {
 			// The peer's best chain changed under us: keep what links.
 			return hc, nil
@@ -273,9 +292,13 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 			if info, ok := s.chain.BlockInfo(hash); ok && info.Invalid {
 				return hc, s.blame(id, PenaltyInvalid, "header of a block known to be invalid")
 			}
-			hc.work.Add(hc.work, consensus.WorkFromBits(h.Bits))
-			hc.headers = append(hc.headers, *h)
-			hc.hashes = append(hc.hashes, hash)
+			w := consensus.WorkFromBits(h.Bits)
+			hc.shown.Add(hc.shown, w)
+			if len(hc.headers) < MaxSessionHeaders {
+				hc.work.Add(hc.work, w)
+				hc.headers = append(hc.headers, *h)
+				hc.hashes = append(hc.hashes, hash)
+			}
 			prev, prevHeight = hash, h.Height
 		}
 		if prevHeight > claimed {
@@ -286,14 +309,13 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 			if prevHeight > claimed {
 				return hc, s.blame(id, PenaltyInvalid, fmt.Sprintf("headers past height %d, which it announced", claimed))
 			}
-			s.syncTarget.Store(claimed)
 		}
 		if len(hs) < blockchain.MaxHeadersPerRequest {
 			hc.final = true
 			return hc, nil
 		}
-		if len(hc.headers) >= MaxSessionHeaders {
-			return hc, nil
+		if len(hc.headers) >= MaxSessionHeaders && (claimedWork == nil || hc.shown.Cmp(claimedWork) >= 0) {
+			return hc, nil // enough kept, and the announced work is shown
 		}
 		locator = append([]chain.Hash{prev}, s.chain.Locator()...)
 		locator = locator[:min(len(locator), blockchain.MaxLocatorHashes)]
@@ -308,16 +330,33 @@ func (s *Syncer) blame(id p2p.PeerID, points int, reason string) error {
 	return fmt.Errorf("peer %s: %s", id.Short(), reason)
 }
 
-// checkBetter refuses a complete header chain that does not lead to more
-// work than ours: there is nothing to download.
+// checkBetter refuses a header chain that does not lead to more work than
+// ours, complete or not: its blocks are downloaded only once its headers
+// have shown more work (a presync, as Bitcoin Core's since v24), so a
+// long chain of cheap headers cannot make a node fetch and connect
+// blocks that leave it on a lighter chain.
 func (s *Syncer) checkBetter(hc *headerChain, ours *big.Int) error {
-	if len(hc.headers) == 0 {
-		return errNotBetter
-	}
-	if hc.final && hc.work.Cmp(ours) <= 0 {
+	if len(hc.headers) == 0 || hc.shown.Cmp(ours) <= 0 {
 		return errNotBetter
 	}
 	return nil
+}
+
+// checkClaim penalises a peer whose complete header chain shows less work
+// than it announced: the claim that made us sync from it never
+// materialised, and it is not downloaded. (A peer whose chain changed
+// since its status announces the new one at the next status round, so an
+// honest peer meets this rarely and a small penalty is enough to end
+// lying peers without punishing honest ones.)
+func (s *Syncer) checkClaim(id p2p.PeerID, hc *headerChain, claimed *big.Int) error {
+	if claimed == nil || hc.shown == nil || hc.shown.Cmp(claimed) >= 0 {
+		return nil
+	}
+	if !hc.final && len(hc.headers) < MaxSessionHeaders {
+		return nil // its best chain changed under us: judged at the next session
+	}
+	s.blame(id, PenaltyClaim, fmt.Sprintf("announced work %s but %d headers show %s", claimed, len(hc.headers), hc.shown))
+	return errNotBetter
 }
 
 // dlResult is the outcome of one blocks request.

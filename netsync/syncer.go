@@ -31,10 +31,14 @@ const (
 	MaxConcurrentStatus = 16
 	// RecentSize bounds the sets of recently relayed block and tx hashes.
 	RecentSize = 8192
-	// RelayTipDepth: while syncing, a connected block is published only if
-	// it is within this many blocks of the sync target, so initial sync
-	// does not flood the network with old blocks.
+	// RelayTipDepth: while a sync session connects blocks more than this
+	// many below its verified headers, and older (by timestamp) than this
+	// many target spacings, they are history and not published, so
+	// initial sync does not flood the network with old blocks.
 	RelayTipDepth = 8
+	// MinRelayAge is the least age (by timestamp) at which a connected
+	// block counts as history and is not relayed.
+	MinRelayAge = 10 * time.Minute
 )
 
 // UnfundedPerPoint is how many unfunded gossiped transactions cost a
@@ -61,6 +65,9 @@ const (
 	// or a steady 1.2 per second, while a few hundred from a reorg race
 	// fade away.
 	PenaltyUnfunded = 1
+	// PenaltyClaim is the cost of announcing more work than one's headers
+	// show.
+	PenaltyClaim = p2p.PenaltyInvalidMessage
 	// PenaltyWrongGenesis bans a peer of another chain at once.
 	PenaltyWrongGenesis = p2p.BanThreshold
 )
@@ -118,7 +125,7 @@ type Syncer struct {
 	kick       chan struct{}   // ask the sync loop to look for a better peer
 	sessionSem chan struct{}   // one sync session at a time
 	statusSem  chan struct{}   // bounds concurrent status exchanges
-	syncTarget atomic.Uint32   // target height of the running session (0: none)
+	syncTarget atomic.Uint32   // height of the running session's verified headers (0: none)
 	running    atomic.Bool     // between Start and Stop
 	stopped    atomic.Bool     // after Stop
 	ctx        context.Context // cancelled by Stop
@@ -395,15 +402,27 @@ func (s *Syncer) onChainEvent(n blockchain.Notification) {
 	s.publishBlock(n.Block, n.Hash)
 }
 
-// publishBlock publishes a connected block once, unless initial sync is
-// connecting blocks far below its target.
+// publishBlock publishes a connected block once, unless a sync session
+// is connecting history: blocks far below the height of headers that
+// showed more work than ours, and old by their own timestamps. Never the
+// height a peer merely claims: a peer announcing a fake height cannot
+// silence the node, and the blocks it mines (stamped now) are always
+// announced.
 func (s *Syncer) publishBlock(b *chain.Block, hash chain.Hash) {
-	if target := s.syncTarget.Load(); target > 0 && b.Header.Height+RelayTipDepth < target {
+	if target := s.syncTarget.Load(); target > 0 && b.Header.Height+RelayTipDepth < target && s.isHistory(b) {
 		return
 	}
 	if s.published.add(hash) {
 		s.enqueue(TopicBlocks, b.Encode())
 	}
+}
+
+// isHistory reports whether b is older than RelayTipDepth target
+// spacings (and MinRelayAge), by its timestamp and our clock.
+func (s *Syncer) isHistory(b *chain.Block) bool {
+	age := time.Duration(RelayTipDepth*s.params.TargetSpacing) * time.Second
+	age = max(age, MinRelayAge)
+	return time.Unix(int64(b.Header.Timestamp), 0).Add(age).Before(s.now())
 }
 
 // onTxAdmitted announces every transaction newly admitted to the pool,

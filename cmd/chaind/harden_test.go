@@ -172,7 +172,7 @@ func TestStartErrors(t *testing.T) {
 	dead := freePortPair(t)
 	n := startNode(t, "--datadir", t.TempDir(), "--peer", "http://no-such-host.invalid:3001", "--peer", fmt.Sprintf("http://127.0.0.1:%d", dead))
 	deadline := time.Now().Add(20 * time.Second)
-	for !(strings.Contains(n.logs.String(), "mining") && strings.Count(n.logs.String(), "bootstrap peer unreachable") >= 2) {
+	for !(strings.Contains(n.logs.String(), "mining") && strings.Count(n.logs.String(), `level=WARN msg="configured peer`) >= 2) {
 		if time.Now().After(deadline) {
 			t.Fatalf("unreachable peers not reported:\n%s", n.logs)
 		}
