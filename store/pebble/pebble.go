@@ -448,7 +448,7 @@ func (p *Store) scan(prefix byte, keyLen int, fn func(k, v []byte) error) (err e
 	return nil
 }
 
-// ConnectBlock writes u in one synced batch; see Store.
+// ConnectBlock writes u in one batch, synced unless u.Deferred; see Store.
 func (p *Store) ConnectBlock(u *store.Update) error {
 	if p.closed.Load() {
 		return store.ErrClosed
@@ -494,7 +494,7 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 		}
 	}
 	set(tipKey, u.Hash[:])
-	errs = append(errs, b.Commit(pebble.Sync))
+	errs = append(errs, b.Commit(writeOpts(u)))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("connect block %d %s: %w", h.Height, u.Hash, err)
 	}
@@ -502,7 +502,7 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 	return nil
 }
 
-// DisconnectBlock writes u in one synced batch; see Store.
+// DisconnectBlock writes u in one batch, synced unless u.Deferred; see Store.
 func (p *Store) DisconnectBlock(u *store.Update) error {
 	if p.closed.Load() {
 		return store.ErrClosed
@@ -536,11 +536,31 @@ func (p *Store) DisconnectBlock(u *store.Update) error {
 	} else {
 		errs = append(errs, b.Delete(tipKey, nil))
 	}
-	errs = append(errs, b.Commit(pebble.Sync))
+	errs = append(errs, b.Commit(writeOpts(u)))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("disconnect block %d %s: %w", h.Height, u.Hash, err)
 	}
 	p.tip = newTip
+	return nil
+}
+
+// writeOpts syncs an update's batch unless it is deferred.
+func writeOpts(u *store.Update) *pebble.WriteOptions {
+	if u.Deferred {
+		return pebble.NoSync
+	}
+	return pebble.Sync
+}
+
+// Sync syncs the write-ahead log, making every batch written so far
+// durable (the log is sequential).
+func (p *Store) Sync() error {
+	if p.closed.Load() {
+		return store.ErrClosed
+	}
+	if err := p.db.LogData(nil, pebble.Sync); err != nil {
+		return fmt.Errorf("sync store in %s: %w", p.dir, err)
+	}
 	return nil
 }
 
