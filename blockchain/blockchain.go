@@ -29,6 +29,9 @@ type Config struct {
 	MaxOrphans     int
 	MaxOrphanBytes int
 	OrphanTTL      time.Duration
+	// SyncEveryBlock turns group commit off: every connect is synced,
+	// even while catching up (for comparisons and tests).
+	SyncEveryBlock bool
 }
 
 // Blockchain is the block index, the main chain and its state.
@@ -37,6 +40,8 @@ type Blockchain struct {
 	store  store.Store
 	now    func() time.Time
 	log    *slog.Logger
+	// noGroup is Config.SyncEveryBlock.
+	noGroup bool
 
 	// procMu serialises ProcessBlock, including its notifications, so
 	// listeners see events in order.
@@ -58,9 +63,9 @@ type Blockchain struct {
 	byHeight [][]*node
 	// leaves are the indexed nodes without children: the branches' tips.
 	leaves map[*node]struct{}
-	queued       int   // blocks the running ProcessBlockQueued call's caller holds next
-	group        group // deferred store updates not yet synced
-	times        timings
+	queued int   // blocks the running ProcessBlockQueued call's caller holds next
+	group  group // deferred store updates not yet synced
+	times  timings
 
 	listenersMu sync.Mutex
 	listeners   []func(Notification)
@@ -73,13 +78,14 @@ func New(cfg Config) (*Blockchain, error) {
 		return nil, errors.New("blockchain: params and store are required")
 	}
 	bc := &Blockchain{
-		params: cfg.Params,
-		store:  cfg.Store,
-		now:    cfg.Now,
-		log:    cfg.Logger,
-		index:  make(map[chain.Hash]*node),
-		leaves: make(map[*node]struct{}),
-		state:  state.New(),
+		params:  cfg.Params,
+		store:   cfg.Store,
+		now:     cfg.Now,
+		log:     cfg.Logger,
+		noGroup: cfg.SyncEveryBlock,
+		index:   make(map[chain.Hash]*node),
+		leaves:  make(map[*node]struct{}),
+		state:   state.New(),
 		orphans: newOrphanPool(cmp.Or(cfg.MaxOrphans, MaxOrphans), cmp.Or(cfg.MaxOrphanBytes, MaxOrphanBytes),
 			cmp.Or(cfg.OrphanTTL, OrphanTTL)),
 	}

@@ -73,7 +73,7 @@ func (bc *Blockchain) Timings() Timings {
 // only: the tip is old, or the caller holds many downloaded blocks to
 // process next. A peer's claim plays no part. Called with mu held.
 func (bc *Blockchain) catchingUp() bool {
-	if bc.queued <= 0 {
+	if bc.queued <= 0 || bc.noGroup {
 		return false // nothing follows: the group would never be closed by a next block
 	}
 	if bc.queued >= CatchUpBacklog {
@@ -94,7 +94,7 @@ func (bc *Blockchain) groupOpen() bool {
 // mu held.
 func (bc *Blockchain) groupRoom() bool {
 	g := &bc.group
-	if g.blocks >= MaxGroupBlocks || g.bytes >= MaxGroupBytes {
+	if bc.noGroup || g.blocks >= MaxGroupBlocks || g.bytes >= MaxGroupBytes {
 		return false
 	}
 	return g.blocks == 0 || bc.now().Sub(g.start) < MaxGroupAge
