@@ -29,6 +29,11 @@ var (
 
 	// ErrClosed is returned by every method called after Close.
 	ErrClosed = errors.New("store is closed")
+	// ErrDiskFull is returned by a write, and by Open, when the data
+	// directory's filesystem has less free space than the store keeps in
+	// reserve. Nothing is written; the same write succeeds once space is
+	// freed. Reads go on working.
+	ErrDiskFull = errors.New("disk full")
 )
 
 // Update is one block connected to or disconnected from the main chain,

@@ -33,7 +33,8 @@ const (
 type Option func(*openOptions)
 
 type openOptions struct {
-	logger *slog.Logger
+	logger  *slog.Logger
+	minFree uint64
 }
 
 // WithLogger sends Pebble's own log lines to l: informational ones (WAL
@@ -51,6 +52,7 @@ type Store struct {
 	lock *pebble.Lock
 
 	closed atomic.Bool
+	space  *spaceGuard
 
 	// mu serializes writers: the tip check and the commit of a connect or
 	// disconnect, and the read-modify-write of header records.
@@ -70,7 +72,7 @@ var _ store.Store = (*Store)(nil)
 // directory made for another network gives an error wrapping
 // ErrWrongNetwork, one held by another process an error wrapping ErrInUse.
 func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Store, error) {
-	o := openOptions{logger: slog.Default()}
+	o := openOptions{logger: slog.Default(), minFree: DefaultMinFreeBytes}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -79,6 +81,12 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Stor
 	}
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return nil, fmt.Errorf("open store: create data directory: %w", err)
+	}
+	space := &spaceGuard{dir: dir, min: o.minFree}
+	if err := space.check(); err != nil {
+		// Fail fast: Pebble replaying its log or compacting on a full
+		// disk would fail somewhere inside, after a long wait.
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	lock, err := pebble.LockDirectory(dir, vfs.Default)
 	if err != nil {
@@ -101,7 +109,7 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Stor
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open store in %s: %w", dir, err), lock.Close())
 	}
-	p := &Store{dir: dir, db: db, lock: lock}
+	p := &Store{dir: dir, db: db, lock: lock, space: space}
 	if err := p.init(network, genesis); err != nil {
 		return nil, errors.Join(err, p.Close())
 	}
@@ -329,6 +337,9 @@ func (p *Store) PutBlock(hash chain.Hash, b *chain.Block) error {
 	if err == nil {
 		return nil
 	}
+	if err := p.space.check(); err != nil {
+		return fmt.Errorf("put block %d %s: %w", b.Header.Height, hash, err)
+	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("put block %d %s: %w", b.Header.Height, hash, err)
 	}
@@ -374,6 +385,9 @@ func (p *Store) MarkInvalid(hash chain.Hash) error {
 	}
 	if rec.Invalid {
 		return nil
+	}
+	if err := p.space.check(); err != nil {
+		return fmt.Errorf("mark block %s invalid: %w", hash, err)
 	}
 	rec.Invalid = true
 	if err := p.db.Set(hashKey(prefixHeader, hash), encodeHeaderRecord(rec), pebble.NoSync); err != nil {
@@ -458,6 +472,9 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 	if err := store.CheckConnect(u, p.tip); err != nil {
 		return err
 	}
+	if err := p.space.check(); err != nil {
+		return fmt.Errorf("connect block %d %s: %w", u.Block.Header.Height, u.Hash, err)
+	}
 	h := &u.Block.Header
 	b := p.db.NewBatch()
 	defer b.Close()
@@ -512,6 +529,9 @@ func (p *Store) DisconnectBlock(u *store.Update) error {
 	newTip, err := store.CheckDisconnect(u, p.tip)
 	if err != nil {
 		return err
+	}
+	if err := p.space.check(); err != nil {
+		return fmt.Errorf("disconnect block %d %s: %w", u.Block.Header.Height, u.Hash, err)
 	}
 	h := &u.Block.Header
 	b := p.db.NewBatch()
