@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chaind/chaind/store"
 	"github.com/chaind/chaind/store/storetest"
@@ -63,11 +64,13 @@ func TestDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { p.Close() }) // before the unmount, if the test fails early
 	storetest.MustConnect(t, p, c.Genesis(t))
 	for range 3 {
 		storetest.MustConnect(t, p, c.Next(t, storetest.TxsPerBlock))
 	}
 	ballast := fill(t, tmp, reserve/2)
+	time.Sleep(spaceRecheck) // the last reading was far above the reserve
 
 	u := c.Next(t, storetest.TxsPerBlock)
 	err = p.ConnectBlock(u)

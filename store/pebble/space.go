@@ -18,8 +18,10 @@ const (
 	// restart), and Open refuses to start.
 	DefaultMinFreeBytes = 64 << 20
 	// spaceRecheck is how long a free-space reading is trusted while the
-	// free space is well above the reserve.
-	spaceRecheck = 200 * time.Millisecond
+	// free space is well above the reserve (four times it): the store
+	// itself cannot write that much in this time, and a statfs per write
+	// would cost about 2% of the connect rate.
+	spaceRecheck = 100 * time.Millisecond
 )
 
 // WithMinFreeBytes sets the free-space reserve (DefaultMinFreeBytes).
