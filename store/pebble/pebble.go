@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/record"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/chaind/chaind/chain"
@@ -101,13 +102,19 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Stor
 	cache := pebble.NewCache(cacheSize)
 	defer cache.Unref() // the DB holds its own reference
 	db, err := pebble.Open(dir, &pebble.Options{
-		Lock:               lock,
-		Cache:              cache,
-		Logger:             pebbleLogger{o.logger.With("sys", "store")},
+		Lock:   lock,
+		Cache:  cache,
+		Logger: pebbleLogger{o.logger.With("sys", "store")},
+		// Pebble's default answer to a checksum mismatch is Fatalf (a
+		// panic here). The read that met it returns the corruption
+		// error, which damaged turns into advice: log it and go on.
+		EventListener: &pebble.EventListener{DataCorruption: func(info pebble.DataCorruptionInfo) {
+			o.logger.Error("on-disk corruption found by a read", "sys", "store", "dir", dir, "info", info.String())
+		}},
 		FormatMajorVersion: pebble.FormatNewest,
 	})
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("open store in %s: %w", dir, err), lock.Close())
+		return nil, errors.Join(damaged(dir, fmt.Errorf("open store in %s: %w", dir, err)), lock.Close())
 	}
 	p := &Store{dir: dir, db: db, lock: lock, space: space}
 	if err := p.init(network, genesis); err != nil {
@@ -289,7 +296,7 @@ func (p *Store) get(k []byte, decode func([]byte) error) error {
 		return store.ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("read key %s: %w", keyName(k), err)
+		return damaged(p.dir, fmt.Errorf("read key %s: %w", keyName(k), err))
 	}
 	derr := decode(v)
 	if err := closer.Close(); err != nil {
@@ -450,14 +457,14 @@ func (p *Store) scan(prefix byte, keyLen int, fn func(k, v []byte) error) (err e
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return fmt.Errorf("read key %s: %w", keyName(k), err)
+			return damaged(p.dir, fmt.Errorf("read key %s: %w", keyName(k), err))
 		}
 		if err := fn(k, v); err != nil {
 			return err
 		}
 	}
 	if err := it.Error(); err != nil {
-		return fmt.Errorf("scan %q records: %w", prefix, err)
+		return damaged(p.dir, fmt.Errorf("scan %q records: %w", prefix, err))
 	}
 	return nil
 }
@@ -706,6 +713,23 @@ func (p *Store) Close() error {
 		return fmt.Errorf("close store in %s: %w", p.dir, err)
 	}
 	return nil
+}
+
+// damaged marks err as the store's damage when Pebble found corruption
+// (a checksum mismatch in a table, a log record that does not check
+// before the log's end), wrapping store.ErrCorrupt and saying what to do;
+// other errors pass unchanged.
+func damaged(dir string, err error) error {
+	if err == nil || errors.Is(err, store.ErrCorrupt) {
+		return err
+	}
+	if !pebble.IsCorruptionError(err) && !errors.Is(err, record.ErrUnexpectedEOF) &&
+		!errors.Is(err, record.ErrInvalidChunk) && !errors.Is(err, record.ErrZeroedChunk) {
+		return err
+	}
+	return fmt.Errorf("%w: %w; the data directory %s is damaged (a disk or file-system fault): chaind will not guess what is lost. "+
+		"Stop the node, move the directory aside (keep it for inspection) and start again to resync the chain from peers, or restore a backup",
+		store.ErrCorrupt, err, dir)
 }
 
 // pebbleLogger routes Pebble's log lines to slog: Pebble is chatty at
