@@ -87,6 +87,8 @@ func refusal(err error) (status int, code string, ok bool) {
 		return http.StatusServiceUnavailable, "pool-full", true
 	case errors.Is(err, node.ErrNotOwnKey):
 		return http.StatusForbidden, "not-own-key", true
+	case errors.Is(err, node.ErrDiskFull):
+		return http.StatusServiceUnavailable, "disk-full", true
 	}
 	switch c := consensus.CodeOf(err); c {
 	case 0:

@@ -29,6 +29,9 @@ type Config struct {
 	MaxOrphans     int
 	MaxOrphanBytes int
 	OrphanTTL      time.Duration
+	// SyncEveryBlock turns group commit off: every connect is synced,
+	// even while catching up (for comparisons and tests).
+	SyncEveryBlock bool
 }
 
 // Blockchain is the block index, the main chain and its state.
@@ -37,6 +40,8 @@ type Blockchain struct {
 	store  store.Store
 	now    func() time.Time
 	log    *slog.Logger
+	// noGroup is Config.SyncEveryBlock.
+	noGroup bool
 
 	// procMu serialises ProcessBlock, including its notifications, so
 	// listeners see events in order.
@@ -58,6 +63,9 @@ type Blockchain struct {
 	byHeight [][]*node
 	// leaves are the indexed nodes without children: the branches' tips.
 	leaves map[*node]struct{}
+	queued int   // blocks the running ProcessBlockQueued call's caller holds next
+	group  group // deferred store updates not yet synced
+	times  timings
 
 	listenersMu sync.Mutex
 	listeners   []func(Notification)
@@ -70,13 +78,14 @@ func New(cfg Config) (*Blockchain, error) {
 		return nil, errors.New("blockchain: params and store are required")
 	}
 	bc := &Blockchain{
-		params: cfg.Params,
-		store:  cfg.Store,
-		now:    cfg.Now,
-		log:    cfg.Logger,
-		index:  make(map[chain.Hash]*node),
-		leaves: make(map[*node]struct{}),
-		state:  state.New(),
+		params:  cfg.Params,
+		store:   cfg.Store,
+		now:     cfg.Now,
+		log:     cfg.Logger,
+		noGroup: cfg.SyncEveryBlock,
+		index:   make(map[chain.Hash]*node),
+		leaves:  make(map[*node]struct{}),
+		state:   state.New(),
 		orphans: newOrphanPool(cmp.Or(cfg.MaxOrphans, MaxOrphans), cmp.Or(cfg.MaxOrphanBytes, MaxOrphanBytes),
 			cmp.Or(cfg.OrphanTTL, OrphanTTL)),
 	}
@@ -254,16 +263,11 @@ type Result struct {
 // only when the block (or an ancestor) breaks a rule; any other error is
 // the node's own (storage). Orphans whose parent this block is are
 // processed too, each with the flags it arrived with.
+//
+// Every change it makes is synced before it returns; ProcessBlockQueued
+// may group the commits of a catch-up.
 func (bc *Blockchain) ProcessBlock(b *chain.Block, flags Flags) (Result, error) {
-	bc.procMu.Lock()
-	defer bc.procMu.Unlock()
-	if bc.closed {
-		return Result{}, ErrClosed
-	}
-	var events []Notification
-	res, err := bc.processBlock(b, flags, &events)
-	bc.notify(events)
-	return res, err
+	return bc.ProcessBlockQueued(b, flags, 0)
 }
 
 // processBlock is ProcessBlock with procMu held. It takes mu itself, for
@@ -378,7 +382,10 @@ func (bc *Blockchain) acceptBlock(hash chain.Hash, b *chain.Block, parent *node,
 	if err != nil {
 		return nil, fmt.Errorf("block %s: %w", hash, err)
 	}
-	if err := consensus.VerifySignatures(bc.params, b.Txs); err != nil {
+	start := time.Now()
+	err = consensus.VerifySignatures(bc.params, b.Txs)
+	bc.times.validate.Add(int64(time.Since(start)))
+	if err != nil {
 		bc.rememberInvalid(hash, b, parent)
 		return nil, fmt.Errorf("block %d %s: %w", b.Header.Height, hash, err)
 	}
@@ -465,6 +472,9 @@ func (bc *Blockchain) scanBest() *node {
 func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Block, events *[]Notification) (*failure, error) {
 	fork := bc.main.fork(target)
 	oldTip := bc.main.tip()
+	// Inside one reorganisation only the last write needs a sync: a crash
+	// before it reopens on a consistent tip on the way, and start-up
+	// settles on the heaviest stored branch again.
 	for bc.main.tip() != fork {
 		if err := bc.disconnectTip(events); err != nil {
 			return nil, err
@@ -477,7 +487,8 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 	var failed *failure
 	for i := len(path) - 1; i >= 0; i-- {
 		n := path[i]
-		err := bc.connect(n, inHand[n.hash], events)
+		deferred := (i > 0 && bc.groupRoom()) || bc.groupOpen()
+		err := bc.connect(n, inHand[n.hash], deferred, events)
 		if err == nil {
 			continue
 		}
@@ -491,6 +502,11 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 		failed = &failure{node: n, err: err}
 		break
 	}
+	if !bc.groupOpen() {
+		if err := bc.syncGroup(); err != nil {
+			return nil, err
+		}
+	}
 	if bc.main.tip() != oldTip {
 		t := bc.main.tip()
 		*events = append(*events, Notification{Type: TipChanged, Hash: t.hash, Height: t.height(),
@@ -502,31 +518,37 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 // connect validates n's block against the current tip's state and makes it
 // the tip. b is the block when the caller has it in memory, else nil and
 // it is read from the store. Called with mu held.
-func (bc *Blockchain) connect(n *node, b *chain.Block, events *[]Notification) error {
+//
+// The update is deferred (group commit) when deferred is set.
+func (bc *Blockchain) connect(n *node, b *chain.Block, deferred bool, events *[]Notification) error {
 	if b == nil {
 		var err error
 		if b, err = bc.store.Block(n.hash); err != nil {
 			return fmt.Errorf("load block %s: %w", n.hash, err)
 		}
 	}
+	start := time.Now()
 	if !n.sigsChecked {
 		// Stored by an earlier run: check again what acceptBlock checked.
 		if err := consensus.VerifySignatures(bc.params, b.Txs); err != nil {
+			bc.times.validate.Add(int64(time.Since(start)))
 			return fmt.Errorf("block %d %s: %w", n.height(), n.hash, err)
 		}
 		n.sigsChecked = true
 	}
 	undo, err := bc.state.ApplyBlock(b, bc.params.Reward(n.height()))
+	bc.times.validate.Add(int64(time.Since(start)))
 	if err != nil {
 		return err
 	}
 	u := &store.Update{Hash: n.hash, Block: b, Undo: undo, Changes: bc.state.Changes(undo)}
-	if err := bc.store.ConnectBlock(u); err != nil {
+	if err := bc.writeUpdate(u, deferred, bc.store.ConnectBlock); err != nil {
 		bc.state.UndoBlock(undo)
 		return fmt.Errorf("store connect %s: %w", n.hash, err)
 	}
 	bc.main = append(bc.main, n)
 	n.connected = true
+	bc.times.connected.Add(1)
 	*events = append(*events, Notification{Type: BlockConnected, Block: b, Hash: n.hash, Height: n.height()})
 	return nil
 }
@@ -547,7 +569,9 @@ func (bc *Blockchain) disconnectTip(events *[]Notification) error {
 	}
 	bc.state.UndoBlock(undo)
 	u := &store.Update{Hash: n.hash, Block: b, Undo: undo, Changes: bc.state.Changes(undo)}
-	if err := bc.store.DisconnectBlock(u); err != nil {
+	// Deferred: the connects of the new branch follow, and reorganize
+	// syncs the last write.
+	if err := bc.writeUpdate(u, true, bc.store.DisconnectBlock); err != nil {
 		// Put the state back as the store still has it.
 		if _, rerr := bc.state.ApplyBlock(b, bc.params.Reward(n.height())); rerr != nil {
 			return fmt.Errorf("store disconnect %s: %w (and restoring state failed: %v)", n.hash, err, rerr)
@@ -587,6 +611,9 @@ var ErrClosed = errors.New("blockchain is closed")
 func (bc *Blockchain) Close() error {
 	bc.procMu.Lock()
 	defer bc.procMu.Unlock()
+	if bc.closed {
+		return nil
+	}
 	bc.closed = true
 	bc.mu.Lock()
 	defer bc.mu.Unlock()
@@ -594,7 +621,7 @@ func (bc *Blockchain) Close() error {
 	if bc.orphanTimer != nil {
 		bc.orphanTimer.Stop()
 	}
-	return nil
+	return bc.syncGroup()
 }
 
 // TotalWork returns the cumulative work of the main chain.

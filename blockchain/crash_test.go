@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		crashChild(dir) // never returns
 	}
+	if dir := os.Getenv(catchUpDirEnv); dir != "" {
+		catchUpChild(dir, os.Getenv(catchUpDataEnv)) // never returns
+	}
 	os.Exit(m.Run())
 }
 

@@ -31,8 +31,16 @@
 // error; a *consensus.RuleError means the block broke a rule. The blocks of
 // one call are connected from memory, not read back from the store.
 //
-// Every connect and disconnect is one store.Update, written atomically. On
-// start the index is rebuilt from the stored headers, the state from the
+// Every connect and disconnect is one store.Update, written atomically.
+// At the tip each ProcessBlock syncs its writes before it returns. While
+// catching up (the tip is old by its own timestamp, or the caller of
+// ProcessBlockQueued holds many downloaded blocks), connects are grouped:
+// written as deferred updates and synced together, at most MaxGroupBlocks,
+// MaxGroupBytes or MaxGroupAge apart, and always when the caller has no
+// more blocks queued (or calls Flush, or Close). Inside one reorganisation
+// only the last write is synced. A crash therefore reopens on a consistent
+// tip at or below the last one connected, never below the last one synced.
+// On start the index is rebuilt from the stored headers, the state from the
 // stored accounts, and if a stored branch is heavier than the stored tip (a
 // crash mid-reorg) the chain reorganises to it.
 //

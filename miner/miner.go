@@ -14,6 +14,7 @@ import (
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/store"
 )
 
 // Bounds and intervals of the search.
@@ -287,7 +288,7 @@ func (m *Miner) loop(ctx context.Context) {
 		r := m.attempt(ctx, nil, true)
 		m.release()
 		if r.err != nil {
-			if !errors.Is(r.err, ErrRejected) { // a rejection is logged where it happens
+			if !errors.Is(r.err, ErrRejected) && !errors.Is(r.err, store.ErrDiskFull) { // logged where it happens
 				m.log.Error("build block template", "err", r.err)
 			}
 			r.wait = rejectBackoff
@@ -391,6 +392,9 @@ func (m *Miner) submit(j *job) attemptResult {
 	hash := b.Hash()
 	res, err := m.chain.ProcessBlock(b, blockchain.Requested)
 	switch {
+	case errors.Is(err, store.ErrDiskFull):
+		m.log.Warn("mined block not kept: the disk is full", "height", b.Header.Height, "hash", hash)
+		return attemptResult{err: fmt.Errorf("block %d %s: %w", b.Header.Height, hash, err)}
 	case err != nil:
 		m.rejected.Add(1)
 		m.log.Error("the chain rejected a block this node mined: this is a bug",

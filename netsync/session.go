@@ -458,10 +458,14 @@ func (s *Syncer) newDownload(ctx context.Context, hc *headerChain, need []int) *
 
 // close cancels the requests still in flight and waits for them, so none
 // outlives the download.
+// Blocks connected in a group the chain has not synced yet are synced.
 func (d *download) close() {
 	d.stop()
 	for ; d.active > 0; d.active-- {
 		<-d.results
+	}
+	if err := d.s.chain.Flush(); err != nil {
+		d.s.log.Error("sync of downloaded blocks failed", "err", err)
 	}
 }
 
@@ -639,13 +643,19 @@ func (d *download) onResult(r dlResult) {
 	}
 }
 
-// connectReady connects the downloaded blocks that are next in order.
+// connectReady connects the downloaded blocks that are next in order,
+// telling the chain how many more are ready behind each, so it can group
+// the commits of a catch-up.
 func (d *download) connectReady() error {
-	for d.next < len(d.need) && d.state[d.next] == slotGot {
+	ready := 0
+	for d.next+ready < len(d.need) && d.state[d.next+ready] == slotGot {
+		ready++
+	}
+	for ; ready > 0; ready-- {
 		w := d.waiting[d.next]
 		delete(d.waiting, d.next)
 		d.waitingBytes -= w.size
-		if err := d.s.connect(w); err != nil {
+		if err := d.s.connect(w, ready-1); err != nil {
 			return err
 		}
 		d.next++
@@ -695,10 +705,11 @@ func blockSizes(resp []byte, n int) []int {
 	return sizes
 }
 
-// connect hands a downloaded block to the chain. A rule violation
-// penalises the peer that served it and ends the session.
-func (s *Syncer) connect(w received) error {
-	_, err := s.chain.ProcessBlock(w.block, blockchain.Requested)
+// connect hands a downloaded block to the chain, with the number of
+// downloaded blocks queued behind it. A rule violation penalises the peer
+// that served it and ends the session.
+func (s *Syncer) connect(w received, queued int) error {
+	_, err := s.chain.ProcessBlockQueued(w.block, blockchain.Requested, queued)
 	code := consensus.CodeOf(err)
 	switch {
 	case err == nil:

@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/mempool"
+	"github.com/chaind/chaind/mempool/journal"
 	"github.com/chaind/chaind/miner"
 	"github.com/chaind/chaind/netsync"
 	"github.com/chaind/chaind/p2p"
@@ -74,16 +76,25 @@ type Node struct {
 	Store store.Store
 	Chain *blockchain.Blockchain
 	Pool  *mempool.Pool
-	Miner *miner.Miner
-	Net   p2p.Network     // nil when networking is off
-	Sync  *netsync.Syncer // nil when networking is off
+	// Journal keeps the pool on disk (mempool.dat and mempool.log in the
+	// data directory).
+	Journal *journal.Journal
+	Miner   *miner.Miner
+	Net     p2p.Network     // nil when networking is off
+	Sync    *netsync.Syncer // nil when networking is off
 
 	ownStore bool // opened here, so closed by Stop
 
 	peers     peerBook
 	resolver  *resolver
 	stopPeers context.CancelFunc
-	wg        sync.WaitGroup
+	stopBg    context.CancelFunc // ends the journal's sync loop and the disk watch
+
+	diskMu     sync.Mutex  // orders entering and leaving the disk-full state
+	diskFull   atomic.Bool // the data directory's disk is full
+	minerWasOn bool        // the miner ran when the disk filled; guarded by diskMu
+	stopping   bool        // Stop began: the disk watch starts no miner; guarded by diskMu
+	wg         sync.WaitGroup
 
 	keys    keyring
 	sendMu  sync.Mutex
@@ -133,6 +144,9 @@ func New(cfg Config) (*Node, error) {
 		return fail(err)
 	}
 	n.Pool = mempool.New(n.Chain, mempool.Config{})
+	if err := n.loadMempool(); err != nil {
+		return fail(err)
+	}
 	if err := n.loadKeys(cfg.Passphrase); err != nil {
 		return fail(err)
 	}
@@ -183,6 +197,17 @@ func (n *Node) Start(ctx context.Context) error {
 				return
 			}
 		}
+		bg, cancel := context.WithCancel(context.Background())
+		n.stopBg = cancel
+		n.wg.Add(2)
+		go func() {
+			defer n.wg.Done()
+			n.syncJournal(bg)
+		}()
+		go func() {
+			defer n.wg.Done()
+			n.watchDisk(bg)
+		}()
 		if n.cfg.Mine {
 			n.Miner.Start()
 			n.log.Info("mining", "address", chain.FormatAddress(n.cfg.Params.AddressPrefix, n.Miner.Address()))
@@ -198,9 +223,15 @@ func (n *Node) Start(ctx context.Context) error {
 // twice.
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
+		n.diskMu.Lock()
+		n.stopping = true
+		n.diskMu.Unlock()
 		n.Miner.Stop()
 		if n.stopPeers != nil {
 			n.stopPeers()
+		}
+		if n.stopBg != nil {
+			n.stopBg()
 		}
 		n.wg.Wait()
 		if n.Sync != nil {
@@ -212,6 +243,11 @@ func (n *Node) Stop() error {
 			}
 		}
 		n.hub.closeAll()
+		// The pool's transactions become the snapshot: a clean restart
+		// keeps them.
+		if err := n.Journal.Close(); err != nil {
+			n.log.Error("saving the mempool failed", "err", err)
+		}
 		n.stopErr = n.Chain.Close()
 		if n.ownStore {
 			if err := n.Store.Close(); err != nil && n.stopErr == nil {
@@ -248,6 +284,9 @@ func (n *Node) Addresses() []chain.Address { return n.keys.addresses() }
 // A lone transaction skips the batch verifier, whose set-up costs more than
 // one plain verification.
 func (n *Node) SubmitTxs(txs []*chain.Tx) []error {
+	if err := n.checkAccepting(); err != nil {
+		return diskFullErrs(len(txs))
+	}
 	if len(txs) == 1 {
 		return []error{n.Pool.Add(txs[0])}
 	}
@@ -260,6 +299,9 @@ func (n *Node) Send(from, to chain.Address, amount, fee uint64, memo string) (*c
 	k, ok := n.keys.get(from)
 	if !ok {
 		return nil, ErrNotOwnKey
+	}
+	if err := n.checkAccepting(); err != nil {
+		return nil, err
 	}
 	if len(memo) > chain.MaxMemoSize {
 		return nil, fmt.Errorf("memo longer than %d bytes", chain.MaxMemoSize)

@@ -5,8 +5,20 @@
 // first by AddressHistory) and the tip.
 //
 // Every change of the main chain (ConnectBlock, DisconnectBlock) is one
-// atomic, synced batch, so a node killed at any instant reopens on a tip
-// whose state, undo records and indexes all agree. The connect batch also
+// atomic batch, so a node killed at any instant reopens on a tip whose
+// state, undo records and indexes all agree.
+//
+// What is synced when: an update is synced before ConnectBlock or
+// DisconnectBlock returns, unless the caller marks it Deferred. Deferred
+// updates are written in order, each atomically, and become durable
+// together with the next synced update or Sync (group commit): a crash
+// loses a suffix of them, whole, so the store reopens on a consistent tip
+// at or below the last one written, and at or above the last one synced.
+// Package blockchain defers updates only while it catches up (its own
+// tip is old, or many downloaded blocks wait) and bounds each group by
+// blocks, bytes and time; at the tip every block is one synced batch.
+// Deferring costs no consistency, only the blocks of the open group,
+// which are fetched again. The connect batch also
 // carries the block itself when it is not stored yet, and a block stored
 // earlier by an unsynced PutBlock is durable once any later synced batch
 // is, because the store's write-ahead log is sequential. PutBlock and

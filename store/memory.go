@@ -200,6 +200,16 @@ func (m *Memory) applyChanges(cs []state.Change) {
 	}
 }
 
+// Sync does nothing: memory keeps nothing past Close.
+func (m *Memory) Sync() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
 // Undo returns a copy of a main-chain block's undo record.
 func (m *Memory) Undo(hash chain.Hash) (*state.Undo, error) {
 	m.mu.Lock()

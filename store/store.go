@@ -29,16 +29,26 @@ var (
 
 	// ErrClosed is returned by every method called after Close.
 	ErrClosed = errors.New("store is closed")
+	// ErrDiskFull is returned by a write, and by Open, when the data
+	// directory's filesystem has less free space than the store keeps in
+	// reserve. Nothing is written; the same write succeeds once space is
+	// freed. Reads go on working.
+	ErrDiskFull = errors.New("disk full")
 )
 
 // Update is one block connected to or disconnected from the main chain,
-// with everything that changes with it. A store writes it as one atomic,
-// synced batch.
+// with everything that changes with it. A store writes it as one atomic
+// batch, synced unless Deferred is set.
 type Update struct {
 	Hash    chain.Hash
 	Block   *chain.Block
 	Undo    *state.Undo    // the block's undo record (written on connect, deleted on disconnect)
 	Changes []state.Change // account values after the update; a zero Account deletes the account
+	// Deferred lets the store return before the batch is synced: it is
+	// still written atomically and after every earlier update, and becomes
+	// durable with the next synced update or Sync. A crash loses a suffix
+	// of the deferred updates (whole updates, never a part of one).
+	Deferred bool
 }
 
 // TxLocation says where a transaction of the main chain is.
@@ -78,7 +88,7 @@ type Store interface {
 
 	// ConnectBlock makes u.Block the new tip: height index, undo record,
 	// account changes, transaction index, address index (AddressEntries)
-	// and tip, in one synced batch (with
+	// and tip, in one batch, synced unless u.Deferred (with
 	// the block itself if it is not stored yet). u.Block's parent must be
 	// the tip, or the store must be empty and u.Block at height 0; u.Hash
 	// must be u.Block's hash and u.Undo must be set; a block marked invalid
@@ -88,7 +98,8 @@ type Store interface {
 	// height index, transaction index and address index entries and undo
 	// record go, account changes are written and its parent becomes the
 	// tip (the store becomes empty when the tip was at height 0), in one
-	// synced batch. u.Undo is not used. An update for a block other than the tip is refused and
+	// batch, synced unless u.Deferred. u.Undo is not used. An update for
+	// a block other than the tip is refused and
 	// writes nothing.
 	DisconnectBlock(u *Update) error
 	// Undo returns the undo record of a main-chain block, or ErrNotFound.
@@ -103,6 +114,9 @@ type Store interface {
 	// addr's main-chain history, newest first, starting strictly before
 	// *before (from the newest when before is nil).
 	AddressHistory(addr chain.Address, before *TxPosition, limit int) ([]HistoryEntry, error)
+	// Sync makes every update written so far durable: it ends a group of
+	// deferred updates. With nothing pending it costs one sync at most.
+	Sync() error
 	// ForEachAccount calls fn for every non-zero account of the tip state.
 	ForEachAccount(fn func(chain.Address, state.Account) error) error
 

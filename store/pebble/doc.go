@@ -1,7 +1,9 @@
 // Package pebble implements store.Store on a Pebble database in one data
-// directory: every ConnectBlock and DisconnectBlock is one synced batch,
-// PutBlock and MarkInvalid are unsynced writes made durable by the next
-// synced batch (the write-ahead log is sequential).
+// directory: every ConnectBlock and DisconnectBlock is one batch, synced
+// (pebble.Sync) unless the update is Deferred (pebble.NoSync); deferred
+// updates, PutBlock and MarkInvalid are made durable by the next synced
+// batch or Sync (the write-ahead log is sequential, so syncing it syncs
+// everything before).
 //
 // # Key layout
 //

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/record"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/chaind/chaind/chain"
@@ -33,7 +34,8 @@ const (
 type Option func(*openOptions)
 
 type openOptions struct {
-	logger *slog.Logger
+	logger  *slog.Logger
+	minFree uint64
 }
 
 // WithLogger sends Pebble's own log lines to l: informational ones (WAL
@@ -51,6 +53,7 @@ type Store struct {
 	lock *pebble.Lock
 
 	closed atomic.Bool
+	space  *spaceGuard
 
 	// mu serializes writers: the tip check and the commit of a connect or
 	// disconnect, and the read-modify-write of header records.
@@ -70,7 +73,7 @@ var _ store.Store = (*Store)(nil)
 // directory made for another network gives an error wrapping
 // ErrWrongNetwork, one held by another process an error wrapping ErrInUse.
 func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Store, error) {
-	o := openOptions{logger: slog.Default()}
+	o := openOptions{logger: slog.Default(), minFree: DefaultMinFreeBytes}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -79,6 +82,12 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Stor
 	}
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return nil, fmt.Errorf("open store: create data directory: %w", err)
+	}
+	space := &spaceGuard{dir: dir, min: o.minFree}
+	if err := space.check(); err != nil {
+		// Fail fast: Pebble replaying its log or compacting on a full
+		// disk would fail somewhere inside, after a long wait.
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	lock, err := pebble.LockDirectory(dir, vfs.Default)
 	if err != nil {
@@ -93,15 +102,21 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Stor
 	cache := pebble.NewCache(cacheSize)
 	defer cache.Unref() // the DB holds its own reference
 	db, err := pebble.Open(dir, &pebble.Options{
-		Lock:               lock,
-		Cache:              cache,
-		Logger:             pebbleLogger{o.logger.With("sys", "store")},
+		Lock:   lock,
+		Cache:  cache,
+		Logger: pebbleLogger{o.logger.With("sys", "store")},
+		// Pebble's default answer to a checksum mismatch is Fatalf (a
+		// panic here). The read that met it returns the corruption
+		// error, which damaged turns into advice: log it and go on.
+		EventListener: &pebble.EventListener{DataCorruption: func(info pebble.DataCorruptionInfo) {
+			o.logger.Error("on-disk corruption found by a read", "sys", "store", "dir", dir, "info", info.String())
+		}},
 		FormatMajorVersion: pebble.FormatNewest,
 	})
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("open store in %s: %w", dir, err), lock.Close())
+		return nil, errors.Join(damaged(dir, fmt.Errorf("open store in %s: %w", dir, err)), lock.Close())
 	}
-	p := &Store{dir: dir, db: db, lock: lock}
+	p := &Store{dir: dir, db: db, lock: lock, space: space}
 	if err := p.init(network, genesis); err != nil {
 		return nil, errors.Join(err, p.Close())
 	}
@@ -281,7 +296,7 @@ func (p *Store) get(k []byte, decode func([]byte) error) error {
 		return store.ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("read key %s: %w", keyName(k), err)
+		return damaged(p.dir, fmt.Errorf("read key %s: %w", keyName(k), err))
 	}
 	derr := decode(v)
 	if err := closer.Close(); err != nil {
@@ -329,6 +344,9 @@ func (p *Store) PutBlock(hash chain.Hash, b *chain.Block) error {
 	if err == nil {
 		return nil
 	}
+	if err := p.space.check(); err != nil {
+		return fmt.Errorf("put block %d %s: %w", b.Header.Height, hash, err)
+	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("put block %d %s: %w", b.Header.Height, hash, err)
 	}
@@ -374,6 +392,9 @@ func (p *Store) MarkInvalid(hash chain.Hash) error {
 	}
 	if rec.Invalid {
 		return nil
+	}
+	if err := p.space.check(); err != nil {
+		return fmt.Errorf("mark block %s invalid: %w", hash, err)
 	}
 	rec.Invalid = true
 	if err := p.db.Set(hashKey(prefixHeader, hash), encodeHeaderRecord(rec), pebble.NoSync); err != nil {
@@ -436,19 +457,19 @@ func (p *Store) scan(prefix byte, keyLen int, fn func(k, v []byte) error) (err e
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return fmt.Errorf("read key %s: %w", keyName(k), err)
+			return damaged(p.dir, fmt.Errorf("read key %s: %w", keyName(k), err))
 		}
 		if err := fn(k, v); err != nil {
 			return err
 		}
 	}
 	if err := it.Error(); err != nil {
-		return fmt.Errorf("scan %q records: %w", prefix, err)
+		return damaged(p.dir, fmt.Errorf("scan %q records: %w", prefix, err))
 	}
 	return nil
 }
 
-// ConnectBlock writes u in one synced batch; see Store.
+// ConnectBlock writes u in one batch, synced unless u.Deferred; see Store.
 func (p *Store) ConnectBlock(u *store.Update) error {
 	if p.closed.Load() {
 		return store.ErrClosed
@@ -457,6 +478,9 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 	defer p.mu.Unlock()
 	if err := store.CheckConnect(u, p.tip); err != nil {
 		return err
+	}
+	if err := p.space.check(); err != nil {
+		return fmt.Errorf("connect block %d %s: %w", u.Block.Header.Height, u.Hash, err)
 	}
 	h := &u.Block.Header
 	b := p.db.NewBatch()
@@ -498,7 +522,7 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 		}
 	}
 	set(tipKey, u.Hash[:])
-	errs = append(errs, b.Commit(pebble.Sync))
+	errs = append(errs, b.Commit(writeOpts(u)))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("connect block %d %s: %w", h.Height, u.Hash, err)
 	}
@@ -506,7 +530,7 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 	return nil
 }
 
-// DisconnectBlock writes u in one synced batch; see Store.
+// DisconnectBlock writes u in one batch, synced unless u.Deferred; see Store.
 func (p *Store) DisconnectBlock(u *store.Update) error {
 	if p.closed.Load() {
 		return store.ErrClosed
@@ -516,6 +540,9 @@ func (p *Store) DisconnectBlock(u *store.Update) error {
 	newTip, err := store.CheckDisconnect(u, p.tip)
 	if err != nil {
 		return err
+	}
+	if err := p.space.check(); err != nil {
+		return fmt.Errorf("disconnect block %d %s: %w", u.Block.Header.Height, u.Hash, err)
 	}
 	h := &u.Block.Header
 	b := p.db.NewBatch()
@@ -542,11 +569,31 @@ func (p *Store) DisconnectBlock(u *store.Update) error {
 	} else {
 		errs = append(errs, b.Delete(tipKey, nil))
 	}
-	errs = append(errs, b.Commit(pebble.Sync))
+	errs = append(errs, b.Commit(writeOpts(u)))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("disconnect block %d %s: %w", h.Height, u.Hash, err)
 	}
 	p.tip = newTip
+	return nil
+}
+
+// writeOpts syncs an update's batch unless it is deferred.
+func writeOpts(u *store.Update) *pebble.WriteOptions {
+	if u.Deferred {
+		return pebble.NoSync
+	}
+	return pebble.Sync
+}
+
+// Sync syncs the write-ahead log, making every batch written so far
+// durable (the log is sequential).
+func (p *Store) Sync() error {
+	if p.closed.Load() {
+		return store.ErrClosed
+	}
+	if err := p.db.LogData(nil, pebble.Sync); err != nil {
+		return fmt.Errorf("sync store in %s: %w", p.dir, err)
+	}
 	return nil
 }
 
@@ -672,6 +719,23 @@ func (p *Store) Close() error {
 		return fmt.Errorf("close store in %s: %w", p.dir, err)
 	}
 	return nil
+}
+
+// damaged marks err as the store's damage when Pebble found corruption
+// (a checksum mismatch in a table, a log record that does not check
+// before the log's end), wrapping store.ErrCorrupt and saying what to do;
+// other errors pass unchanged.
+func damaged(dir string, err error) error {
+	if err == nil || errors.Is(err, store.ErrCorrupt) {
+		return err
+	}
+	if !pebble.IsCorruptionError(err) && !errors.Is(err, record.ErrUnexpectedEOF) &&
+		!errors.Is(err, record.ErrInvalidChunk) && !errors.Is(err, record.ErrZeroedChunk) {
+		return err
+	}
+	return fmt.Errorf("%w: %w; the data directory %s is damaged (a disk or file-system fault): chaind will not guess what is lost. "+
+		"Stop the node, move the directory aside (keep it for inspection) and start again to resync the chain from peers, or restore a backup",
+		store.ErrCorrupt, err, dir)
 }
 
 // pebbleLogger routes Pebble's log lines to slog: Pebble is chatty at

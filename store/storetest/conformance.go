@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"BlocksAndHeaders", testBlocksAndHeaders},
 		{"ConnectDisconnectReorg", testConnectDisconnectReorg},
 		{"ConnectDisconnectRefused", testConnectDisconnectRefused},
+		{"DeferredUpdates", testDeferredUpdates},
 		{"CallbackErrorStopsIteration", testCallbackErrorStopsIteration},
 		{"Closed", testClosed},
 		{"ConcurrentUse", testConcurrentUse},
@@ -269,6 +270,46 @@ func testConnectDisconnectReorg(t *testing.T, open Opener) {
 	})
 }
 
+// testDeferredUpdates checks that deferred connects and disconnects read
+// back exactly as synced ones do, before and after Sync, and that a
+// deferred update is refused like any other when it breaks the chain's
+// shape.
+func testDeferredUpdates(t *testing.T, open Opener) {
+	forEach(t, open, func(t *testing.T, c *Chain, s store.Store) {
+		MustConnect(t, s, c.Genesis(t))
+		for range MainLen {
+			u := c.Next(t, TxsPerBlock)
+			u.Deferred = true
+			MustConnect(t, s, u)
+			CheckAgrees(t, c, s)
+		}
+		if err := s.Sync(); err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
+		CheckAgrees(t, c, s)
+		var gone []*store.Update
+		for range testReorgBack {
+			u := c.UndoTip(t)
+			u.Deferred = true
+			MustDisconnect(t, s, u)
+			gone = append(gone, u)
+		}
+		CheckAgrees(t, c, s, gone...)
+		// A deferred update that does not build on the tip writes nothing.
+		stale := *gone[0]
+		stale.Deferred = true
+		if err := s.ConnectBlock(&stale); err == nil {
+			t.Fatal("a deferred connect of a block whose parent is not the tip was accepted")
+		}
+		CheckAgrees(t, c, s, gone...)
+		MustConnect(t, s, c.Next(t, TxsPerBlock)) // synced: ends the group
+		CheckAgrees(t, c, s, gone...)
+		if err := s.Sync(); err != nil {
+			t.Fatalf("Sync with nothing pending: %v", err)
+		}
+	})
+}
+
 func testConnectDisconnectRefused(t *testing.T, open Opener) {
 	forEach(t, open, func(t *testing.T, c *Chain, s store.Store) {
 		g := c.Genesis(t)
@@ -388,6 +429,7 @@ func testClosed(t *testing.T, open Opener) {
 			"MarkInvalid":     s.MarkInvalid(g.Hash),
 			"ConnectBlock":    s.ConnectBlock(c.Next(t, TxsPerBlock)),
 			"DisconnectBlock": s.DisconnectBlock(g),
+			"Sync":            s.Sync(),
 			"ForEachHeader":   s.ForEachHeader(func(store.HeaderRecord) error { return nil }),
 			"ForEachAccount":  s.ForEachAccount(func(chain.Address, state.Account) error { return nil }),
 			"Close":           s.Close(),
