@@ -109,6 +109,14 @@ func (n *Node) newNetwork() error {
 			return err
 		}
 	}
+	if len(n.cfg.PeerDNS) > 0 {
+		for _, name := range n.cfg.PeerDNS {
+			if err := checkPeerDNS(name); err != nil {
+				return err
+			}
+		}
+		n.dns = newDNSPeers(n.cfg.PeerDNS)
+	}
 	return nil
 }
 
@@ -206,6 +214,9 @@ func (n *Node) keepPeers(ctx context.Context) {
 				n.log.Debug("peer not reachable yet", "peer", addr, "err", err)
 			}
 			cancel()
+		}
+		if n.dns != nil {
+			n.dnsRound(ctx, connected)
 		}
 		select {
 		case <-ctx.Done():
