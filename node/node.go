@@ -51,7 +51,12 @@ type Config struct {
 	P2PListen string
 	// Peers to keep connected: multiaddrs ending in /p2p/<id>, or other
 	// nodes' API URLs (http://host:port).
-	Peers    []string
+	Peers []string
+	// PeerDNS lists "name:port" entries: every address the name resolves
+	// to is another node's API at that port (a Compose service name,
+	// Swarm's tasks.<service>, a Kubernetes headless Service), resolved
+	// again and dialled every DNSPeerInterval.
+	PeerDNS  []string
 	MaxPeers int  // connection high watermark; 0: the p2p default
 	MDNS     bool // find peers on the local link
 
@@ -87,6 +92,7 @@ type Node struct {
 
 	peers     peerBook
 	resolver  *resolver
+	dns       *dnsPeers // nil without Config.PeerDNS
 	stopPeers context.CancelFunc
 	stopBg    context.CancelFunc // ends the journal's sync loop and the disk watch
 

@@ -16,6 +16,9 @@ import (
 
 // Peer management bounds.
 const (
+	// DNSPeerInterval is how often the names of --peer-dns are resolved
+	// again, to find nodes that joined behind them.
+	DNSPeerInterval = 5 * time.Second
 	// PeerDialTimeout bounds one attempt to reach a peer given to AddPeer.
 	PeerDialTimeout = 10 * time.Second
 	// MaxKnownPeers bounds the peers remembered with AddPeer / --peer.
@@ -88,6 +91,14 @@ func (n *Node) newNetwork() error {
 			return err
 		}
 	}
+	if len(n.cfg.PeerDNS) > 0 {
+		for _, name := range n.cfg.PeerDNS {
+			if err := checkPeerDNS(name); err != nil {
+				return err
+			}
+		}
+		n.dns = newDNSPeers(n.cfg.PeerDNS)
+	}
 	return nil
 }
 
@@ -122,6 +133,13 @@ func (n *Node) startNetwork(ctx context.Context) error {
 		go func() {
 			defer n.wg.Done()
 			n.keepConfigured(loopCtx, addr, first.Done)
+		}()
+	}
+	if n.dns != nil {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.keepDNSPeers(loopCtx)
 		}()
 	}
 	waited := make(chan struct{})

@@ -36,6 +36,7 @@ type runFlags struct {
 	vhosts         []string
 	p2p            string
 	peers          []string
+	peerDNS        []string
 	mine           bool
 	minerAddress   string
 	threads        int
@@ -82,6 +83,7 @@ clean stop), which the chaind commands read by themselves.`,
 	fl.StringSliceVar(&f.vhosts, "http-vhosts", nil, `more host names the API is served as (Host header check; localhost, IP addresses and the --http host always pass); "*" accepts any`)
 	fl.StringVar(&f.p2p, "p2p", "0.0.0.0:6001", "peer-to-peer listen address (TCP; WebSocket on the next port); empty turns networking off")
 	fl.StringSliceVar(&f.peers, "peer", nil, "peer to keep connected: a multiaddr (/ip4/.../tcp/6001/p2p/<id>) or another node's API URL (http://host:3001); repeatable")
+	fl.StringSliceVar(&f.peerDNS, "peer-dns", nil, "name:port whose every DNS address is another node's API, resolved again every few seconds (a Compose service, Swarm's tasks.<service>, a Kubernetes headless Service); repeatable")
 	fl.IntVar(&f.maxPeers, "max-peers", 50, "most peers to keep connected (the connection manager's high watermark)")
 	fl.BoolVar(&f.mdns, "mdns", false, "find peers of the same network on the local link with mDNS")
 	fl.BoolVar(&f.mine, "mine", true, "mine blocks (default on for development networks only)")
@@ -114,8 +116,8 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 			return err
 		}
 	}
-	if len(f.peers) > 0 && f.p2p == "" {
-		return fmt.Errorf("--peer needs peer-to-peer networking: give a --p2p address")
+	if (len(f.peers) > 0 || len(f.peerDNS) > 0) && f.p2p == "" {
+		return fmt.Errorf("--peer and --peer-dns need peer-to-peer networking: give a --p2p address")
 	}
 	if f.threads < 0 {
 		return fmt.Errorf("--threads must not be negative")
@@ -140,6 +142,7 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 		Passphrase:   passphrase,
 		P2PListen:    f.p2p,
 		Peers:        f.peers,
+		PeerDNS:      f.peerDNS,
 		MaxPeers:     f.maxPeers,
 		MDNS:         f.mdns,
 		Logger:       logger,
