@@ -487,6 +487,11 @@ func (d *download) run() error {
 		case <-d.ctx.Done():
 			return d.ctx.Err()
 		case <-tick.C:
+			// Blocks connected in a group wait at most a tick for
+			// their sync, however slowly the next ones come.
+			if err := d.s.chain.Flush(); err != nil {
+				return fmt.Errorf("sync downloaded blocks: %w", err)
+			}
 			continue
 		case r := <-d.results:
 			d.onResult(r)
@@ -644,18 +649,15 @@ func (d *download) onResult(r dlResult) {
 }
 
 // connectReady connects the downloaded blocks that are next in order,
-// telling the chain how many more are ready behind each, so it can group
-// the commits of a catch-up.
+// telling the chain how many more of the download follow each, so it can
+// group the commits of a catch-up: the download syncs an open group on
+// every tick and when it ends (close).
 func (d *download) connectReady() error {
-	ready := 0
-	for d.next+ready < len(d.need) && d.state[d.next+ready] == slotGot {
-		ready++
-	}
-	for ; ready > 0; ready-- {
+	for d.next < len(d.need) && d.state[d.next] == slotGot {
 		w := d.waiting[d.next]
 		delete(d.waiting, d.next)
 		d.waitingBytes -= w.size
-		if err := d.s.connect(w, ready-1); err != nil {
+		if err := d.s.connect(w, len(d.need)-d.next-1); err != nil {
 			return err
 		}
 		d.next++

@@ -42,6 +42,7 @@ var groups = []group{
 	{name: "propagation", pkg: "./netsync", benches: []string{"BenchmarkPropagation"}, benchtime: "100x"},
 	{name: "pebblechain", pkg: "./blockchain", benches: []string{"BenchmarkPebbleChain"}, benchtime: "1x", long: true},
 	{name: "sync", pkg: "./netsync", benches: []string{"BenchmarkConnectDirect", "BenchmarkInitialSync"}, benchtime: "1x", long: true},
+	{name: "latejoin", pkg: "./netsync", benches: []string{"BenchmarkLateJoin"}, benchtime: "3x", long: true},
 }
 
 // key names one figure: benchmark and unit.
