@@ -165,7 +165,7 @@ func (n *Node) keepConfigured(ctx context.Context, addr string, tried func()) {
 		var err error
 		if addrs, err = n.resolver.resolveRetry(ctx, addr, func(err error) {
 			once.Do(tried)
-			n.log.Warn("bootstrap peer unreachable; retrying", "peer", addr, "err", err)
+			n.log.Warn("configured peer unreachable; retrying", "peer", addr, "err", err)
 		}); err != nil {
 			if ctx.Err() == nil {
 				n.log.Error("configured peer not resolved: giving up on it", "peer", addr, "err", err)
@@ -178,7 +178,7 @@ func (n *Node) keepConfigured(ctx context.Context, addr string, tried func()) {
 	id, err := n.keep(dctx, addrs)
 	switch {
 	case err != nil && ctx.Err() == nil:
-		n.log.Warn("bootstrap peer unreachable; the network keeps redialling it", "peer", addr, "err", err)
+		n.log.Warn("configured peer unreachable; the network keeps redialling it", "peer", addr, "err", err)
 	case err == nil:
 		n.log.Info("configured peer connected", "peer", addr, "id", id.Short())
 	}
