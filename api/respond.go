@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/chaind/chaind/consensus"
@@ -109,10 +108,15 @@ func refusalError(err error) error {
 	if !ok {
 		return err
 	}
-	return &Error{Status: status, Msg: cleanMsg(err), Code: code}
+	return &Error{Status: status, Msg: refusalMsg(err), Code: code}
 }
 
-// cleanMsg drops the package prefix the mempool puts on its errors.
-func cleanMsg(err error) string {
-	return strings.TrimPrefix(err.Error(), "mempool: ")
+// refusalMsg is what a client is told of a refusal: the mempool's own
+// message (without its package prefix) when the pool refused, else the
+// error's text.
+func refusalMsg(err error) string {
+	if re, ok := errors.AsType[*mempool.RefusalError](err); ok {
+		return re.Message()
+	}
+	return err.Error()
 }

@@ -2,7 +2,6 @@ package mempool
 
 import (
 	"container/heap"
-	"fmt"
 	"math/bits"
 	"slices"
 	"sync"
@@ -134,16 +133,16 @@ func (p *Pool) notify(txs []*chain.Tx) {
 // precheck runs the context-free checks and returns the transaction id.
 func precheck(tx *chain.Tx) (chain.Hash, error) {
 	if tx == nil {
-		return chain.Hash{}, fmt.Errorf("mempool: %w", ErrNilTx)
+		return chain.Hash{}, refuse(chain.Hash{}, ErrNilTx, "")
 	}
 	id := tx.ID()
 	if err := consensus.CheckTxSanity(tx); err != nil {
-		return id, fmt.Errorf("mempool: tx %s: %w", id, err)
+		return id, refuse(id, err, "")
 	}
 	return id, nil
 }
 
-func duplicateErr(id chain.Hash) error { return fmt.Errorf("mempool: tx %s: %w", id, ErrDuplicate) }
+func duplicateErr(id chain.Hash) error { return refuse(id, ErrDuplicate, "") }
 
 // Add checks tx and admits it: the context-free checks, then the cheap
 // checks against the sender's account (cheapCheck: duplicate, used nonce,
@@ -163,7 +162,7 @@ func (p *Pool) Add(tx *chain.Tx) error {
 		return err
 	}
 	if !consensus.VerifyTx(tx, p.netID) {
-		return fmt.Errorf("mempool: tx %s: %w", id, ErrBadSignature)
+		return refuse(id, ErrBadSignature, "")
 	}
 	p.mu.Lock()
 	err = p.admit(tx, id, false)
@@ -212,7 +211,7 @@ func (p *Pool) AddBatch(txs []*chain.Tx) []error {
 	p.mu.Lock()
 	for k, i := range cand {
 		if bad != nil && bad[k] {
-			errs[i] = fmt.Errorf("mempool: tx %s: %w", ids[i], ErrBadSignature)
+			errs[i] = refuse(ids[i], ErrBadSignature, "")
 			continue
 		}
 		if errs[i] = p.admit(txs[i], ids[i], false); errs[i] == nil {
@@ -237,12 +236,11 @@ func (p *Pool) cheapCheck(tx *chain.Tx, id chain.Hash) error {
 	}
 	acct := p.chain.Account(tx.Sender())
 	if tx.Nonce < acct.Nonce {
-		return fmt.Errorf("mempool: tx %s: %w: nonce %d, account nonce %d", id, ErrNonceTooLow, tx.Nonce, acct.Nonce)
+		return refuse(id, ErrNonceTooLow, "nonce %d, account nonce %d", tx.Nonce, acct.Nonce)
 	}
 	// CheckTxSanity (precheck) ruled out an overflow of amount + fee.
 	if cost := tx.Amount + tx.Fee; cost > acct.Balance {
-		return fmt.Errorf("mempool: tx %s: %w: %w: balance %d, this transaction %d",
-			id, ErrInsufficientFunds, ErrUnfunded, acct.Balance, cost)
+		return refuse(id, ErrUnfunded, "balance %d, this transaction %d", acct.Balance, cost)
 	}
 	return nil
 }
@@ -276,7 +274,7 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 		s = &sender{addr: addr, acct: acct, evictIdx: -1}
 	}
 	if tx.Nonce < acct.Nonce {
-		return fmt.Errorf("mempool: tx %s: %w: nonce %d, account nonce %d", id, ErrNonceTooLow, tx.Nonce, acct.Nonce)
+		return refuse(id, ErrNonceTooLow, "nonce %d, account nonce %d", tx.Nonce, acct.Nonce)
 	}
 	cost := tx.Amount + tx.Fee
 	e := &entry{tx: tx, id: id, from: s, cost: cost, size: tx.Size()}
@@ -284,13 +282,11 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 	if found {
 		old := s.txs[idx]
 		if !feeBumped(old.tx.Fee, tx.Fee, p.cfg.MinReplaceFeeBump) {
-			return fmt.Errorf("mempool: tx %s: %w: fee %d does not beat pooled fee %d by %d%%",
-				id, ErrReplacementFee, tx.Fee, old.tx.Fee, p.cfg.MinReplaceFeeBump)
+			return refuse(id, ErrReplacementFee, "fee %d does not beat pooled fee %d by %d%%", tx.Fee, old.tx.Fee, p.cfg.MinReplaceFeeBump)
 		}
 		total, carry := bits.Add64(s.cost-old.cost, cost, 0)
 		if carry != 0 || total > acct.Balance {
-			return fmt.Errorf("mempool: tx %s: %w: balance %d, pending spend with replacement would be %d",
-				id, ErrInsufficientFunds, acct.Balance, total)
+			return refuse(id, ErrInsufficientFunds, "balance %d, pending spend with replacement would be %d", acct.Balance, total)
 		}
 		delete(p.byID, old.id)
 		p.seq++
@@ -303,15 +299,13 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 	}
 
 	if next := s.nextNonce(); !reentry && tx.Nonce > next && tx.Nonce-next > uint64(p.cfg.MaxNonceGap) {
-		return fmt.Errorf("mempool: tx %s: %w: nonce %d, next executable nonce %d, gap limit %d",
-			id, ErrNonceGap, tx.Nonce, next, p.cfg.MaxNonceGap)
+		return refuse(id, ErrNonceGap, "nonce %d, next executable nonce %d, gap limit %d", tx.Nonce, next, p.cfg.MaxNonceGap)
 	}
 	if len(s.txs) >= p.cfg.MaxTxsPerSender {
-		return fmt.Errorf("mempool: tx %s: %w: limit %d", id, ErrSenderLimit, p.cfg.MaxTxsPerSender)
+		return refuse(id, ErrSenderLimit, "limit %d", p.cfg.MaxTxsPerSender)
 	}
 	if total, carry := bits.Add64(s.cost, cost, 0); carry != 0 || total > acct.Balance {
-		return fmt.Errorf("mempool: tx %s: %w: balance %d, pending spend %d, this transaction %d",
-			id, ErrInsufficientFunds, acct.Balance, s.cost, cost)
+		return refuse(id, ErrInsufficientFunds, "balance %d, pending spend %d, this transaction %d", acct.Balance, s.cost, cost)
 	}
 	if len(p.byID) >= p.cfg.MaxTxs {
 		eff := tx.Fee
@@ -320,8 +314,7 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 		}
 		victim := p.evict[0]
 		if victim.minFee >= eff {
-			return fmt.Errorf("mempool: tx %s: %w: %d transactions, effective fee %d does not beat lowest fee %d",
-				id, ErrPoolFull, len(p.byID), eff, victim.minFee)
+			return refuse(id, ErrPoolFull, "%d transactions, effective fee %d does not beat lowest fee %d", len(p.byID), eff, victim.minFee)
 		}
 		// When the victim is this sender, its lowest fee lies at or after
 		// idx (eff is the minimum before it), so its last transaction is

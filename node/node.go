@@ -332,21 +332,20 @@ func (n *Node) Mine(ctx context.Context, data string) (*chain.Block, error) {
 }
 
 func (n *Node) onChainEvent(e blockchain.Notification) {
-	hrp := n.cfg.Params.AddressPrefix
 	switch e.Type {
 	case blockchain.BlockConnected:
 		n.metrics.observeConnected(n.Chain, e)
-		n.hub.Publish(Event{Type: "block", Data: chain.BlockSummary(hrp, e.Block)})
+		n.hub.Publish(&BlockConnected{Block: e.Block})
 	case blockchain.BlockDisconnected:
-		n.hub.Publish(Event{Type: "block-disconnected", Data: chain.BlockSummary(hrp, e.Block)})
+		n.hub.Publish(&BlockDisconnected{Block: e.Block})
 	case blockchain.BlockAccepted:
-		if n.hub.Len() > 0 { // the view costs a hash and a size; skip it when nobody listens
-			n.hub.Publish(Event{Type: "block-accepted", Data: chain.BlockSummary(hrp, e.Block)})
+		if n.hub.Len() > 0 { // nobody listens: skip the allocation
+			n.hub.Publish(&BlockAccepted{Block: e.Block})
 		}
 	case blockchain.TipChanged:
 		if e.Reorg {
 			n.metrics.reorgs.Inc()
-			n.hub.Publish(Event{Type: "reorg", Data: map[string]any{"height": e.Height, "hash": e.Hash}})
+			n.hub.Publish(&Reorg{Height: e.Height, Hash: e.Hash})
 			n.log.Info("reorganised", "height", e.Height, "tip", e.Hash)
 		}
 	}
@@ -355,7 +354,7 @@ func (n *Node) onChainEvent(e blockchain.Notification) {
 func (n *Node) onTxAccepted(tx *chain.Tx) {
 	n.metrics.txsAccepted.Inc()
 	if n.hub.Len() == 0 {
-		return // the JSON view costs more than admitting the tx; skip it when nobody listens
+		return // nobody listens: skip the allocation
 	}
-	n.hub.Publish(Event{Type: "tx", Data: chain.TxView(n.cfg.Params.AddressPrefix, tx)})
+	n.hub.Publish(&TxAccepted{Tx: tx})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/node"
 	"github.com/chaind/chaind/wallet"
@@ -37,11 +38,11 @@ node, which must be on the same network. Amounts are in coins (up to 8 decimals)
 			if err != nil {
 				return fmt.Errorf("--to: %w", err)
 			}
-			units, err := parseCoins(amount)
+			units, err := apitypes.ParseCoins(amount)
 			if err != nil {
 				return fmt.Errorf("--amount: %w", err)
 			}
-			feeUnits, err := parseCoins(fee)
+			feeUnits, err := apitypes.ParseCoins(fee)
 			if err != nil {
 				return fmt.Errorf("--fee: %w", err)
 			}
@@ -69,7 +70,7 @@ node, which must be on the same network. Amounts are in coins (up to 8 decimals)
 				tx.Memo = nil
 			}
 			key.SignTx(tx, p.GenesisHash())
-			if err := c.do("POST", "/api/v1/txs", chain.TxView(p.AddressPrefix, tx), nil); err != nil {
+			if err := c.do("POST", "/api/v1/txs", apitypes.TxOf(p.AddressPrefix, tx), nil); err != nil {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), tx.ID())

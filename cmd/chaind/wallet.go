@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/node"
@@ -176,7 +177,7 @@ func walletBalanceCmd() *cobra.Command {
 				if err := c.do("GET", "/api/v1/accounts/"+a, nil, &acct); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s\n", a, formatCoins(acct.Balance))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s\n", a, apitypes.FormatCoins(acct.Balance))
 			}
 			return nil
 		},
