@@ -52,6 +52,9 @@ var (
 	// ErrSenderLimit is returned when the sender already has
 	// MaxTxsPerSender pooled transactions.
 	ErrSenderLimit = &poolError{msg: "too many pending transactions from sender"}
+	// ErrLocalLimit is returned when the local accounts (Pool.SetLocal)
+	// already have MaxLocalTxs pooled transactions.
+	ErrLocalLimit = &poolError{msg: "too many pending transactions from the node's own keys"}
 	// ErrPoolFull is returned when the pool is full and the transaction's
 	// effective fee does not beat the lowest fee in the pool.
 	ErrPoolFull = &poolError{msg: "pool full"}

@@ -24,6 +24,9 @@ const (
 	// DefaultMinReplaceFeeBump is the percent by which a replacement must
 	// raise the fee.
 	DefaultMinReplaceFeeBump = 10
+	// DefaultMaxLocalTxs bounds the pooled transactions of local accounts
+	// together.
+	DefaultMaxLocalTxs = 10_000
 )
 
 // percent is the denominator of MinReplaceFeeBump.
@@ -53,6 +56,9 @@ type Config struct {
 	// exceed the pooled one's (DefaultMinReplaceFeeBump); a negative value
 	// asks only for a higher fee.
 	MinReplaceFeeBump int
+	// MaxLocalTxs bounds the pooled transactions of the local accounts
+	// (SetLocal) together (DefaultMaxLocalTxs); it is capped at MaxTxs.
+	MaxLocalTxs int
 }
 
 func (c Config) withDefaults() Config {
@@ -62,6 +68,10 @@ func (c Config) withDefaults() Config {
 	if c.MaxTxsPerSender <= 0 {
 		c.MaxTxsPerSender = DefaultMaxTxsPerSender
 	}
+	if c.MaxLocalTxs <= 0 {
+		c.MaxLocalTxs = DefaultMaxLocalTxs
+	}
+	c.MaxLocalTxs = min(c.MaxLocalTxs, c.MaxTxs)
 	switch {
 	case c.MaxNonceGap == 0:
 		c.MaxNonceGap = DefaultMaxNonceGap
@@ -88,6 +98,7 @@ type Pool struct {
 	senders map[chain.Address]*sender
 	evict   evictHeap
 	seq     uint64
+	locals  map[chain.Address]bool
 
 	subMu sync.Mutex
 	subs  []func(*chain.Tx)
@@ -101,7 +112,34 @@ func New(c Chain, cfg Config) *Pool {
 		netID:   c.Params().GenesisHash(),
 		byID:    make(map[chain.Hash]*entry),
 		senders: make(map[chain.Address]*sender),
+		locals:  make(map[chain.Address]bool),
 	}
+}
+
+// SetLocal marks addr as a local account, as geth does with the node's own
+// keys: its transactions are exempt from MaxTxsPerSender and are never
+// evicted to make room, and all local accounts' transactions together are
+// bounded by MaxLocalTxs (ErrLocalLimit). Every other rule applies.
+func (p *Pool) SetLocal(addr chain.Address) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.locals[addr] = true
+	if s := p.senders[addr]; s != nil && !s.local {
+		s.local = true
+		p.fixSender(s)
+	}
+}
+
+// localTxs counts the pooled transactions of local accounts. Called with
+// mu held.
+func (p *Pool) localTxs() int {
+	n := 0
+	for a := range p.locals {
+		if s := p.senders[a]; s != nil {
+			n += len(s.txs)
+		}
+	}
+	return n
 }
 
 // Config returns the pool's bounds, defaults filled in.
@@ -271,7 +309,7 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 		p.refresh(s, acct)
 	}
 	if s == nil || len(s.txs) == 0 {
-		s = &sender{addr: addr, acct: acct, evictIdx: -1}
+		s = &sender{addr: addr, acct: acct, evictIdx: -1, local: p.locals[addr]}
 	}
 	if tx.Nonce < acct.Nonce {
 		return refuse(id, ErrNonceTooLow, "nonce %d, account nonce %d", tx.Nonce, acct.Nonce)
@@ -301,7 +339,12 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 	if next := s.nextNonce(); !reentry && tx.Nonce > next && tx.Nonce-next > uint64(p.cfg.MaxNonceGap) {
 		return refuse(id, ErrNonceGap, "nonce %d, next executable nonce %d, gap limit %d", tx.Nonce, next, p.cfg.MaxNonceGap)
 	}
-	if len(s.txs) >= p.cfg.MaxTxsPerSender {
+	switch {
+	case s.local:
+		if p.localTxs() >= p.cfg.MaxLocalTxs {
+			return refuse(id, ErrLocalLimit, "limit %d", p.cfg.MaxLocalTxs)
+		}
+	case len(s.txs) >= p.cfg.MaxTxsPerSender:
 		return refuse(id, ErrSenderLimit, "limit %d", p.cfg.MaxTxsPerSender)
 	}
 	if total, carry := bits.Add64(s.cost, cost, 0); carry != 0 || total > acct.Balance {
@@ -312,8 +355,11 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 		for _, prev := range s.txs[:idx] {
 			eff = min(eff, prev.tx.Fee)
 		}
+		if len(p.evict) == 0 { // every pooled transaction is local
+			return refuse(id, ErrPoolFull, "%d transactions, all of local accounts", len(p.byID))
+		}
 		victim := p.evict[0]
-		if victim.minFee >= eff {
+		if !s.local && victim.minFee >= eff {
 			return refuse(id, ErrPoolFull, "%d transactions, effective fee %d does not beat lowest fee %d", len(p.byID), eff, victim.minFee)
 		}
 		// When the victim is this sender, its lowest fee lies at or after
@@ -347,6 +393,12 @@ func (p *Pool) fixSender(s *sender) {
 	s.minFee = s.txs[0].tx.Fee
 	for _, e := range s.txs[1:] {
 		s.minFee = min(s.minFee, e.tx.Fee)
+	}
+	if s.local { // never evicted
+		if s.evictIdx >= 0 {
+			heap.Remove(&p.evict, s.evictIdx)
+		}
+		return
 	}
 	if s.evictIdx < 0 {
 		heap.Push(&p.evict, s)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
-	"github.com/chaind/chaind/client"
 	"github.com/chaind/chaind/netsync"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/libp2p"
