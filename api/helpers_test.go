@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	chaindclient "github.com/chaind/chaind/client"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/node"
 )
@@ -118,6 +119,11 @@ func (e *testEnv) call(method, path string, body any, want int, out any, hdr ...
 			e.t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
 		}
 	}
+}
+
+// apiClient returns a Go client of the env's API.
+func (e *testEnv) apiClient() *chaindclient.Client {
+	return chaindclient.New(e.base, chaindclient.WithHTTPClient(e.client))
 }
 
 func (e *testEnv) addr(a chain.Address) string { return chain.FormatAddress(e.hrp, a) }

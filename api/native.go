@@ -321,6 +321,9 @@ func (s *Server) getNode(w http.ResponseWriter, r *http.Request) error {
 	if v.ListenAddresses == nil {
 		v.ListenAddresses = []string{}
 	}
+	if a, ok := s.n.FaucetAddress(); ok {
+		v.Faucet = chain.FormatAddress(s.hrp, a)
+	}
 	if a := s.n.Miner.Address(); a != (chain.Address{}) {
 		v.MinerAddress = chain.FormatAddress(s.hrp, a)
 	}

@@ -84,6 +84,8 @@ func refusal(err error) (status int, code string, ok bool) {
 		return http.StatusConflict, "sender-limit", true
 	case errors.Is(err, mempool.ErrPoolFull):
 		return http.StatusServiceUnavailable, "pool-full", true
+	case errors.Is(err, mempool.ErrLocalLimit):
+		return http.StatusServiceUnavailable, "local-limit", true
 	case errors.Is(err, node.ErrNotOwnKey):
 		return http.StatusForbidden, "not-own-key", true
 	case errors.Is(err, node.ErrDiskFull):
