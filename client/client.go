@@ -326,4 +326,3 @@ func (c *Client) ChainBlocks(ctx context.Context) ([]apitypes.Block, error) {
 	}
 	return *v, nil
 }
-
