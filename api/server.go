@@ -63,6 +63,9 @@ type Config struct {
 	Limits Limits
 	// Logger receives request failures; nil discards.
 	Logger *slog.Logger
+	// Version is the node's version as /api/v1/node shows it; empty takes
+	// the Go toolchain's build info.
+	Version string
 }
 
 // Server serves the API for one node. Handler may be used on its own (for
@@ -109,8 +112,11 @@ func New(n *node.Node, cfg Config) *Server {
 		lim:       newLimiter(cfg.Limits),
 		chainJSON: newBlockJSONCache(),
 		patterns:  make(map[string]struct{}),
-		version:   buildVersion(),
+		version:   cfg.Version,
 		done:      make(chan struct{}),
+	}
+	if s.version == "" {
+		s.version = buildVersion()
 	}
 	s.latency = registerLatency(n.Registry())
 	s.metrics = s.newMetricsHandler()

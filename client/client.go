@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chaind/chaind/apitypes"
@@ -39,9 +40,13 @@ const (
 // Client talks to one node's API.
 type Client struct {
 	base    string
-	token   string
 	http    *http.Client
 	maxResp int64
+	cred    func(context.Context, *Client) string
+
+	mu     sync.Mutex
+	token  string
+	looked bool // cred was asked
 }
 
 // Option configures a Client.
@@ -51,6 +56,14 @@ type Option func(*Client)
 // routes that mine, spend the node's coins or change its peers need it
 // when the API listens beyond loopback).
 func WithToken(token string) Option { return func(c *Client) { c.token = strings.TrimSpace(token) } }
+
+// WithCredential gives the client a way to find the token when a route
+// answers 401 and no token was given: cred is asked once (it may query the
+// node through the client it is given, e.g. for its network) and, when it
+// returns a token, the request is sent again with it, as are later ones.
+func WithCredential(cred func(ctx context.Context, c *Client) string) Option {
+	return func(c *Client) { c.cred = cred }
+}
 
 // WithHTTPClient uses hc for the requests (its transport, timeout, ...).
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
@@ -106,15 +119,17 @@ var ErrUnreachable = errors.New("cannot reach the node")
 // Do sends method path with body (JSON-encoded unless nil) and decodes a
 // 2xx JSON answer into out (unless nil). Another status is an *Error.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
+	var enc []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if enc, err = json.Marshal(body); err != nil {
 			return fmt.Errorf("%s %s: encode body: %w", method, path, err)
 		}
-		rd = bytes.NewReader(b)
 	}
-	resp, err := c.send(ctx, method, path, rd)
+	resp, err := c.send(ctx, method, path, enc)
+	if StatusOf(err) == http.StatusUnauthorized && c.credential(ctx) {
+		resp, err = c.send(ctx, method, path, enc)
+	}
 	if err != nil {
 		return err
 	}
@@ -135,10 +150,34 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	return nil
 }
 
+// credential asks WithCredential's function for a token, once, when the
+// client has none; it reports whether a token was found.
+func (c *Client) credential(ctx context.Context) bool {
+	c.mu.Lock()
+	if c.cred == nil || c.token != "" || c.looked {
+		c.mu.Unlock()
+		return false
+	}
+	c.looked = true
+	c.mu.Unlock()
+	tok := strings.TrimSpace(c.cred(ctx, c))
+	if tok == "" {
+		return false
+	}
+	c.mu.Lock()
+	c.token = tok
+	c.mu.Unlock()
+	return true
+}
+
 // send makes the request and turns a non-2xx answer into an *Error. The
 // caller closes the body of a 2xx answer.
-func (c *Client) send(ctx context.Context, method, path string, body io.Reader) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+func (c *Client) send(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
@@ -146,8 +185,11 @@ func (c *Client) send(ctx context.Context, method, path string, body io.Reader) 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	c.mu.Lock()
+	token := c.token
+	c.mu.Unlock()
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
