@@ -162,7 +162,7 @@ func TestBadRequests(t *testing.T) {
 			if ct := hdr.Get("Content-Type"); ct != "application/json" {
 				t.Fatalf("Content-Type %q", ct)
 			}
-			var eb errorBody
+			var eb apitypes.Error
 			if err := json.Unmarshal(raw, &eb); err != nil {
 				t.Fatalf("answer is not JSON: %s", raw)
 			}

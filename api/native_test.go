@@ -99,7 +99,7 @@ func TestSubmitTxBatch(t *testing.T) {
 	if !single.Accepted || single.ID != one.ID.String() {
 		t.Fatalf("single: %+v", single)
 	}
-	var eb errorBody
+	var eb apitypes.Error
 	e.call("POST", "/api/v1/txs", one, http.StatusConflict, &eb)
 	if eb.Code != "duplicate" || eb.ID != one.ID.String() {
 		t.Fatalf("resubmitted: %+v", eb)
@@ -325,7 +325,7 @@ func TestBlocksAndStatus(t *testing.T) {
 	if len(hostPorts) != 0 {
 		t.Fatalf("/peers: %v", hostPorts)
 	}
-	var eb errorBody
+	var eb apitypes.Error
 	e.call("GET", "/nodes/resolve", nil, http.StatusServiceUnavailable, &eb)
 	if !strings.Contains(eb.Error, "networking is off") {
 		t.Fatalf("/nodes/resolve: %+v", eb)
@@ -345,7 +345,8 @@ func TestRecover(t *testing.T) {
 		m["boom"]++ // nil map: a real bug
 		return nil
 	})
-	var eb errorBody
+	e.client.Transport.(*specCheck).testOnly("/test/panic")
+	var eb apitypes.Error
 	e.call("GET", "/test/panic", nil, http.StatusInternalServerError, &eb)
 	if !strings.Contains(eb.Error, "internal error") {
 		t.Fatalf("panic answer %+v", eb)

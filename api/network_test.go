@@ -131,7 +131,7 @@ func TestFlaskWalkthroughTwoNodes(t *testing.T) {
 	if reg.Message != "New nodes have been added" || len(reg.TotalNodes) != 1 {
 		t.Fatalf("register: %+v", reg)
 	}
-	var errBody errorBody
+	var errBody apitypes.Error
 	b.call("POST", "/nodes/register", map[string]any{}, http.StatusBadRequest, &errBody)
 
 	var resolved struct {

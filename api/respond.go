@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/node"
@@ -26,13 +27,6 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Msg }
-
-// errorBody is the JSON shape of every error.
-type errorBody struct {
-	Error string `json:"error"`
-	Code  string `json:"code,omitempty"`
-	ID    string `json:"id,omitempty"`
-}
 
 func badRequest(format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
@@ -67,7 +61,7 @@ func writeError(w http.ResponseWriter, e *Error) {
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
 	}
-	b, _ := json.Marshal(errorBody{Error: e.Msg, Code: e.Code, ID: e.ID}) // strings only: cannot fail
+	b, _ := json.Marshal(apitypes.Error{Error: e.Msg, Code: e.Code, ID: e.ID}) // strings only: cannot fail
 	writeRaw(w, e.Status, append(b, '\n'))
 }
 

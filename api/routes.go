@@ -25,6 +25,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/addresses/{address}/txs", s.getAddressHistory)
 	s.handle("POST /api/v1/generate", s.protect(s.postGenerate))
 	s.handle("POST /api/v1/faucet", s.protect(s.postFaucet))
+	s.handle("GET /api/v1/openapi.json", s.getOpenAPI)
 	s.handle("GET /healthz", s.getHealthz)
 	s.handle("GET /metrics", s.getMetrics)
 
