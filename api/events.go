@@ -92,6 +92,8 @@ func (s *Server) renderEvent(ev node.Event) (string, any) {
 	switch e := ev.(type) {
 	case *node.BlockConnected:
 		return apitypes.EventBlock, apitypes.SummaryOf(s.hrp, e.Block)
+	case *node.BlockAccepted:
+		return apitypes.EventBlockAccepted, apitypes.SummaryOf(s.hrp, e.Block)
 	case *node.BlockDisconnected:
 		return apitypes.EventBlockDisconnected, apitypes.SummaryOf(s.hrp, e.Block)
 	case *node.Reorg:

@@ -237,11 +237,23 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 			described[method+" "+path] = true
 		}
 	}
+	// ServeMux patterns that OpenAPI writes otherwise: the explorer's root
+	// and its file tree.
+	asDescribed := map[string][]string{
+		"GET /{$}":        {"GET /"},
+		"GET /explorer/": {"GET /explorer/{file}", "GET /explorer/pages/{file}"},
+	}
 	for pattern := range e.s.patterns {
-		if !described[pattern] {
-			t.Errorf("route %q is not in the OpenAPI description", pattern)
+		names, ok := asDescribed[pattern]
+		if !ok {
+			names = []string{pattern}
 		}
-		delete(described, pattern)
+		for _, name := range names {
+			if !described[name] {
+				t.Errorf("route %q is not in the OpenAPI description", name)
+			}
+			delete(described, name)
+		}
 	}
 	for d := range described {
 		t.Errorf("described %q is not served", d)
@@ -331,7 +343,7 @@ func TestSigningVector(t *testing.T) {
 	if got := hex.EncodeToString(msg); got != v.SigningMessage {
 		t.Errorf("the steps of the description give %s, the vector says %s", got, v.SigningMessage)
 	}
-	if !wallet.VerifyTx(tx, p.GenesisHash()) {
+	if !consensus.VerifyTx(tx, p.GenesisHash()) {
 		t.Fatal("the vector's signature does not verify")
 	}
 }

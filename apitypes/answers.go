@@ -261,3 +261,84 @@ type FaucetAnswer struct {
 	Fee     Uint64     `json:"fee"`
 	Nonce   Uint64     `json:"nonce"`
 }
+
+// Block statuses of BlockDetail and TreeBlock.
+const (
+	BlockMain    = "main"    // on the main chain
+	BlockSide    = "side"    // a valid header off the main chain
+	BlockInvalid = "invalid" // failed validation, or builds on a block that did
+)
+
+// TreeBlock is one block of GET /api/v1/tree.
+type TreeBlock struct {
+	Hash      chain.Hash `json:"hash"`
+	Parent    chain.Hash `json:"previous_hash"`
+	Height    uint32     `json:"index"`
+	Timestamp uint32     `json:"timestamp"`
+	Bits      string     `json:"bits"`
+	// Difficulty is the block's target as a multiple of the easiest one;
+	// Work the hashes expected to find a block at its target.
+	Difficulty float64 `json:"difficulty"`
+	Work       float64 `json:"work"`
+	MainChain  bool    `json:"main_chain"`
+	Status     string  `json:"status"` // BlockMain, BlockSide or BlockInvalid
+	// Validated says the block was connected at some time, so its body was
+	// checked in full; a side block never connected was not.
+	Validated bool `json:"validated"`
+}
+
+// Tree is the answer of GET /api/v1/tree: every known block, all branches,
+// in a window of heights.
+type Tree struct {
+	From          uint32      `json:"from"`
+	To            uint32      `json:"to"`
+	TipHeight     uint32      `json:"tip_height"`
+	Tip           chain.Hash  `json:"tip"`
+	TargetSpacing int64       `json:"target_spacing"` // seconds between blocks the retarget aims at
+	Blocks        []TreeBlock `json:"blocks"`         // by height, then arrival
+	Truncated     bool        `json:"truncated"`
+}
+
+// ChainTip is one branch tip of GET /api/v1/chaintips.
+type ChainTip struct {
+	Hash       chain.Hash `json:"hash"`
+	Height     uint32     `json:"height"`
+	BranchLen  uint32     `json:"branchlen"`
+	ForkHeight uint32     `json:"fork_height"`
+	// Status is "active", "valid-fork", "valid-headers" or "invalid", as
+	// Bitcoin's getchaintips says.
+	Status string `json:"status"`
+}
+
+// ChainTips is the answer of GET /api/v1/chaintips.
+type ChainTips struct {
+	Tips      []ChainTip `json:"tips"`
+	Truncated bool       `json:"truncated"`
+}
+
+// HistoryItem is one transaction of an address's history.
+type HistoryItem struct {
+	ID        chain.Hash `json:"id"`
+	Height    uint32     `json:"height"`
+	Index     int        `json:"index"` // position in the block
+	Block     chain.Hash `json:"block"`
+	Timestamp uint32     `json:"timestamp"`
+	// Sent and Received say which side the address is on (both for a
+	// transfer to itself); Coinbase marks new coins (no sender).
+	Sent     bool `json:"sent"`
+	Received bool `json:"received"`
+	Coinbase bool `json:"coinbase"`
+	// Counterparty is the other side's address; empty for a coinbase.
+	Counterparty string `json:"counterparty,omitempty"`
+	Amount       Uint64 `json:"amount"`
+	Fee          Uint64 `json:"fee"`
+	Nonce        Uint64 `json:"nonce"`
+}
+
+// History is the answer of GET /api/v1/addresses/{address}/txs.
+type History struct {
+	Address string        `json:"address"`
+	Txs     []HistoryItem `json:"txs"` // newest first
+	// Next is the before of the following (older) page, absent on the last.
+	Next string `json:"next,omitempty"`
+}

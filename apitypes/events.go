@@ -8,6 +8,9 @@ const (
 	// EventBlock: a block was connected to the main chain; data is a
 	// BlockSummary.
 	EventBlock = "block"
+	// EventBlockAccepted: a block was stored as valid so far, on any
+	// branch; data is a BlockSummary.
+	EventBlockAccepted = "block-accepted"
 	// EventBlockDisconnected: a block left the main chain in a reorg;
 	// data is a BlockSummary.
 	EventBlockDisconnected = "block-disconnected"
@@ -20,7 +23,7 @@ const (
 )
 
 // EventNames lists every event name.
-var EventNames = []string{EventBlock, EventBlockDisconnected, EventReorg, EventTx, EventPeer}
+var EventNames = []string{EventBlock, EventBlockAccepted, EventBlockDisconnected, EventReorg, EventTx, EventPeer}
 
 // Reorg is the data of an EventReorg: the new tip.
 type Reorg struct {

@@ -290,6 +290,48 @@ func (c *Client) Account(ctx context.Context, address string) (*apitypes.Account
 	return get[apitypes.Account](ctx, c, "/api/v1/accounts/"+url.PathEscape(address))
 }
 
+// HistoryQuery selects a page of an address's history; zero fields take
+// the server's defaults.
+type HistoryQuery struct {
+	Limit  int    // page size
+	Before string // the Next of the previous page
+}
+
+// AddressTxs is GET /api/v1/addresses/{address}/txs: the address's
+// main-chain transactions, newest first, one page.
+func (c *Client) AddressTxs(ctx context.Context, address string, q HistoryQuery) (*apitypes.History, error) {
+	v := url.Values{}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Before != "" {
+		v.Set("before", q.Before)
+	}
+	return get[apitypes.History](ctx, c, withQuery("/api/v1/addresses/"+url.PathEscape(address)+"/txs", v))
+}
+
+// Tree is GET /api/v1/tree: every known block with a height in
+// (to-heights, to]; zero to and heights take the server's defaults.
+func (c *Client) Tree(ctx context.Context, to *uint32, heights int) (*apitypes.Tree, error) {
+	v := url.Values{}
+	if to != nil {
+		v.Set("to", strconv.FormatUint(uint64(*to), 10))
+	}
+	if heights > 0 {
+		v.Set("heights", strconv.Itoa(heights))
+	}
+	return get[apitypes.Tree](ctx, c, withQuery("/api/v1/tree", v))
+}
+
+// ChainTips is GET /api/v1/chaintips; limit 0 takes the server's default.
+func (c *Client) ChainTips(ctx context.Context, limit int) (*apitypes.ChainTips, error) {
+	v := url.Values{}
+	if limit > 0 {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	return get[apitypes.ChainTips](ctx, c, withQuery("/api/v1/chaintips", v))
+}
+
 // Mempool is GET /api/v1/mempool; limit 0 takes the server's default.
 func (c *Client) Mempool(ctx context.Context, limit int) (*apitypes.Mempool, error) {
 	v := url.Values{}

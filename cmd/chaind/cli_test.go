@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,8 +74,17 @@ func TestCLIAgainstNode(t *testing.T) {
 		t.Fatalf("account %+v, want balance %d", acct, want)
 	}
 	text, _ := cli(t, append([]string{"account", to}, api...)...)
-	if !strings.Contains(text, "balance     50000 coins") {
+	if !strings.Contains(text, "balance     50000 coins") || !strings.Contains(text, "1000:0  "+hashesTx(t, n.api, 1000)+"  mined") {
 		t.Fatalf("account text:\n%s", text)
+	}
+	// History, newest first, across the API's pages of 100.
+	var hist struct {
+		History []apitypes.HistoryItem `json:"history"`
+		More    bool                   `json:"more_history"`
+	}
+	cliJSON(t, &hist, append([]string{"account", to, "--limit", "150"}, api...)...)
+	if len(hist.History) != 150 || !hist.More || hist.History[0].Height != 1000 || hist.History[149].Height != 851 || !hist.History[0].Coinbase {
+		t.Fatalf("history: %d items, more %v, first %+v", len(hist.History), hist.More, hist.History[0])
 	}
 
 	var b apitypes.BlockDetail
@@ -107,6 +117,11 @@ func TestCLIAgainstNode(t *testing.T) {
 	if uint64(acct.Balance) != 250_000_000 {
 		t.Fatalf("faucet payee balance %d", acct.Balance)
 	}
+	cliJSON(t, &hist, append([]string{"account", payee}, api...)...)
+	if len(hist.History) != 1 || hist.More || !hist.History[0].Received || hist.History[0].ID.String() != strings.TrimSpace(fid) ||
+		hist.History[0].Counterparty != nodeInfo(t, n).Faucet {
+		t.Fatalf("payee history %+v", hist)
+	}
 	cliJSON(t, &tx, append([]string{"tx", strings.TrimSpace(fid)}, api...)...)
 	if tx.Status != apitypes.TxConfirmed || tx.Tx.Memo != "faucet" {
 		t.Fatalf("faucet tx: %+v", tx)
@@ -137,7 +152,7 @@ func TestCLIAgainstNode(t *testing.T) {
 		Version, Commit, Go, Network, Genesis string
 	}
 	cliJSON(t, &v, "version", "--network", "regtest")
-	if v.Genesis != consensus.Regtest().GenesisHash().String() || !strings.HasPrefix(v.Go, "go") || v.Commit == "" {
+	if v.Genesis != consensus.Regtest().GenesisHash().String() || !strings.HasPrefix(v.Go, "go") || v.Version == "" {
 		t.Fatalf("version %+v", v)
 	}
 	comp, _ := cli(t, "completion", "bash")
@@ -150,7 +165,7 @@ func TestCLIAgainstNode(t *testing.T) {
 // version and in the node's /api/v1/node.
 func TestVersionStamped(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "chaind")
-	build := exec.Command("go", "build", "-o", bin, "-ldflags", "-X main.version=v9.8.7 -X main.commit=abcdef123456", ".")
+	build := exec.Command("go", "build", "-o", bin, "-ldflags", "-X github.com/chaind/chaind/internal/version.Version=v9.8.7 -X github.com/chaind/chaind/internal/version.Commit=abcdef123456", ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
@@ -230,4 +245,14 @@ func nodeInfo(t *testing.T, p *proc) *apitypes.NodeInfo {
 		t.Fatal(err)
 	}
 	return info
+}
+
+// hashesTx returns the id of the coinbase of the block at height.
+func hashesTx(t *testing.T, api string, height int) string {
+	t.Helper()
+	b, err := client.New(api).Block(context.Background(), fmt.Sprint(height))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Transactions[0].ID.String()
 }

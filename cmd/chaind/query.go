@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaind/chaind/apitypes"
+	"github.com/chaind/chaind/client"
 )
 
 // queryCmds are the reading commands of bitcoin-cli's kind: block, tx,
@@ -108,23 +109,46 @@ func txCmd() *cobra.Command {
 
 func accountCmd() *cobra.Command {
 	var f apiFlags
+	var limit int
 	cmd := &cobra.Command{
-		Use:     "account ADDRESS",
-		Short:   "Show an account's balance, nonce and pending transactions",
-		Example: "  chaind account dev1q...\n  chaind account dev1q... --json",
+		Use:   "account ADDRESS",
+		Short: "Show an account's balance, nonce, pending transactions and history (bitcoin-cli listtransactions)",
+		Long: `Show an account: balance, spendable, nonce, pending transactions, and its
+main-chain transactions newest first (--limit of them; 0 for none).`,
+		Example: "  chaind account dev1q...\n  chaind account dev1q... --limit 100 --json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
+			if limit < 0 {
+				return fmt.Errorf("--limit must not be negative")
+			}
 			ctx, cancel := timeout()
 			defer cancel()
-			a, err := f.client("").Account(ctx, args[0])
+			c := f.client("")
+			a, err := c.Account(ctx, args[0])
 			if err != nil {
 				return err
 			}
+			view := struct {
+				*apitypes.Account
+				History []apitypes.HistoryItem `json:"history"`
+				More    bool                   `json:"more_history"`
+			}{Account: a, History: []apitypes.HistoryItem{}}
+			for before := ""; len(view.History) < limit; {
+				page, err := c.AddressTxs(ctx, args[0], client.HistoryQuery{Limit: min(limit-len(view.History), maxHistoryPage), Before: before})
+				if err != nil {
+					return err
+				}
+				view.History = append(view.History, page.Txs...)
+				if before = page.Next; before == "" {
+					break
+				}
+				view.More = len(view.History) >= limit
+			}
 			if f.json {
-				return printJSON(cmd.OutOrStdout(), a)
+				return printJSON(cmd.OutOrStdout(), view)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "account     %s\n", a.Address)
@@ -132,12 +156,39 @@ func accountCmd() *cobra.Command {
 			fmt.Fprintf(w, "spendable   %s\n", coins(a.Spendable))
 			fmt.Fprintf(w, "nonce       %d (next %d)\n", uint64(a.Nonce), uint64(a.NextNonce))
 			fmt.Fprintf(w, "pending     %d transactions spending %s\n", a.PendingCount, coins(a.PendingSpend))
+			if limit == 0 {
+				return nil
+			}
+			more := ""
+			if view.More {
+				more = fmt.Sprintf(" (the newest %d; --limit for more)", len(view.History))
+			}
+			fmt.Fprintf(w, "history%s\n", more)
+			for _, h := range view.History {
+				dir, other := "received", h.Counterparty
+				switch {
+				case h.Coinbase:
+					dir, other = "mined", "block reward"
+				case h.Sent && h.Received:
+					dir = "self"
+				case h.Sent:
+					dir = "sent"
+				}
+				fmt.Fprintf(w, "  %d:%d  %s  %-8s %s coins  %s\n", h.Height, h.Index, h.ID, dir, apitypes.FormatCoins(uint64(h.Amount)), other)
+			}
 			return nil
 		},
 	}
 	f.add(cmd, true)
+	cmd.Flags().IntVar(&limit, "limit", defaultHistory, "how many of the newest transactions to list (0: none)")
 	return cmd
 }
+
+// History listing bounds of chaind account.
+const (
+	defaultHistory = 20
+	maxHistoryPage = 100 // the API's page bound
+)
 
 func peersCmd() *cobra.Command {
 	var f apiFlags
