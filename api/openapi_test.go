@@ -240,7 +240,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	// ServeMux patterns that OpenAPI writes otherwise: the explorer's root
 	// and its file tree.
 	asDescribed := map[string][]string{
-		"GET /{$}":        {"GET /"},
+		"GET /{$}":       {"GET /"},
 		"GET /explorer/": {"GET /explorer/{file}", "GET /explorer/pages/{file}"},
 	}
 	for pattern := range e.s.patterns {
