@@ -140,6 +140,7 @@ func TestRateMeter(t *testing.T) {
 
 func TestTimestampWait(t *testing.T) {
 	p := consensus.Regtest()
+	p.MaxFutureTime = 15 // devnet's tolerance, which a burst reaches
 	bc, err := blockchain.New(blockchain.Config{Params: p, Store: store.NewMemory()})
 	if err != nil {
 		t.Fatal(err)
