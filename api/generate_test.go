@@ -3,10 +3,13 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/blockchain"
 	chaindclient "github.com/chaind/chaind/client"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
@@ -125,5 +128,34 @@ func TestManyLocalSends(t *testing.T) {
 	acct, err := c.Account(ctx, to)
 	if err != nil || uint64(acct.Balance) != sends*consensus.Coin/1000 {
 		t.Fatalf("recipient %+v %v", acct, err)
+	}
+}
+
+// TestBigProofThroughTheAPI: a block whose proof is above 2^53 (another
+// miner's, say) reaches every route exactly: as a string in the native
+// and tutorial views, which keep their shapes; the spec check of every
+// answer (jsSafe) finds no integer a JavaScript client would change.
+func TestBigProofThroughTheAPI(t *testing.T) {
+	e := newEnv(t, consensus.Regtest(), Config{})
+	tip := e.n.Chain.Tip()
+	p := e.n.Params()
+	b := chaintest.Unsolved(chaintest.Spec{Parent: &tip.Header, Miner: chaintest.Key(1).Address(), Reward: p.Reward(1),
+		Time: tip.Header.Timestamp + 1})
+	target, _ := consensus.CompactToBig(b.Header.Bits)
+	for b.Header.Nonce = 9223372036854776176; consensus.HashToBig(b.Hash()).Cmp(target) > 0; b.Header.Nonce++ {
+	}
+	if _, err := e.n.Chain.ProcessBlock(b, blockchain.Requested); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`"proof":"%d"`, b.Header.Nonce)
+	for _, path := range []string{"/api/v1/blocks/1", "/blocks", "/chain"} {
+		status, _, raw := e.request("GET", path, nil)
+		if status != http.StatusOK || !strings.Contains(string(raw), want) {
+			t.Fatalf("GET %s: %d, no %s in %.300s", path, status, want, raw)
+		}
+	}
+	got, err := e.apiClient().Block(context.Background(), "1")
+	if err != nil || uint64(got.Proof) != b.Header.Nonce {
+		t.Fatalf("the Go client reads proof %d, %v; want %d", got.Proof, err, b.Header.Nonce)
 	}
 }
