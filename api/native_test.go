@@ -157,10 +157,7 @@ func TestEvents(t *testing.T) {
 	if line, _ := rd.ReadString('\n'); strings.HasPrefix(line, "data: ") {
 		data = strings.TrimSpace(strings.TrimPrefix(line, "data: "))
 	}
-	var got struct {
-		Index uint32     `json:"index"`
-		Hash  chain.Hash `json:"hash"`
-	}
+	var got apitypes.BlockSummary
 	if err := json.Unmarshal([]byte(data), &got); err != nil {
 		t.Fatalf("event data %q: %v", data, err)
 	}

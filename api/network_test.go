@@ -85,9 +85,7 @@ func TestNaivechainWalkthroughThreeNodes(t *testing.T) {
 	n1.call("GET", "/api/v1/node", nil, http.StatusOK, &nd)
 	recipient := nd.WalletAddresses[0]
 	waitUntil(t, 5*time.Second, "node1 has node3's block", func() bool {
-		var acct struct {
-			Balance uint64 `json:"balance"`
-		}
+		var acct apitypes.Account
 		n1.call("GET", "/api/v1/accounts/"+sender, nil, http.StatusOK, &acct)
 		return acct.Balance > 0
 	})
@@ -96,9 +94,7 @@ func TestNaivechainWalkthroughThreeNodes(t *testing.T) {
 	waitUntil(t, 5*time.Second, "the transaction reaches node1's mempool", func() bool {
 		return n1.n.Pool.Has(sent.ID)
 	})
-	var forged struct {
-		Transactions []apitypes.Tx `json:"transactions"`
-	}
+	var forged apitypes.MineAnswer
 	n1.call("GET", "/mine", nil, http.StatusOK, &forged)
 	found := false
 	for _, tx := range forged.Transactions {
@@ -123,10 +119,7 @@ func TestFlaskWalkthroughTwoNodes(t *testing.T) {
 	}
 	b.call("GET", "/mine", nil, http.StatusOK, nil)
 
-	var reg struct {
-		Message    string   `json:"message"`
-		TotalNodes []string `json:"total_nodes"`
-	}
+	var reg apitypes.RegisterAnswer
 	b.call("POST", "/nodes/register", map[string]any{"nodes": []string{a.base}}, http.StatusCreated, &reg)
 	if reg.Message != "New nodes have been added" || len(reg.TotalNodes) != 1 {
 		t.Fatalf("register: %+v", reg)
@@ -134,17 +127,10 @@ func TestFlaskWalkthroughTwoNodes(t *testing.T) {
 	var errBody apitypes.Error
 	b.call("POST", "/nodes/register", map[string]any{}, http.StatusBadRequest, &errBody)
 
-	var resolved struct {
-		Message  string           `json:"message"`
-		NewChain []apitypes.Block `json:"new_chain"`
-		Chain    []apitypes.Block `json:"chain"`
-	}
+	var resolved apitypes.ChainAnswer
 	b.call("GET", "/nodes/resolve", nil, http.StatusOK, &resolved)
 	t.Logf("resolve on b: %s", resolved.Message)
-	var chainA, chainB struct {
-		Chain  []apitypes.Block `json:"chain"`
-		Length int              `json:"length"`
-	}
+	var chainA, chainB apitypes.ChainAnswer
 	a.call("GET", "/chain", nil, http.StatusOK, &chainA)
 	b.call("GET", "/chain", nil, http.StatusOK, &chainB)
 	if chainA.Length != 4 || chainB.Length != 4 {

@@ -23,10 +23,7 @@ func TestFlaskWalkthrough(t *testing.T) {
 			t.Fatalf("mine %d: missing hashes: %+v", i, m)
 		}
 	}
-	var ch struct {
-		Chain  []apitypes.Block `json:"chain"`
-		Length int              `json:"length"`
-	}
+	var ch apitypes.ChainAnswer
 	e.call("GET", "/chain", nil, http.StatusOK, &ch)
 	if ch.Length != 3 || len(ch.Chain) != 3 {
 		t.Fatalf("chain: length %d with %d blocks, want 3", ch.Length, len(ch.Chain))
