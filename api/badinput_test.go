@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/chaind/chaind/apitypes"
 	"strings"
 	"testing"
 
@@ -26,14 +27,14 @@ func TestBadRequests(t *testing.T) {
 	badChecksum := other[:len(other)-1] + flipChar(other[len(other)-1])
 	zeroHash := strings.Repeat("00", chain.HashSize)
 
-	signed := func(mut func(*chain.Tx), nonce uint64) chain.TxJSON {
+	signed := func(mut func(*chain.Tx), nonce uint64) apitypes.Tx {
 		tx := chaintest.Tx(p, keys[0], keys[1].Address(), consensus.Coin, 10, nonce)
 		if mut != nil {
 			mut(tx)
 		}
-		return chain.TxView(p.AddressPrefix, tx)
+		return apitypes.TxOf(p.AddressPrefix, tx)
 	}
-	txBody := func(v chain.TxJSON) string {
+	txBody := func(v apitypes.Tx) string {
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
@@ -45,9 +46,9 @@ func TestBadRequests(t *testing.T) {
 		b, _ := json.Marshal(m)
 		return string(b)
 	}
-	otherNetwork := func() chain.TxJSON {
+	otherNetwork := func() apitypes.Tx {
 		tx := chaintest.Tx(consensus.Devnet(), keys[0], keys[1].Address(), consensus.Coin, 10, 0)
-		return chain.TxView(p.AddressPrefix, tx)
+		return apitypes.TxOf(p.AddressPrefix, tx)
 	}()
 	badSig := signed(func(tx *chain.Tx) { tx.Amount++ }, 0)
 	badHexKey := signed(nil, 0)
@@ -85,17 +86,17 @@ func TestBadRequests(t *testing.T) {
 		{"missing values", "POST", "/transactions/new", newTx(fmt.Sprintf(`"recipient": %q`, other)), nil, 400, "Missing values: sender, amount"},
 		{"null amount", "POST", "/transactions/new", newTx(sr + `, "amount": null`), nil, 400, "Missing values: amount"},
 		{"negative amount", "POST", "/transactions/new", newTx(sr + `, "amount": -5`), nil, 400, "amount: -5 is negative"},
-		{"fractional amount", "POST", "/transactions/new", newTx(sr + `, "amount": 1.5`), nil, 400, "amount: 1.5 is not a whole number"},
-		{"exponent amount", "POST", "/transactions/new", newTx(sr + `, "amount": 1e3`), nil, 400, "amount: 1e3 is not a whole number"},
-		{"overflowing amount", "POST", "/transactions/new", newTx(sr + `, "amount": 18446744073709551616`), nil, 400, "exceeds the largest amount"},
-		{"string amount", "POST", "/transactions/new", newTx(sr + `, "amount": "5"`), nil, 400, "amount: want a number of base units, got a string"},
+		{"too fine a fee", "POST", "/transactions/new", newTx(sr + `, "amount": 1.5, "fee": 0.000000001`), nil, 400, "fee: 0.000000001 has more than 8 decimals"},
+		{"exponent amount", "POST", "/transactions/new", newTx(sr + `, "amount": 1e3`), nil, 400, "amount: 1e3: write the number of coins in plain digits"},
+		{"overflowing amount", "POST", "/transactions/new", newTx(sr + `, "amount": 184467440737.09551616`), nil, 400, "exceeds the largest amount"},
+		{"string amount", "POST", "/transactions/new", newTx(sr + `, "amount": "5"`), nil, 400, "amount: want a number of coins, got a string"},
 		{"negative fee", "POST", "/transactions/new", newTx(sr + `, "amount": 5, "fee": -1`), nil, 400, "fee: -1 is negative"},
 		{"numeric sender", "POST", "/transactions/new", newTx(fmt.Sprintf(`"sender": 7, "recipient": %q, "amount": 5`, other)), nil, 400, "sender: want a string, got a number"},
 		{"bad checksum", "POST", "/transactions/new", newTx(fmt.Sprintf(`"sender": %q, "recipient": %q, "amount": 5`, dev, badChecksum)), nil, 400, "recipient: address"},
 		{"wrong network", "POST", "/transactions/new", newTx(fmt.Sprintf(`"sender": %q, "recipient": %q, "amount": 5`, dev, devnetAddr)), nil, 400, `is for network prefix "dev"`},
 		{"coinbase sender", "POST", "/transactions/new", newTx(fmt.Sprintf(`"sender": "0", "recipient": %q, "amount": 5`, other)), nil, 400, "coinbase"},
 		{"not the node's key", "POST", "/transactions/new", newTx(fmt.Sprintf(`"sender": %q, "recipient": %q, "amount": 5`, other, dev)), nil, 403, "not one of this node's unlocked keys"},
-		{"cannot pay", "POST", "/transactions/new", newTx(sr + `, "amount": 100000000000000`), nil, 422, "insufficient funds"},
+		{"cannot pay", "POST", "/transactions/new", newTx(sr + `, "amount": 1000000`), nil, 422, "insufficient funds"},
 		{"zero amount", "POST", "/transactions/new", newTx(sr + `, "amount": 0`), nil, 422, "zero-amount"},
 		{"memo too long", "POST", "/transactions/new", newTx(sr + `, "amount": 5, "memo": "` + strings.Repeat("m", chain.MaxMemoSize+1) + `"`), nil, 400, "memo: 65 bytes exceed"},
 
@@ -161,7 +162,7 @@ func TestBadRequests(t *testing.T) {
 			if ct := hdr.Get("Content-Type"); ct != "application/json" {
 				t.Fatalf("Content-Type %q", ct)
 			}
-			var eb errorBody
+			var eb apitypes.Error
 			if err := json.Unmarshal(raw, &eb); err != nil {
 				t.Fatalf("answer is not JSON: %s", raw)
 			}

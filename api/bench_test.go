@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/chaind/chaind/apitypes"
 	"io"
 	"net/http"
 	"sync"
@@ -70,10 +71,10 @@ func (f *txFactory) sign(n int) []*chain.Tx {
 	return txs
 }
 
-func (f *txFactory) views(txs []*chain.Tx) []chain.TxJSON {
-	vs := make([]chain.TxJSON, len(txs))
+func (f *txFactory) views(txs []*chain.Tx) []apitypes.Tx {
+	vs := make([]apitypes.Tx, len(txs))
 	for i, tx := range txs {
-		vs[i] = chain.TxView(f.p.AddressPrefix, tx)
+		vs[i] = apitypes.TxOf(f.p.AddressPrefix, tx)
 	}
 	return vs
 }
@@ -136,7 +137,7 @@ func BenchmarkSubmitTxBatch(b *testing.B) {
 		verify += time.Since(start)
 		b.StartTimer()
 
-		var res batchJSON
+		var res apitypes.Batch
 		if err := benchPost(client, url, body, &res); err != nil {
 			b.Fatal(err)
 		}
@@ -187,7 +188,7 @@ func BenchmarkSubmitTxSingle(b *testing.B) {
 		for c := 0; c < benchClients; c++ {
 			wg.Go(func() {
 				for i := c; i < n; i += benchClients {
-					var res txResult
+					var res apitypes.TxResult
 					if err := benchPost(client, url, bodies[i], &res); err != nil {
 						b.Error(err)
 						return

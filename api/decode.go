@@ -10,9 +10,10 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/chaind/chaind/apitypes"
 )
 
 // Request body bounds.
@@ -130,31 +131,32 @@ func typeName(t reflect.Type) string {
 	return t.String()
 }
 
-// parseAmount reads a JSON number of base units from raw, strictly: plain
-// digits only, no sign, fraction or exponent, at most MaxUint64. raw must
-// be one valid JSON value (the decoder checked the body).
-func parseAmount(field string, raw json.RawMessage) (uint64, error) {
+// parseCoins reads a JSON number of coins (the tutorial's unit) from raw
+// and returns base units, exactly: plain digits with at most
+// apitypes.CoinDecimals decimals, no sign or exponent, never through
+// float64. raw must be one valid JSON value (the decoder checked the body).
+func parseCoins(field string, raw json.RawMessage) (uint64, error) {
 	s := string(bytes.TrimSpace(raw))
 	if s == "" {
 		return 0, badRequest("%s: missing", field)
 	}
 	switch c := s[0]; {
 	case c == '-':
-		return 0, badRequest("%s: %s is negative; amounts are whole numbers of base units", field, s)
+		return 0, badRequest("%s: %s is negative", field, s)
 	case c == '"':
-		return 0, badRequest("%s: want a number of base units, got a string", field)
+		return 0, badRequest("%s: want a number of coins, got a string", field)
 	case c < '0' || c > '9':
-		return 0, badRequest("%s: want a number of base units, got %s", field, jsonKind(s))
+		return 0, badRequest("%s: want a number of coins, got %s", field, jsonKind(s))
 	}
-	if strings.ContainsAny(s, ".eE") {
-		return 0, badRequest("%s: %s is not a whole number of base units (1 coin = 100000000 base units; write plain digits)", field, s)
+	if strings.ContainsAny(s, "eE") {
+		return 0, badRequest("%s: %s: write the number of coins in plain digits, without an exponent", field, s)
 	}
-	v, err := strconv.ParseUint(s, 10, 64)
+	if _, frac, _ := strings.Cut(s, "."); len(frac) > apitypes.CoinDecimals {
+		return 0, badRequest("%s: %s has more than %d decimals (the smallest amount is 0.00000001 coin)", field, s, apitypes.CoinDecimals)
+	}
+	v, err := apitypes.ParseCoins(s)
 	if err != nil {
-		if errors.Is(err, strconv.ErrRange) {
-			return 0, badRequest("%s: %s exceeds the largest amount %d", field, s, uint64(math.MaxUint64))
-		}
-		return 0, badRequest("%s: %s is not a whole number", field, s)
+		return 0, badRequest("%s: %s exceeds the largest amount %s coins", field, s, apitypes.FormatCoins(math.MaxUint64))
 	}
 	return v, nil
 }

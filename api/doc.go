@@ -20,14 +20,25 @@
 //	GET  /api/v1/addresses/{addr}/txs  the address's main-chain transactions, newest first (?limit=, ?before= cursor)
 //	GET  /api/v1/chaintips         the tip of every branch: height, branch length, fork height, status (as getchaintips)
 //	GET  /api/v1/peers, POST /api/v1/peers
+//	POST /api/v1/generate          mine N blocks now to an address (bitcoind's generatetoaddress)
+//	POST /api/v1/faucet            pay from the development key (development networks only)
+//	GET  /api/v1/openapi.json      the OpenAPI 3.1 description of every route
 //	GET  /healthz, GET /metrics
 //	GET  /, GET /explorer/...      the web explorer (package web), with a strict Content-Security-Policy
+//
+// The shapes of every answer are package apitypes'; package client is the
+// Go client. openapi.json (embedded) describes every route, how a client
+// signs a transaction, and a signing test vector; the tests validate every
+// request they make and every answer they get against it.
 //
 // The tutorials' routes keep their shapes: GET /blocks (the chain as an
 // array), POST /mineBlock {"data"}, GET /peers, POST /addPeer {"peer"}
 // (naivechain); GET /mine, POST /transactions/new {"sender", "recipient",
 // "amount"}, GET /chain ({"chain", "length"}), POST /nodes/register,
-// GET /nodes/resolve (the Flask tutorial). GET /blocks and GET /chain are
+// GET /nodes/resolve (the Flask tutorial). /transactions/new speaks the
+// tutorial's unit: {"amount": 5} moves 5 coins (the native routes count
+// base units); the node's own keys are local to its mempool, so a lab can
+// send thousands of transfers from them in a row. GET /blocks and GET /chain are
 // written block by block with periodic flushes, so the whole chain is never
 // held in memory; they cover the main chain from genesis to the tip as it
 // was when the request arrived. /transactions/new signs with the node's
@@ -64,9 +75,9 @@
 // (duplicates, nonces, replacement fees), 413 for bodies or batches over
 // their bounds, 415 for a body that is not application/json, 422 for
 // transactions that break a rule (bad signature, insufficient funds),
-// 501 for peer routes this build cannot serve yet, 503 when the pool is
-// full, too many event streams are open or the node is at a bound (see
-// Limits); 429 for a client over its own limits. A 500 means a bug or a storage
+// 503 when the pool is full, networking is off, too many event streams
+// are open or the node is at a bound (see Limits); 429 for a client over
+// its own limits. A 500 means a bug or a storage
 // failure; handler panics are recovered, logged and answered 500.
 //
 // JSON bodies are decoded strictly: unknown fields, trailing data, wrong

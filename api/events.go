@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/node"
 )
 
@@ -84,14 +86,39 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
+// renderEvent presents a node event for the stream: its name and JSON data
+// (apitypes' event names and payloads).
+func (s *Server) renderEvent(ev node.Event) (string, any) {
+	switch e := ev.(type) {
+	case *node.BlockConnected:
+		return apitypes.EventBlock, apitypes.SummaryOf(s.hrp, e.Block)
+	case *node.BlockAccepted:
+		return apitypes.EventBlockAccepted, apitypes.SummaryOf(s.hrp, e.Block)
+	case *node.BlockDisconnected:
+		return apitypes.EventBlockDisconnected, apitypes.SummaryOf(s.hrp, e.Block)
+	case *node.Reorg:
+		return apitypes.EventReorg, apitypes.Reorg{Height: e.Height, Hash: e.Hash}
+	case *node.TxAccepted:
+		return apitypes.EventTx, apitypes.TxOf(s.hrp, e.Tx)
+	case *node.PeerChanged:
+		return apitypes.EventPeer, apitypes.PeerEvent{Peer: string(e.Peer), Connected: e.Connected, Addr: e.Addr}
+	}
+	return "", nil
+}
+
 func (s *Server) writeEvent(bw *bufio.Writer, ev node.Event) {
-	data, err := json.Marshal(ev.Data)
+	name, v := s.renderEvent(ev)
+	if name == "" {
+		s.log.Error("event stream: unknown node event", "event", fmt.Sprintf("%T", ev))
+		return
+	}
+	data, err := json.Marshal(v)
 	if err != nil {
-		s.log.Error("event stream: encode event", "type", ev.Type, "err", err)
+		s.log.Error("event stream: encode event", "event", name, "err", err)
 		return
 	}
 	_, _ = bw.WriteString("event: ")
-	_, _ = bw.WriteString(ev.Type)
+	_, _ = bw.WriteString(name)
 	_, _ = bw.WriteString("\ndata: ")
 	_, _ = bw.Write(data)
 	_, _ = bw.WriteString("\n\n")

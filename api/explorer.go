@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
@@ -25,46 +26,15 @@ const (
 	DefaultTipsList = 100
 )
 
-// treeBlockJSON is one block of GET /api/v1/tree.
-type treeBlockJSON struct {
-	Hash      chain.Hash `json:"hash"`
-	Parent    chain.Hash `json:"previous_hash"`
-	Height    uint32     `json:"index"`
-	Timestamp uint32     `json:"timestamp"`
-	Bits      string     `json:"bits"`
-	// Difficulty is the block's target as a multiple of the easiest one;
-	// Work the hashes expected to find a block at its target.
-	Difficulty float64 `json:"difficulty"`
-	Work       float64 `json:"work"`
-	MainChain  bool    `json:"main_chain"`
-	// Status is "main", "side" (a valid header off the main chain) or
-	// "invalid" (failed validation or builds on a block that did).
-	Status string `json:"status"`
-	// Validated says the block was connected at some time, so its body was
-	// checked in full; a side block never connected was not.
-	Validated bool `json:"validated"`
-}
-
-// treeJSON is the answer of GET /api/v1/tree.
-type treeJSON struct {
-	From          uint32          `json:"from"`
-	To            uint32          `json:"to"`
-	TipHeight     uint32          `json:"tip_height"`
-	Tip           chain.Hash      `json:"tip"`
-	TargetSpacing int64           `json:"target_spacing"` // seconds between blocks the retarget aims at
-	Blocks        []treeBlockJSON `json:"blocks"`         // by height, then arrival
-	Truncated     bool            `json:"truncated"`
-}
-
 // blockStatus names where a block stands.
 func blockStatus(main, invalid bool) string {
 	switch {
 	case invalid:
-		return "invalid"
+		return apitypes.BlockInvalid
 	case main:
-		return "main"
+		return apitypes.BlockMain
 	}
-	return "side"
+	return apitypes.BlockSide
 }
 
 // getTree is GET /api/v1/tree: every known block (all branches) with a
@@ -99,8 +69,8 @@ func (s *Server) getTree(w http.ResponseWriter, r *http.Request) error {
 	p := s.n.Params()
 	tip := s.n.Chain.Tip()
 	blocks, more := s.n.Chain.Tree(uint32(from), uint32(to), blockchain.MaxTreeBlocks)
-	v := treeJSON{From: uint32(from), To: uint32(to), TipHeight: tip.Height, Tip: tip.Hash,
-		TargetSpacing: p.TargetSpacing, Blocks: make([]treeBlockJSON, len(blocks)), Truncated: more}
+	v := apitypes.Tree{From: uint32(from), To: uint32(to), TipHeight: tip.Height, Tip: tip.Hash,
+		TargetSpacing: p.TargetSpacing, Blocks: make([]apitypes.TreeBlock, len(blocks)), Truncated: more}
 	// Blocks near each other mostly share their bits: convert each once.
 	type target struct{ difficulty, work float64 }
 	targets := make(map[uint32]target)
@@ -111,30 +81,13 @@ func (s *Server) getTree(w http.ResponseWriter, r *http.Request) error {
 			t.difficulty = consensus.Difficulty(b.Bits, p.PowLimit)
 			targets[b.Bits] = t
 		}
-		v.Blocks[i] = treeBlockJSON{
+		v.Blocks[i] = apitypes.TreeBlock{
 			Hash: b.Hash, Parent: b.Parent, Height: b.Height, Timestamp: b.Timestamp,
-			Bits: fmt.Sprintf("%08x", b.Bits), Difficulty: t.difficulty, Work: t.work,
+			Bits: apitypes.Bits(b.Bits), Difficulty: t.difficulty, Work: t.work,
 			MainChain: b.MainChain, Status: blockStatus(b.MainChain, b.Invalid), Validated: b.Connected,
 		}
 	}
 	return writeJSON(w, http.StatusOK, v)
-}
-
-// chainTipJSON is one branch tip of GET /api/v1/chaintips.
-type chainTipJSON struct {
-	Hash       chain.Hash `json:"hash"`
-	Height     uint32     `json:"height"`
-	BranchLen  uint32     `json:"branchlen"`
-	ForkHeight uint32     `json:"fork_height"`
-	// Status is "active", "valid-fork", "valid-headers" or "invalid", as
-	// Bitcoin's getchaintips says.
-	Status string `json:"status"`
-}
-
-// chainTipsJSON is the answer of GET /api/v1/chaintips.
-type chainTipsJSON struct {
-	Tips      []chainTipJSON `json:"tips"`
-	Truncated bool           `json:"truncated"`
 }
 
 // getChainTips is GET /api/v1/chaintips: the tip of every branch the node
@@ -152,9 +105,9 @@ func (s *Server) getChainTips(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	tips, more := s.n.Chain.Tips(int(limit))
-	v := chainTipsJSON{Tips: make([]chainTipJSON, len(tips)), Truncated: more}
+	v := apitypes.ChainTips{Tips: make([]apitypes.ChainTip, len(tips)), Truncated: more}
 	for i, t := range tips {
-		v.Tips[i] = chainTipJSON{Hash: t.Hash, Height: t.Height, BranchLen: t.BranchLen, ForkHeight: t.ForkHeight, Status: t.Status}
+		v.Tips[i] = apitypes.ChainTip{Hash: t.Hash, Height: t.Height, BranchLen: t.BranchLen, ForkHeight: t.ForkHeight, Status: t.Status}
 	}
 	return writeJSON(w, http.StatusOK, v)
 }
@@ -181,33 +134,6 @@ const (
 	// MaxHistoryPage bounds its limit.
 	MaxHistoryPage = 100
 )
-
-// historyItemJSON is one transaction of an address's history.
-type historyItemJSON struct {
-	ID        chain.Hash `json:"id"`
-	Height    uint32     `json:"height"`
-	Index     int        `json:"index"` // position in the block
-	Block     chain.Hash `json:"block"`
-	Timestamp uint32     `json:"timestamp"`
-	// Sent and Received say which side the address is on (both for a
-	// transfer to itself); Coinbase marks new coins (no sender).
-	Sent     bool `json:"sent"`
-	Received bool `json:"received"`
-	Coinbase bool `json:"coinbase"`
-	// Counterparty is the other side's address; empty for a coinbase.
-	Counterparty string `json:"counterparty,omitempty"`
-	Amount       uint64 `json:"amount"`
-	Fee          uint64 `json:"fee"`
-	Nonce        uint64 `json:"nonce"`
-}
-
-// historyJSON is the answer of GET /api/v1/addresses/{address}/txs.
-type historyJSON struct {
-	Address string            `json:"address"`
-	Txs     []historyItemJSON `json:"txs"` // newest first
-	// Next is the before of the following (older) page, absent on the last.
-	Next string `json:"next,omitempty"`
-}
 
 // parseCursor parses a history cursor "<height>-<index>".
 func parseCursor(s string) (store.TxPosition, error) {
@@ -260,14 +186,15 @@ func (s *Server) getAddressHistory(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return fmt.Errorf("address history: %w", err)
 	}
-	v := historyJSON{Address: chain.FormatAddress(s.hrp, addr), Txs: make([]historyItemJSON, 0, min(len(items), int(limit)))}
+	v := apitypes.History{Address: chain.FormatAddress(s.hrp, addr), Txs: make([]apitypes.HistoryItem, 0, min(len(items), int(limit)))}
 	if len(items) > int(limit) {
 		items = items[:limit]
 		v.Next = formatCursor(items[len(items)-1].TxPosition)
 	}
 	for _, it := range items {
-		j := historyItemJSON{ID: it.TxID, Height: it.Height, Index: it.Index, Block: it.Block, Timestamp: it.Timestamp,
-			Sent: it.Sent, Received: it.Received, Coinbase: it.Coinbase, Amount: it.Amount, Fee: it.Fee, Nonce: it.Nonce}
+		j := apitypes.HistoryItem{ID: it.TxID, Height: it.Height, Index: it.Index, Block: it.Block, Timestamp: it.Timestamp,
+			Sent: it.Sent, Received: it.Received, Coinbase: it.Coinbase,
+			Amount: apitypes.Uint64(it.Amount), Fee: apitypes.Uint64(it.Fee), Nonce: apitypes.Uint64(it.Nonce)}
 		if !it.Coinbase {
 			j.Counterparty = chain.FormatAddress(s.hrp, it.Counterparty)
 		}

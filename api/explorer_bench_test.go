@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
@@ -127,7 +128,7 @@ func BenchmarkExplorerAddressHistory(b *testing.B) {
 	}
 	e := benchEnv(b, p, blocks)
 	addr := chain.FormatAddress(p.AddressPrefix, busy)
-	var h historyJSON
+	var h apitypes.History
 	e.call("GET", "/api/v1/addresses/"+addr+"/txs?limit=100", nil, 200, &h)
 	if len(h.Txs) != 100 || h.Next == "" {
 		b.Fatalf("busy address history: %d entries, next %q", len(h.Txs), h.Next)

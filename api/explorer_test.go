@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
@@ -31,7 +32,7 @@ func TestTreeAndChainTips(t *testing.T) {
 		t.Fatalf("process side block: %v", err)
 	}
 
-	var tree treeJSON
+	var tree apitypes.Tree
 	e.call("GET", "/api/v1/tree?heights=5", nil, 200, &tree)
 	if tree.From != 0 || tree.To != 2 || tree.TipHeight != 2 || tree.Tip != b2.Hash() || tree.TargetSpacing != p.TargetSpacing || tree.Truncated {
 		t.Fatalf("tree window %+v", tree)
@@ -39,7 +40,7 @@ func TestTreeAndChainTips(t *testing.T) {
 	if len(tree.Blocks) != 4 {
 		t.Fatalf("tree has %d blocks, want 4: %+v", len(tree.Blocks), tree.Blocks)
 	}
-	got := map[chain.Hash]treeBlockJSON{}
+	got := map[chain.Hash]apitypes.TreeBlock{}
 	for _, b := range tree.Blocks {
 		got[b.Hash] = b
 	}
@@ -60,9 +61,9 @@ func TestTreeAndChainTips(t *testing.T) {
 		t.Fatalf("window at height 2: %+v", tree)
 	}
 
-	var tips chainTipsJSON
+	var tips apitypes.ChainTips
 	e.call("GET", "/api/v1/chaintips", nil, 200, &tips)
-	want := []chainTipJSON{
+	want := []apitypes.ChainTip{
 		{Hash: b2.Hash(), Height: 2, BranchLen: 0, ForkHeight: 2, Status: "active"},
 		{Hash: side.Hash(), Height: 2, BranchLen: 1, ForkHeight: 1, Status: "valid-headers"},
 	}
@@ -129,14 +130,14 @@ func TestAddressHistoryRoute(t *testing.T) {
 	}
 	b2 := e.mine()
 	path := "/api/v1/addresses/" + e.addr(to) + "/txs"
-	var h historyJSON
+	var h apitypes.History
 	e.call("GET", path, nil, 200, &h)
 	// keys[1] has its genesis allocation and the three receipts.
 	if len(h.Txs) != 4 || h.Next != "" || h.Address != e.addr(to) {
 		t.Fatalf("history %+v, want 4 entries", h)
 	}
 	for i, it := range h.Txs[:3] {
-		if it.Height != 2 || it.Block != b2.Hash() || !it.Received || it.Sent || it.Amount != consensus.Coin || it.Counterparty != e.addr(dev) || it.Timestamp != b2.Header.Timestamp {
+		if it.Height != 2 || it.Block != b2.Hash() || !it.Received || it.Sent || uint64(it.Amount) != consensus.Coin || it.Counterparty != e.addr(dev) || it.Timestamp != b2.Header.Timestamp {
 			t.Fatalf("entry %d: %+v", i, it)
 		}
 	}
@@ -149,14 +150,14 @@ func TestAddressHistoryRoute(t *testing.T) {
 		t.Fatalf("genesis allocation entry: %+v", g)
 	}
 	// Paged by 1, newest first, the same entries.
-	var all []historyItemJSON
+	var all []apitypes.HistoryItem
 	next := ""
 	for {
 		q := "?limit=1"
 		if next != "" {
 			q += "&before=" + next
 		}
-		var page historyJSON
+		var page apitypes.History
 		e.call("GET", path+q, nil, 200, &page)
 		all = append(all, page.Txs...)
 		if page.Next == "" {
@@ -172,7 +173,7 @@ func TestAddressHistoryRoute(t *testing.T) {
 			t.Fatalf("paged entry %d %+v, whole %+v", i, all[i], h.Txs[i])
 		}
 	}
-	var devH historyJSON
+	var devH apitypes.History
 	e.call("GET", "/api/v1/addresses/"+e.addr(dev)+"/txs", nil, 200, &devH)
 	// dev: reward of b1, three sends, reward of b2 (coinbase at index 0 of b2).
 	if len(devH.Txs) != 5 || !devH.Txs[0].Sent || devH.Txs[0].Fee != 10 || devH.Txs[3].Height != 2 || !devH.Txs[3].Coinbase || devH.Txs[4].Height != 1 {

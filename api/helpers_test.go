@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	chaindclient "github.com/chaind/chaind/client"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/node"
 )
@@ -50,7 +51,7 @@ func startEnv(t testing.TB, nc node.Config, cfg Config) *testEnv {
 		n.Stop()
 		t.Fatalf("api Start: %v", err)
 	}
-	e := &testEnv{t: t, n: n, s: s, base: "http://" + s.Addr(), client: &http.Client{Timeout: 30 * time.Second}, hrp: nc.Params.AddressPrefix}
+	e := &testEnv{t: t, n: n, s: s, base: "http://" + s.Addr(), client: testHTTPClient(t), hrp: nc.Params.AddressPrefix}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -62,6 +63,16 @@ func startEnv(t testing.TB, nc node.Config, cfg Config) *testEnv {
 		}
 	})
 	return e
+}
+
+// testHTTPClient is the client of a test env: for tests (not benchmarks)
+// every exchange is validated against the OpenAPI description (specCheck).
+func testHTTPClient(t testing.TB) *http.Client {
+	c := &http.Client{Timeout: 30 * time.Second}
+	if _, bench := t.(*testing.B); !bench {
+		c.Transport = newSpecCheck(t)
+	}
+	return c
 }
 
 // request sends method path with body (a string or []byte as is, anything
@@ -118,6 +129,11 @@ func (e *testEnv) call(method, path string, body any, want int, out any, hdr ...
 			e.t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
 		}
 	}
+}
+
+// apiClient returns a Go client of the env's API.
+func (e *testEnv) apiClient() *chaindclient.Client {
+	return chaindclient.New(e.base, chaindclient.WithHTTPClient(e.client))
 }
 
 func (e *testEnv) addr(a chain.Address) string { return chain.FormatAddress(e.hrp, a) }

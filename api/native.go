@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
-	"github.com/chaind/chaind/netsync"
 )
 
 // Paging bounds.
@@ -28,54 +28,30 @@ const (
 	maxHeightDigits = 10
 )
 
-// statusJSON is the answer of GET /api/v1/status.
-type statusJSON struct {
-	Network     string     `json:"network"`
-	Genesis     chain.Hash `json:"genesis"`
-	Height      uint32     `json:"height"`
-	Tip         chain.Hash `json:"tip"`
-	TipTime     uint32     `json:"tip_time"`
-	Bits        string     `json:"bits"`
-	Difficulty  float64    `json:"difficulty"`
-	TotalWork   string     `json:"total_work"` // decimal: too large for a JSON number
-	Peers       int        `json:"peers"`
-	MempoolSize int        `json:"mempool_size"`
-	Syncing     bool       `json:"syncing"`
-	// Sync is the sync progress: target height, blocks/s, ETA (ns).
-	Sync     netsync.Progress `json:"sync"`
-	Mining   bool             `json:"mining"`
-	HashRate float64          `json:"hashrate"`
-}
-
 func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) error {
 	p := s.n.Params()
 	tip := s.n.Chain.Tip()
 	st := s.n.Miner.Stats()
 	prog := s.n.SyncProgress()
-	return writeJSON(w, http.StatusOK, statusJSON{
+	return writeJSON(w, http.StatusOK, apitypes.Status{
 		Network:     p.Name,
 		Genesis:     p.GenesisHash(),
 		Height:      tip.Height,
 		Tip:         tip.Hash,
 		TipTime:     tip.Header.Timestamp,
-		Bits:        fmt.Sprintf("%08x", tip.Header.Bits),
+		Bits:        apitypes.Bits(tip.Header.Bits),
 		Difficulty:  consensus.Difficulty(tip.Header.Bits, p.PowLimit),
 		TotalWork:   tip.Work.String(),
 		Peers:       s.n.PeerCount(),
 		MempoolSize: s.n.Pool.Len(),
 		Syncing:     prog.Syncing,
-		Sync:        prog,
-		Mining:      st.Running,
-		HashRate:    st.HashRate,
+		Sync: apitypes.SyncProgress{
+			Syncing: prog.Syncing, Height: prog.Height, TargetHeight: prog.TargetHeight,
+			BlocksPerSec: prog.BlocksPerSec, ETA: prog.ETA,
+		},
+		Mining:   st.Running,
+		HashRate: st.HashRate,
 	})
-}
-
-// blocksPage is the answer of GET /api/v1/blocks.
-type blocksPage struct {
-	Blocks []chain.BlockSummaryJSON `json:"blocks"`
-	Order  string                   `json:"order"`
-	Tip    uint32                   `json:"tip"`
-	Next   *uint32                  `json:"next,omitempty"` // from of the following page
 }
 
 // query parses r's query string and refuses parameters other than allowed
@@ -156,7 +132,7 @@ func (s *Server) getBlocks(w http.ResponseWriter, r *http.Request) error {
 	case order == "desc":
 		from = uint64(tip)
 	}
-	page := blocksPage{Blocks: make([]chain.BlockSummaryJSON, 0, limit), Order: order, Tip: tip}
+	page := apitypes.BlocksPage{Blocks: make([]apitypes.BlockSummary, 0, limit), Order: order, Tip: tip}
 	h := int64(from)
 	step := int64(1)
 	if order == "desc" {
@@ -170,7 +146,7 @@ func (s *Server) getBlocks(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return fmt.Errorf("block at height %d: %w", h, err)
 		}
-		page.Blocks = append(page.Blocks, chain.BlockSummary(s.hrp, b))
+		page.Blocks = append(page.Blocks, apitypes.SummaryOf(s.hrp, b))
 	}
 	if h >= 0 && h <= int64(tip) {
 		next := uint32(h)
@@ -186,19 +162,6 @@ func parseHash(what, s string) (chain.Hash, error) {
 		return h, badRequest("%s %q: %v", what, s, err)
 	}
 	return h, nil
-}
-
-// blockDetail is the answer of GET /api/v1/blocks/{id}.
-type blockDetail struct {
-	chain.BlockJSON
-	Size          int    `json:"size"`
-	Confirmations uint32 `json:"confirmations"` // 0 off the main chain
-	MainChain     bool   `json:"main_chain"`
-	Invalid       bool   `json:"invalid,omitempty"`
-	// Status is "main", "side" or "invalid"; DataHash the header's hash
-	// of the data note.
-	Status   string     `json:"status"`
-	DataHash chain.Hash `json:"data_hash"`
 }
 
 func (s *Server) getBlock(w http.ResponseWriter, r *http.Request) error {
@@ -238,22 +201,12 @@ func (s *Server) getBlock(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound("no block with hash %s", hash)
 	}
-	d := blockDetail{BlockJSON: chain.BlockView(s.hrp, b), Size: b.Size(), MainChain: info.MainChain, Invalid: info.Invalid,
+	d := apitypes.BlockDetail{Block: apitypes.BlockOf(s.hrp, b), Size: b.Size(), MainChain: info.MainChain, Invalid: info.Invalid,
 		Status: blockStatus(info.MainChain, info.Invalid), DataHash: b.Header.DataHash}
 	if tip := s.n.Chain.Height(); info.MainChain && tip >= b.Header.Height {
 		d.Confirmations = tip - b.Header.Height + 1
 	}
 	return writeJSON(w, http.StatusOK, d)
-}
-
-// txDetail is the answer of GET /api/v1/txs/{id}.
-type txDetail struct {
-	Tx            chain.TxJSON `json:"tx"`
-	Status        string       `json:"status"` // "confirmed" or "pending"
-	Block         *chain.Hash  `json:"block,omitempty"`
-	Height        *uint32      `json:"height,omitempty"`
-	Index         *int         `json:"index,omitempty"`
-	Confirmations uint32       `json:"confirmations"`
 }
 
 func (s *Server) getTx(w http.ResponseWriter, r *http.Request) error {
@@ -273,46 +226,35 @@ func (s *Server) getTx(w http.ResponseWriter, r *http.Request) error {
 		}
 		if try == 0 {
 			if tx, ok := s.n.Pool.Get(id); ok {
-				return writeJSON(w, http.StatusOK, txDetail{Tx: chain.TxView(s.hrp, tx), Status: "pending"})
+				return writeJSON(w, http.StatusOK, apitypes.TxDetail{Tx: apitypes.TxOf(s.hrp, tx), Status: apitypes.TxPending})
 			}
 		}
 	}
 	return notFound("no transaction %s in the main chain or the mempool", id)
 }
 
-func (s *Server) confirmedTx(id chain.Hash) (txDetail, bool, error) {
+func (s *Server) confirmedTx(id chain.Hash) (apitypes.TxDetail, bool, error) {
 	loc, conf, err := s.n.Chain.TxLocation(id)
 	if blockchain.IsNotFound(err) {
-		return txDetail{}, false, nil
+		return apitypes.TxDetail{}, false, nil
 	}
 	if err != nil {
-		return txDetail{}, false, fmt.Errorf("transaction %s: %w", id, err)
+		return apitypes.TxDetail{}, false, fmt.Errorf("transaction %s: %w", id, err)
 	}
 	b, err := s.n.Chain.Block(loc.Block)
 	if blockchain.IsNotFound(err) {
-		return txDetail{}, false, nil // disconnected meanwhile
+		return apitypes.TxDetail{}, false, nil // disconnected meanwhile
 	}
 	if err != nil {
-		return txDetail{}, false, fmt.Errorf("transaction %s: block %s: %w", id, loc.Block, err)
+		return apitypes.TxDetail{}, false, fmt.Errorf("transaction %s: block %s: %w", id, loc.Block, err)
 	}
 	if loc.Index < 0 || loc.Index >= len(b.Txs) {
-		return txDetail{}, false, fmt.Errorf("transaction %s: index %d outside block %s of %d transactions", id, loc.Index, loc.Block, len(b.Txs))
+		return apitypes.TxDetail{}, false, fmt.Errorf("transaction %s: index %d outside block %s of %d transactions", id, loc.Index, loc.Block, len(b.Txs))
 	}
-	return txDetail{
-		Tx: chain.TxView(s.hrp, b.Txs[loc.Index]), Status: "confirmed",
+	return apitypes.TxDetail{
+		Tx: apitypes.TxOf(s.hrp, b.Txs[loc.Index]), Status: apitypes.TxConfirmed,
 		Block: &loc.Block, Height: &loc.Height, Index: &loc.Index, Confirmations: conf,
 	}, true, nil
-}
-
-// accountJSON is the answer of GET /api/v1/accounts/{address}.
-type accountJSON struct {
-	Address      string `json:"address"`
-	Balance      uint64 `json:"balance"`
-	Nonce        uint64 `json:"nonce"`
-	PendingCount int    `json:"pending_count"`
-	PendingSpend uint64 `json:"pending_spend"` // amounts plus fees of pooled sends
-	Spendable    uint64 `json:"spendable"`     // balance less pending spend
-	NextNonce    uint64 `json:"next_nonce"`    // the nonce a new transaction should carry
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) error {
@@ -322,12 +264,12 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	acct := s.n.Chain.Account(addr)
 	count, spend, next := s.n.Pool.Pending(addr)
-	v := accountJSON{
-		Address: chain.FormatAddress(s.hrp, addr), Balance: acct.Balance, Nonce: acct.Nonce,
-		PendingCount: count, PendingSpend: spend, NextNonce: next,
+	v := apitypes.Account{
+		Address: chain.FormatAddress(s.hrp, addr), Balance: apitypes.Uint64(acct.Balance), Nonce: apitypes.Uint64(acct.Nonce),
+		PendingCount: count, PendingSpend: apitypes.Uint64(spend), NextNonce: apitypes.Uint64(next),
 	}
 	if spend < acct.Balance {
-		v.Spendable = acct.Balance - spend
+		v.Spendable = apitypes.Uint64(acct.Balance - spend)
 	}
 	return writeJSON(w, http.StatusOK, v)
 }
@@ -347,13 +289,6 @@ func (s *Server) parseAddress(field, str string) (chain.Address, error) {
 	return a, nil
 }
 
-// mempoolJSON is the answer of GET /api/v1/mempool.
-type mempoolJSON struct {
-	Size      int            `json:"size"`
-	Txs       []chain.TxJSON `json:"txs"` // highest fee first
-	Truncated bool           `json:"truncated"`
-}
-
 func (s *Server) getMempool(w http.ResponseWriter, r *http.Request) error {
 	q, err := query(r, "limit")
 	if err != nil {
@@ -366,39 +301,28 @@ func (s *Server) getMempool(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	txs := s.n.Pool.Txs()
-	v := mempoolJSON{Size: len(txs), Txs: make([]chain.TxJSON, 0, min(uint64(len(txs)), limit))}
+	v := apitypes.Mempool{Size: len(txs), Txs: make([]apitypes.Tx, 0, min(uint64(len(txs)), limit))}
 	for _, tx := range txs {
 		if uint64(len(v.Txs)) == limit {
 			v.Truncated = true
 			break
 		}
-		v.Txs = append(v.Txs, chain.TxView(s.hrp, tx))
+		v.Txs = append(v.Txs, apitypes.TxOf(s.hrp, tx))
 	}
 	return writeJSON(w, http.StatusOK, v)
 }
 
-// nodeJSON is the answer of GET /api/v1/node.
-type nodeJSON struct {
-	Network string     `json:"network"`
-	Genesis chain.Hash `json:"genesis"`
-	Version string     `json:"version"`
-	// PeerID and ListenAddresses describe the node on the peer-to-peer
-	// network (empty when networking is off); another node given this
-	// node's API URL as --peer reads them to connect.
-	PeerID          string   `json:"peer_id"`
-	ListenAddresses []string `json:"listen_addresses"`
-	WalletAddresses []string `json:"wallet_addresses"`
-	MinerAddress    string   `json:"miner_address"` // "" when blocks would burn their reward
-}
-
 func (s *Server) getNode(w http.ResponseWriter, r *http.Request) error {
 	p := s.n.Params()
-	v := nodeJSON{
+	v := apitypes.NodeInfo{
 		Network: p.Name, Genesis: p.GenesisHash(), Version: s.version,
 		PeerID: s.n.PeerID(), ListenAddresses: s.n.ListenAddrs(), WalletAddresses: []string{},
 	}
 	if v.ListenAddresses == nil {
 		v.ListenAddresses = []string{}
+	}
+	if a, ok := s.n.FaucetAddress(); ok {
+		v.Faucet = chain.FormatAddress(s.hrp, a)
 	}
 	if a := s.n.Miner.Address(); a != (chain.Address{}) {
 		v.MinerAddress = chain.FormatAddress(s.hrp, a)

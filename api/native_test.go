@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/chaind/chaind/apitypes"
 	"net/http"
 	"reflect"
 	"sort"
@@ -25,13 +26,13 @@ func TestSubmitTxBatch(t *testing.T) {
 	e := newEnv(t, p, Config{})
 	to := chaintest.Key(100).Address()
 
-	var batch []chain.TxJSON
+	var batch []apitypes.Tx
 	for nonce := uint64(0); nonce < 5; nonce++ {
 		for _, k := range keys {
-			batch = append(batch, chain.TxView(p.AddressPrefix, chaintest.Tx(p, k, to, consensus.Coin, 1000, nonce)))
+			batch = append(batch, apitypes.TxOf(p.AddressPrefix, chaintest.Tx(p, k, to, consensus.Coin, 1000, nonce)))
 		}
 	}
-	var res batchJSON
+	var res apitypes.Batch
 	e.call("POST", "/api/v1/txs", batch, http.StatusOK, &res)
 	if res.Accepted != len(batch) || res.Rejected != 0 || len(res.Results) != len(batch) {
 		t.Fatalf("batch: %d accepted, %d rejected of %d", res.Accepted, res.Rejected, len(batch))
@@ -47,16 +48,16 @@ func TestSubmitTxBatch(t *testing.T) {
 
 	// One bad signature among good ones, plus a transaction sent before
 	// and one whose recipient is on another network.
-	second := []chain.TxJSON{}
+	second := []apitypes.Tx{}
 	for i, k := range keys[:5] {
 		tx := chaintest.Tx(p, k, to, consensus.Coin, 1000, 5)
 		if i == 2 {
 			tx.Amount++ // after signing: the signature no longer matches
 		}
-		second = append(second, chain.TxView(p.AddressPrefix, tx))
+		second = append(second, apitypes.TxOf(p.AddressPrefix, tx))
 	}
 	second = append(second, batch[0])
-	wrongNet := chain.TxView(p.AddressPrefix, chaintest.Tx(p, keys[6], to, consensus.Coin, 1000, 5))
+	wrongNet := apitypes.TxOf(p.AddressPrefix, chaintest.Tx(p, keys[6], to, consensus.Coin, 1000, 5))
 	wrongNet.Recipient = chain.FormatAddress("dev", to)
 	wrongNet.ID = chain.Hash{}
 	second = append(second, wrongNet)
@@ -92,28 +93,28 @@ func TestSubmitTxBatch(t *testing.T) {
 	}
 
 	// A single object, and the same one again.
-	one := chain.TxView(p.AddressPrefix, chaintest.Tx(p, keys[7], to, consensus.Coin, 1000, 5))
-	var single txResult
+	one := apitypes.TxOf(p.AddressPrefix, chaintest.Tx(p, keys[7], to, consensus.Coin, 1000, 5))
+	var single apitypes.TxResult
 	e.call("POST", "/api/v1/txs", one, http.StatusOK, &single)
 	if !single.Accepted || single.ID != one.ID.String() {
 		t.Fatalf("single: %+v", single)
 	}
-	var eb errorBody
+	var eb apitypes.Error
 	e.call("POST", "/api/v1/txs", one, http.StatusConflict, &eb)
 	if eb.Code != "duplicate" || eb.ID != one.ID.String() {
 		t.Fatalf("resubmitted: %+v", eb)
 	}
 
 	// The pool's view through the API.
-	var mp mempoolJSON
+	var mp apitypes.Mempool
 	e.call("GET", "/api/v1/mempool?limit=3", nil, http.StatusOK, &mp)
 	if mp.Size != len(batch)+5 || len(mp.Txs) != 3 || !mp.Truncated {
 		t.Fatalf("mempool: size %d, %d listed, truncated %v", mp.Size, len(mp.Txs), mp.Truncated)
 	}
-	var acct accountJSON
+	var acct apitypes.Account
 	e.call("GET", "/api/v1/accounts/"+e.addr(keys[0].Address()), nil, http.StatusOK, &acct)
-	if acct.PendingCount != 6 || acct.NextNonce != 6 || acct.PendingSpend != 6*(consensus.Coin+1000) ||
-		acct.Spendable != 100*consensus.Coin-acct.PendingSpend {
+	if acct.PendingCount != 6 || acct.NextNonce != 6 || uint64(acct.PendingSpend) != 6*(consensus.Coin+1000) ||
+		uint64(acct.Spendable) != 100*consensus.Coin-uint64(acct.PendingSpend) {
 		t.Fatalf("account: %+v", acct)
 	}
 }
@@ -156,10 +157,7 @@ func TestEvents(t *testing.T) {
 	if line, _ := rd.ReadString('\n'); strings.HasPrefix(line, "data: ") {
 		data = strings.TrimSpace(strings.TrimPrefix(line, "data: "))
 	}
-	var got struct {
-		Index uint32     `json:"index"`
-		Hash  chain.Hash `json:"hash"`
-	}
+	var got apitypes.BlockSummary
 	if err := json.Unmarshal([]byte(data), &got); err != nil {
 		t.Fatalf("event data %q: %v", data, err)
 	}
@@ -211,7 +209,7 @@ func TestToken(t *testing.T) {
 	if e.n.Chain.Height() != 0 {
 		t.Fatal("a refused request mined")
 	}
-	var m mineJSON
+	var m apitypes.MineAnswer
 	e.call("GET", "/mine", nil, http.StatusOK, &m, "Authorization", "Bearer "+token)
 	e.call("GET", "/mine", nil, http.StatusOK, &m, "Authorization", "bearer "+token)
 	e.call("GET", "/mine", nil, http.StatusOK, &m, "Authorization", "Bearer "+cookie)
@@ -231,7 +229,7 @@ func TestToken(t *testing.T) {
 // and the API latency by route pattern, never by raw path.
 func TestMetricsAndHealthz(t *testing.T) {
 	e := newEnv(t, consensus.Regtest(), Config{})
-	var h healthJSON
+	var h apitypes.Health
 	e.call("GET", "/healthz", nil, http.StatusOK, &h)
 	if h.Status != "ok" {
 		t.Fatalf("healthz %+v", h)
@@ -270,7 +268,7 @@ func TestBlocksAndStatus(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		mined = append(mined, e.mine())
 	}
-	heights := func(pg blocksPage) string {
+	heights := func(pg apitypes.BlocksPage) string {
 		var s []string
 		for _, b := range pg.Blocks {
 			s = append(s, fmt.Sprint(b.Index))
@@ -289,7 +287,7 @@ func TestBlocksAndStatus(t *testing.T) {
 		{"?from=4", "4,5 next -"},
 		{"?order=asc&limit=3", "0,1,2 next 3"},
 	} {
-		var pg blocksPage
+		var pg apitypes.BlocksPage
 		e.call("GET", "/api/v1/blocks"+c.query, nil, http.StatusOK, &pg)
 		if got := heights(pg); got != c.want {
 			t.Errorf("blocks%s: %s, want %s", c.query, got, c.want)
@@ -298,20 +296,20 @@ func TestBlocksAndStatus(t *testing.T) {
 			t.Errorf("blocks%s: tip %d", c.query, pg.Tip)
 		}
 	}
-	var byHeight, byHash blockDetail
+	var byHeight, byHash apitypes.BlockDetail
 	e.call("GET", "/api/v1/blocks/3", nil, http.StatusOK, &byHeight)
 	e.call("GET", "/api/v1/blocks/"+mined[2].Hash().String(), nil, http.StatusOK, &byHash)
 	if byHeight.Hash != mined[2].Hash() || byHash.Hash != byHeight.Hash || !byHash.MainChain || byHash.Confirmations != 3 ||
 		len(byHash.Transactions) != 1 || byHash.Size != mined[2].Size() {
 		t.Fatalf("block 3: by height %+v, by hash %+v", byHeight, byHash)
 	}
-	var st statusJSON
+	var st apitypes.Status
 	e.call("GET", "/api/v1/status", nil, http.StatusOK, &st)
 	if st.Network != "regtest" || st.Height != 5 || st.Tip != mined[4].Hash() || st.Genesis != consensus.Regtest().GenesisHash() ||
 		st.TotalWork == "" || st.TotalWork == "0" || st.Difficulty != 1 || st.Syncing {
 		t.Fatalf("status %+v", st)
 	}
-	var nd nodeJSON
+	var nd apitypes.NodeInfo
 	e.call("GET", "/api/v1/node", nil, http.StatusOK, &nd)
 	if nd.Network != "regtest" || len(nd.WalletAddresses) != 1 || nd.WalletAddresses[0] != e.devAddress() ||
 		nd.MinerAddress != e.devAddress() || nd.PeerID != "" || nd.ListenAddresses == nil || nd.Version == "" {
@@ -324,7 +322,7 @@ func TestBlocksAndStatus(t *testing.T) {
 	if len(hostPorts) != 0 {
 		t.Fatalf("/peers: %v", hostPorts)
 	}
-	var eb errorBody
+	var eb apitypes.Error
 	e.call("GET", "/nodes/resolve", nil, http.StatusServiceUnavailable, &eb)
 	if !strings.Contains(eb.Error, "networking is off") {
 		t.Fatalf("/nodes/resolve: %+v", eb)
@@ -344,7 +342,8 @@ func TestRecover(t *testing.T) {
 		m["boom"]++ // nil map: a real bug
 		return nil
 	})
-	var eb errorBody
+	e.client.Transport.(*specCheck).testOnly("/test/panic")
+	var eb apitypes.Error
 	e.call("GET", "/test/panic", nil, http.StatusInternalServerError, &eb)
 	if !strings.Contains(eb.Error, "internal error") {
 		t.Fatalf("panic answer %+v", eb)
@@ -353,7 +352,7 @@ func TestRecover(t *testing.T) {
 }
 
 // TestTxInMatchesTxJSON keeps the accepted transaction fields the same as
-// chain.TxJSON's.
+// apitypes.Tx's.
 func TestTxInMatchesTxJSON(t *testing.T) {
 	tags := func(v any) []string {
 		var out []string
@@ -364,7 +363,7 @@ func TestTxInMatchesTxJSON(t *testing.T) {
 		sort.Strings(out)
 		return out
 	}
-	if a, b := tags(txIn{}), tags(chain.TxJSON{}); !reflect.DeepEqual(a, b) {
-		t.Fatalf("txIn fields %v, chain.TxJSON fields %v", a, b)
+	if a, b := tags(txIn{}), tags(apitypes.Tx{}); !reflect.DeepEqual(a, b) {
+		t.Fatalf("txIn fields %v, apitypes.Tx fields %v", a, b)
 	}
 }

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"github.com/chaind/chaind/apitypes"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/node"
 )
@@ -34,9 +34,9 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 	return time.Since(start)
 }
 
-func (e *testEnv) lastBlock() chain.BlockJSON {
+func (e *testEnv) lastBlock() apitypes.Block {
 	e.t.Helper()
-	var blocks []chain.BlockJSON
+	var blocks []apitypes.Block
 	e.call("GET", "/blocks", nil, http.StatusOK, &blocks)
 	return blocks[len(blocks)-1]
 }
@@ -63,7 +63,7 @@ func TestNaivechainWalkthroughThreeNodes(t *testing.T) {
 		}
 	}
 
-	var mined chain.BlockJSON
+	var mined apitypes.Block
 	n2.call("POST", "/mineBlock", map[string]string{"data": "Some data to the first block"}, http.StatusOK, &mined)
 	took := waitUntil(t, time.Second, "the block is in /blocks of all three", func() bool {
 		for _, n := range []*testEnv{n1, n2, n3} {
@@ -81,24 +81,20 @@ func TestNaivechainWalkthroughThreeNodes(t *testing.T) {
 	// node3 earns coins, then sends some; node1 mines the transaction.
 	n3.call("GET", "/mine", nil, http.StatusOK, nil)
 	sender := n3.devAddress()
-	var nd nodeJSON
+	var nd apitypes.NodeInfo
 	n1.call("GET", "/api/v1/node", nil, http.StatusOK, &nd)
 	recipient := nd.WalletAddresses[0]
 	waitUntil(t, 5*time.Second, "node1 has node3's block", func() bool {
-		var acct struct {
-			Balance uint64 `json:"balance"`
-		}
+		var acct apitypes.Account
 		n1.call("GET", "/api/v1/accounts/"+sender, nil, http.StatusOK, &acct)
 		return acct.Balance > 0
 	})
-	var sent newTxJSON
-	n3.call("POST", "/transactions/new", map[string]any{"sender": sender, "recipient": recipient, "amount": 12345}, http.StatusCreated, &sent)
+	var sent apitypes.NewTxAnswer
+	n3.call("POST", "/transactions/new", map[string]any{"sender": sender, "recipient": recipient, "amount": 1.2345}, http.StatusCreated, &sent)
 	waitUntil(t, 5*time.Second, "the transaction reaches node1's mempool", func() bool {
 		return n1.n.Pool.Has(sent.ID)
 	})
-	var forged struct {
-		Transactions []chain.TxJSON `json:"transactions"`
-	}
+	var forged apitypes.MineAnswer
 	n1.call("GET", "/mine", nil, http.StatusOK, &forged)
 	found := false
 	for _, tx := range forged.Transactions {
@@ -123,28 +119,18 @@ func TestFlaskWalkthroughTwoNodes(t *testing.T) {
 	}
 	b.call("GET", "/mine", nil, http.StatusOK, nil)
 
-	var reg struct {
-		Message    string   `json:"message"`
-		TotalNodes []string `json:"total_nodes"`
-	}
+	var reg apitypes.RegisterAnswer
 	b.call("POST", "/nodes/register", map[string]any{"nodes": []string{a.base}}, http.StatusCreated, &reg)
 	if reg.Message != "New nodes have been added" || len(reg.TotalNodes) != 1 {
 		t.Fatalf("register: %+v", reg)
 	}
-	var errBody errorBody
+	var errBody apitypes.Error
 	b.call("POST", "/nodes/register", map[string]any{}, http.StatusBadRequest, &errBody)
 
-	var resolved struct {
-		Message  string            `json:"message"`
-		NewChain []chain.BlockJSON `json:"new_chain"`
-		Chain    []chain.BlockJSON `json:"chain"`
-	}
+	var resolved apitypes.ChainAnswer
 	b.call("GET", "/nodes/resolve", nil, http.StatusOK, &resolved)
 	t.Logf("resolve on b: %s", resolved.Message)
-	var chainA, chainB struct {
-		Chain  []chain.BlockJSON `json:"chain"`
-		Length int               `json:"length"`
-	}
+	var chainA, chainB apitypes.ChainAnswer
 	a.call("GET", "/chain", nil, http.StatusOK, &chainA)
 	b.call("GET", "/chain", nil, http.StatusOK, &chainB)
 	if chainA.Length != 4 || chainB.Length != 4 {
@@ -195,7 +181,7 @@ func TestPeerEvents(t *testing.T) {
 			continue
 		}
 		data, _ := rd.ReadString('\n')
-		var ev node.PeerEventJSON
+		var ev apitypes.PeerEvent
 		if err := json.Unmarshal([]byte(strings.TrimPrefix(data, "data: ")), &ev); err != nil {
 			t.Fatalf("peer event data %q: %v", data, err)
 		}

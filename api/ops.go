@@ -1,19 +1,14 @@
 package api
 
 import (
+	"github.com/chaind/chaind/apitypes"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// healthJSON is the answer of GET /healthz.
-type healthJSON struct {
-	Status string `json:"status"`
-	Height uint32 `json:"height"`
-}
-
 func (s *Server) getHealthz(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, healthJSON{Status: "ok", Height: s.n.Chain.Height()})
+	return writeJSON(w, http.StatusOK, apitypes.Health{Status: "ok", Height: s.n.Chain.Height()})
 }
 
 func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) error {

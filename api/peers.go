@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/node"
 	"github.com/chaind/chaind/p2p"
 )
@@ -44,11 +45,11 @@ func networkError(err error) error {
 	case errors.Is(err, p2p.ErrSelf):
 		return badRequest("that address is this node itself")
 	case errors.Is(err, p2p.ErrWrongNetwork):
-		return &Error{Status: http.StatusUnprocessableEntity, Msg: "that peer is on another network (different genesis): " + cleanMsg(err)}
+		return &Error{Status: http.StatusUnprocessableEntity, Msg: "that peer is on another network (different genesis): " + err.Error()}
 	case errors.Is(err, p2p.ErrBanned):
-		return &Error{Status: http.StatusForbidden, Msg: "that peer is banned for misbehaviour: " + cleanMsg(err)}
+		return &Error{Status: http.StatusForbidden, Msg: "that peer is banned for misbehaviour: " + err.Error()}
 	}
-	return &Error{Status: http.StatusBadGateway, Msg: "could not connect: " + cleanMsg(err)}
+	return &Error{Status: http.StatusBadGateway, Msg: "could not connect: " + err.Error()}
 }
 
 // getPeersHostPorts is naivechain's GET /peers: the connected peers as
@@ -64,11 +65,19 @@ func (s *Server) getPeersHostPorts(w http.ResponseWriter, r *http.Request) error
 // getPeers is GET /api/v1/peers: ids, addresses, direction, penalty score
 // and the best height each peer announced.
 func (s *Server) getPeers(w http.ResponseWriter, r *http.Request) error {
-	peers := s.n.Peers()
-	if peers == nil {
-		peers = []node.Peer{}
+	v := apitypes.Peers{Peers: []apitypes.Peer{}}
+	for _, p := range s.n.Peers() {
+		v.Peers = append(v.Peers, apitypes.Peer{
+			ID: string(p.ID), Addrs: p.Addrs, HostPorts: p.HostPorts, Remote: p.Remote,
+			Direction: p.Direction.String(), Penalty: p.Penalty, ConnectedAt: p.ConnectedAt,
+			BestHeight: p.BestHeight, BestHash: p.BestHash, BlocksFetched: apitypes.Uint64(p.Fetched),
+		})
+		if v.Peers[len(v.Peers)-1].Addrs == nil {
+			v.Peers[len(v.Peers)-1].Addrs = []string{}
+		}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"peers": peers, "count": len(peers)})
+	v.Count = len(v.Peers)
+	return writeJSON(w, http.StatusOK, v)
 }
 
 type addPeerRequest struct {
@@ -103,7 +112,7 @@ func (s *Server) postAddPeer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return networkError(err)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"message": "Peer added", "peer": addr, "peer_id": id})
+	return writeJSON(w, http.StatusOK, apitypes.AddPeerAnswer{Message: "Peer added", Peer: addr, PeerID: string(id)})
 }
 
 type registerRequest struct {
@@ -146,16 +155,16 @@ func (s *Server) postNodesRegister(w http.ResponseWriter, r *http.Request) error
 			if errors.Is(err, node.ErrNoNetwork) {
 				return networkError(err)
 			}
-			errs[a] = cleanMsg(err)
+			errs[a] = err.Error()
 		}
 	}
 	total := []string{}
 	for _, p := range s.n.Peers() {
 		total = append(total, p.Remote)
 	}
-	resp := map[string]any{"message": "New nodes have been added", "total_nodes": total}
+	resp := apitypes.RegisterAnswer{Message: "New nodes have been added", TotalNodes: total}
 	if len(errs) > 0 {
-		resp["errors"] = errs
+		resp.Errors = errs
 	}
 	return writeJSON(w, http.StatusCreated, resp)
 }
@@ -171,7 +180,7 @@ func (s *Server) getNodesResolve(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, node.ErrNoNetwork) {
 			return networkError(err)
 		}
-		return &Error{Status: http.StatusBadGateway, Msg: "sync with peers failed: " + cleanMsg(err)}
+		return &Error{Status: http.StatusBadGateway, Msg: "sync with peers failed: " + err.Error()}
 	}
 	replaced = replaced || s.n.Chain.Tip().Hash != before.Hash
 	if replaced {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/node"
@@ -27,13 +27,6 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Msg }
-
-// errorBody is the JSON shape of every error.
-type errorBody struct {
-	Error string `json:"error"`
-	Code  string `json:"code,omitempty"`
-	ID    string `json:"id,omitempty"`
-}
 
 func badRequest(format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
@@ -68,7 +61,7 @@ func writeError(w http.ResponseWriter, e *Error) {
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
 	}
-	b, _ := json.Marshal(errorBody{Error: e.Msg, Code: e.Code, ID: e.ID}) // strings only: cannot fail
+	b, _ := json.Marshal(apitypes.Error{Error: e.Msg, Code: e.Code, ID: e.ID}) // strings only: cannot fail
 	writeRaw(w, e.Status, append(b, '\n'))
 }
 
@@ -85,6 +78,8 @@ func refusal(err error) (status int, code string, ok bool) {
 		return http.StatusConflict, "sender-limit", true
 	case errors.Is(err, mempool.ErrPoolFull):
 		return http.StatusServiceUnavailable, "pool-full", true
+	case errors.Is(err, mempool.ErrLocalLimit):
+		return http.StatusServiceUnavailable, "local-limit", true
 	case errors.Is(err, node.ErrNotOwnKey):
 		return http.StatusForbidden, "not-own-key", true
 	case errors.Is(err, node.ErrDiskFull):
@@ -109,10 +104,15 @@ func refusalError(err error) error {
 	if !ok {
 		return err
 	}
-	return &Error{Status: status, Msg: cleanMsg(err), Code: code}
+	return &Error{Status: status, Msg: refusalMsg(err), Code: code}
 }
 
-// cleanMsg drops the package prefix the mempool puts on its errors.
-func cleanMsg(err error) string {
-	return strings.TrimPrefix(err.Error(), "mempool: ")
+// refusalMsg is what a client is told of a refusal: the mempool's own
+// message (without its package prefix) when the pool refused, else the
+// error's text.
+func refusalMsg(err error) string {
+	if re, ok := errors.AsType[*mempool.RefusalError](err); ok {
+		return re.Message()
+	}
+	return err.Error()
 }

@@ -23,6 +23,9 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/tree", s.getTree)
 	s.handle("GET /api/v1/chaintips", s.getChainTips)
 	s.handle("GET /api/v1/addresses/{address}/txs", s.getAddressHistory)
+	s.handle("POST /api/v1/generate", s.protect(s.postGenerate))
+	s.handle("POST /api/v1/faucet", s.protect(s.postFaucet))
+	s.handle("GET /api/v1/openapi.json", s.getOpenAPI)
 	s.handle("GET /healthz", s.getHealthz)
 	s.handle("GET /metrics", s.getMetrics)
 

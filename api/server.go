@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/chaind/chaind/internal/version"
 	"github.com/chaind/chaind/node"
 )
 
@@ -63,6 +64,9 @@ type Config struct {
 	Limits Limits
 	// Logger receives request failures; nil discards.
 	Logger *slog.Logger
+	// Version is the node's version as /api/v1/node shows it; empty takes
+	// the Go toolchain's build info.
+	Version string
 }
 
 // Server serves the API for one node. Handler may be used on its own (for
@@ -109,8 +113,11 @@ func New(n *node.Node, cfg Config) *Server {
 		lim:       newLimiter(cfg.Limits),
 		chainJSON: newBlockJSONCache(),
 		patterns:  make(map[string]struct{}),
-		version:   buildVersion(),
+		version:   cfg.Version,
 		done:      make(chan struct{}),
+	}
+	if s.version == "" {
+		s.version = buildVersion()
 	}
 	s.latency = registerLatency(n.Registry())
 	s.metrics = s.newMetricsHandler()
@@ -143,23 +150,13 @@ func registerLatency(reg *prometheus.Registry) *prometheus.HistogramVec {
 	return h
 }
 
-// buildVersion is the main module's version and VCS revision, as the Go
-// toolchain recorded them.
+// buildVersion is the build's version and commit (internal/version).
 func buildVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
+	v := version.Get()
+	if v.Commit == "" {
+		return v.Version
 	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += "+" + s.Value[:12]
-		}
-	}
-	return v
+	return v.Version + "+" + v.Commit
 }
 
 // Handler returns the API's HTTP handler.

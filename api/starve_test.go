@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
@@ -514,11 +515,11 @@ func unfundedBatches(t *testing.T, count, n int, netID chain.Hash, hrp string) [
 		for k := range keys {
 			keys[k] = chaintest.Key(1000 + i*64 + k)
 		}
-		views := make([]chain.TxJSON, n)
+		views := make([]apitypes.Tx, n)
 		for j := range views {
 			tx := &chain.Tx{To: keys[0].Address(), Amount: 1000, Fee: 10, Nonce: uint64(j / len(keys))}
 			keys[j%len(keys)].SignTx(tx, netID)
-			views[j] = chain.TxView(hrp, tx)
+			views[j] = apitypes.TxOf(hrp, tx)
 		}
 		var err error
 		if bodies[i], err = json.Marshal(views); err != nil {

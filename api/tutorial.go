@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/miner"
@@ -107,7 +108,7 @@ func (s *Server) blockJSON(height uint32) (encodedBlock, chain.Hash, error) {
 	if err != nil {
 		return encodedBlock{}, hash, err
 	}
-	js, err := json.Marshal(chain.BlockView(s.hrp, b))
+	js, err := json.Marshal(apitypes.BlockOf(s.hrp, b))
 	if err != nil {
 		return encodedBlock{}, hash, fmt.Errorf("encode block %d: %w", height, err)
 	}
@@ -166,17 +167,7 @@ func (s *Server) postMineBlock(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, chain.BlockView(s.hrp, b))
-}
-
-// mineJSON is the Flask tutorial's answer of GET /mine (plus the hash).
-type mineJSON struct {
-	Message      string         `json:"message"`
-	Index        uint32         `json:"index"`
-	Transactions []chain.TxJSON `json:"transactions"`
-	Proof        uint64         `json:"proof"`
-	PreviousHash chain.Hash     `json:"previous_hash"`
-	Hash         chain.Hash     `json:"hash"`
+	return writeJSON(w, http.StatusOK, apitypes.BlockOf(s.hrp, b))
 }
 
 func (s *Server) getMine(w http.ResponseWriter, r *http.Request) error {
@@ -184,15 +175,16 @@ func (s *Server) getMine(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := chain.BlockView(s.hrp, b)
-	return writeJSON(w, http.StatusOK, mineJSON{
+	v := apitypes.BlockOf(s.hrp, b)
+	return writeJSON(w, http.StatusOK, apitypes.MineAnswer{
 		Message: "New Block Forged", Index: v.Index, Transactions: v.Transactions,
 		Proof: v.Proof, PreviousHash: v.PreviousHash, Hash: v.Hash,
 	})
 }
 
 // newTxRequest is the body of the Flask tutorial's POST
-// /transactions/new. Raw fields let missing, null and wrongly typed values
+// /transactions/new (apitypes.NewTxRequest). amount and fee are in coins,
+// the tutorial's unit: {"amount": 5} moves 5 coins (500000000 base units). Raw fields let missing, null and wrongly typed values
 // get their own messages, and amounts never pass through float64.
 type newTxRequest struct {
 	Sender    json.RawMessage `json:"sender"`
@@ -204,13 +196,6 @@ type newTxRequest struct {
 
 // present reports whether a raw field was given (null counts as absent).
 func present(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
-
-// newTxJSON is the answer of POST /transactions/new.
-type newTxJSON struct {
-	Message string     `json:"message"`
-	ID      chain.Hash `json:"id"`
-	Nonce   uint64     `json:"nonce"`
-}
 
 // postTransactionNew signs a transfer from one of the node's keys and
 // offers it to the mempool.
@@ -250,7 +235,7 @@ func (s *Server) postTransactionNew(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if senderStr == chain.CoinbaseSender {
+	if senderStr == apitypes.CoinbaseSender {
 		return badRequest(`sender: "0" stands for the coinbase and only a block can pay from it`)
 	}
 	from, err := s.parseAddress("sender", senderStr)
@@ -261,13 +246,13 @@ func (s *Server) postTransactionNew(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	amount, err := parseAmount("amount", req.Amount)
+	amount, err := parseCoins("amount", req.Amount)
 	if err != nil {
 		return err
 	}
 	var fee uint64
 	if present(req.Fee) {
-		if fee, err = parseAmount("fee", req.Fee); err != nil {
+		if fee, err = parseCoins("fee", req.Fee); err != nil {
 			return err
 		}
 	}
@@ -289,8 +274,8 @@ func (s *Server) postTransactionNew(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return refusalError(err)
 	}
-	return writeJSON(w, http.StatusCreated, newTxJSON{
+	return writeJSON(w, http.StatusCreated, apitypes.NewTxAnswer{
 		Message: fmt.Sprintf("Transaction will be added to Block %d", s.n.Chain.Height()+1),
-		ID:      tx.ID(), Nonce: tx.Nonce,
+		ID:      tx.ID(), Nonce: apitypes.Uint64(tx.Nonce), AmountUnits: apitypes.Uint64(tx.Amount),
 	})
 }

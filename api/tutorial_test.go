@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 )
@@ -14,7 +14,7 @@ import (
 func TestFlaskWalkthrough(t *testing.T) {
 	e := newEnv(t, consensus.Regtest(), Config{})
 	for i := 1; i <= 2; i++ {
-		var m mineJSON
+		var m apitypes.MineAnswer
 		e.call("GET", "/mine", nil, http.StatusOK, &m)
 		if m.Message != "New Block Forged" || m.Index != uint32(i) || len(m.Transactions) != 1 || m.Transactions[0].Sender != "0" {
 			t.Fatalf("mine %d: %+v", i, m)
@@ -23,10 +23,7 @@ func TestFlaskWalkthrough(t *testing.T) {
 			t.Fatalf("mine %d: missing hashes: %+v", i, m)
 		}
 	}
-	var ch struct {
-		Chain  []chain.BlockJSON `json:"chain"`
-		Length int               `json:"length"`
-	}
+	var ch apitypes.ChainAnswer
 	e.call("GET", "/chain", nil, http.StatusOK, &ch)
 	if ch.Length != 3 || len(ch.Chain) != 3 {
 		t.Fatalf("chain: length %d with %d blocks, want 3", ch.Length, len(ch.Chain))
@@ -42,24 +39,28 @@ func TestFlaskWalkthrough(t *testing.T) {
 
 	dev := e.devAddress()
 	recipient := e.addr(chaintest.Key(1).Address())
-	const amount = 7 * consensus.Coin
-	var created newTxJSON
-	e.call("POST", "/transactions/new", map[string]any{"sender": dev, "recipient": recipient, "amount": amount}, http.StatusCreated, &created)
+	// The tutorial's unit: {"amount": 7} moves 7 coins.
+	const amount = apitypes.Uint64(7 * consensus.Coin)
+	var created apitypes.NewTxAnswer
+	e.call("POST", "/transactions/new", map[string]any{"sender": dev, "recipient": recipient, "amount": 7}, http.StatusCreated, &created)
+	if created.AmountUnits != amount {
+		t.Fatalf("amount_units %d, want %d", created.AmountUnits, amount)
+	}
 	if created.Message != "Transaction will be added to Block 3" {
 		t.Fatalf("message %q", created.Message)
 	}
-	var pending txDetail
+	var pending apitypes.TxDetail
 	e.call("GET", "/api/v1/txs/"+created.ID.String(), nil, http.StatusOK, &pending)
 	if pending.Status != "pending" || pending.Block != nil || pending.Tx.Amount != amount || pending.Tx.Sender != dev {
 		t.Fatalf("pending tx: %+v", pending)
 	}
-	var acct accountJSON
+	var acct apitypes.Account
 	e.call("GET", "/api/v1/accounts/"+dev, nil, http.StatusOK, &acct)
-	if acct.PendingCount != 1 || acct.PendingSpend != amount || acct.NextNonce != 1 || acct.Balance != 100*consensus.Coin {
+	if acct.PendingCount != 1 || acct.PendingSpend != amount || acct.NextNonce != 1 || acct.Balance != apitypes.Uint64(100*consensus.Coin) {
 		t.Fatalf("sender account: %+v", acct)
 	}
 
-	var m mineJSON
+	var m apitypes.MineAnswer
 	e.call("GET", "/mine", nil, http.StatusOK, &m)
 	if m.Index != 3 || len(m.Transactions) != 2 || m.Transactions[1].ID != created.ID {
 		t.Fatalf("third block: %+v", m)
@@ -68,7 +69,7 @@ func TestFlaskWalkthrough(t *testing.T) {
 	if acct.Balance != amount || acct.Nonce != 0 {
 		t.Fatalf("recipient account: %+v", acct)
 	}
-	var confirmed txDetail
+	var confirmed apitypes.TxDetail
 	e.call("GET", "/api/v1/txs/"+created.ID.String(), nil, http.StatusOK, &confirmed)
 	if confirmed.Status != "confirmed" || confirmed.Block == nil || *confirmed.Block != m.Hash ||
 		*confirmed.Height != 3 || *confirmed.Index != 1 || confirmed.Confirmations != 1 {
@@ -80,13 +81,13 @@ func TestFlaskWalkthrough(t *testing.T) {
 // the end of GET /blocks.
 func TestNaivechainWalkthrough(t *testing.T) {
 	e := newEnv(t, consensus.Regtest(), Config{})
-	var b chain.BlockJSON
+	var b apitypes.Block
 	e.call("POST", "/mineBlock", map[string]string{"data": "x"}, http.StatusOK, &b)
 	if b.Data != "x" || b.Index != 1 {
 		t.Fatalf("mined %+v", b)
 	}
 	e.call("POST", "/mineBlock", `{"data": "second"}`, http.StatusOK, &b)
-	var blocks []chain.BlockJSON
+	var blocks []apitypes.Block
 	e.call("GET", "/blocks", nil, http.StatusOK, &blocks)
 	if len(blocks) != 3 || blocks[1].Data != "x" || blocks[2].Data != "second" || blocks[2].Hash != b.Hash {
 		t.Fatalf("blocks: %+v", blocks)

@@ -5,28 +5,29 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/chain"
 )
 
 // txIn is a signed transaction as POST /api/v1/txs takes it: the fields
-// of chain.TxJSON, with the id as a plain string so that a malformed id is
+// of apitypes.Tx, with the id as a plain string so that a malformed id is
 // reported for its field, and in a batch for its transaction alone.
 type txIn struct {
-	ID        string `json:"id"`
-	Sender    string `json:"sender"`
-	Recipient string `json:"recipient"`
-	Amount    uint64 `json:"amount"`
-	Fee       uint64 `json:"fee"`
-	Nonce     uint64 `json:"nonce"`
-	Memo      string `json:"memo"`
-	PublicKey string `json:"public_key"`
-	Signature string `json:"signature"`
+	ID        string          `json:"id"`
+	Sender    string          `json:"sender"`
+	Recipient string          `json:"recipient"`
+	Amount    apitypes.Uint64 `json:"amount"`
+	Fee       apitypes.Uint64 `json:"fee"`
+	Nonce     apitypes.Uint64 `json:"nonce"`
+	Memo      string          `json:"memo"`
+	PublicKey string          `json:"public_key"`
+	Signature string          `json:"signature"`
 }
 
-// parseTx checks v and builds the transaction (chain.ParseTx); it does not
+// parseTx checks v and builds the transaction (apitypes.ParseTx); it does not
 // verify the signature.
 func (s *Server) parseTx(v *txIn) (*chain.Tx, error) {
-	tv := chain.TxJSON{
+	tv := apitypes.Tx{
 		Sender: v.Sender, Recipient: v.Recipient, Amount: v.Amount, Fee: v.Fee, Nonce: v.Nonce,
 		Memo: v.Memo, PublicKey: v.PublicKey, Signature: v.Signature,
 	}
@@ -37,7 +38,7 @@ func (s *Server) parseTx(v *txIn) (*chain.Tx, error) {
 		}
 		tv.ID = id
 	}
-	return chain.ParseTx(s.hrp, tv)
+	return apitypes.ParseTx(s.hrp, tv)
 }
 
 // decodeTxBatch decodes a JSON array of signed transactions strictly and

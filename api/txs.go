@@ -4,23 +4,9 @@ import (
 	"bytes"
 	"net/http"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/chain"
 )
-
-// txResult is the outcome of one transaction of POST /api/v1/txs.
-type txResult struct {
-	ID       string `json:"id,omitempty"`
-	Accepted bool   `json:"accepted"`
-	Error    string `json:"error,omitempty"`
-	Code     string `json:"code,omitempty"`
-}
-
-// batchJSON is the answer of POST /api/v1/txs with an array.
-type batchJSON struct {
-	Accepted int        `json:"accepted"`
-	Rejected int        `json:"rejected"`
-	Results  []txResult `json:"results"`
-}
 
 // postTxs submits one signed transaction (a JSON object) or a batch (a
 // JSON array of them) to the mempool.
@@ -70,9 +56,9 @@ func (s *Server) postOneTx(w http.ResponseWriter, body []byte) error {
 		if !ok {
 			return err
 		}
-		return &Error{Status: status, Msg: cleanMsg(err), Code: code, ID: id}
+		return &Error{Status: status, Msg: refusalMsg(err), Code: code, ID: id}
 	}
-	return writeJSON(w, http.StatusOK, txResult{ID: id, Accepted: true})
+	return writeJSON(w, http.StatusOK, apitypes.TxResult{ID: id, Accepted: true})
 }
 
 // postTxBatch admits a batch; charge is its admission when postTxs took
@@ -91,13 +77,13 @@ func (s *Server) postTxBatch(w http.ResponseWriter, r *http.Request, body []byte
 		return err
 	}
 	charge(len(vs))
-	out := batchJSON{Results: make([]txResult, len(vs))}
+	out := apitypes.Batch{Results: make([]apitypes.TxResult, len(vs))}
 	txs := make([]*chain.Tx, 0, len(vs))
 	at := make([]int, 0, len(vs)) // at[k]: the batch index of txs[k]
 	for i := range vs {
 		tx, err := s.parseTx(&vs[i])
 		if err != nil {
-			out.Results[i] = txResult{Error: "transaction " + itoa(i) + ": " + err.Error(), Code: "malformed"}
+			out.Results[i] = apitypes.TxResult{Error: "transaction " + itoa(i) + ": " + err.Error(), Code: "malformed"}
 			continue
 		}
 		txs = append(txs, tx)
@@ -116,7 +102,7 @@ func (s *Server) postTxBatch(w http.ResponseWriter, r *http.Request, body []byte
 			s.log.Error("submit transaction", "id", res.ID, "err", errs[k])
 			code = "internal"
 		}
-		res.Error, res.Code = cleanMsg(errs[k]), code
+		res.Error, res.Code = refusalMsg(errs[k]), code
 	}
 	for _, res := range out.Results {
 		if res.Accepted {

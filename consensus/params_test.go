@@ -1,9 +1,11 @@
 package consensus_test
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
@@ -212,5 +214,43 @@ func TestLargestGenesisDecodes(t *testing.T) {
 	p.Allocations = make([]consensus.Allocation, n+1)
 	if err := p.Validate(); err == nil {
 		t.Fatalf("%d allocations accepted", n+1)
+	}
+}
+
+// TestRegtestBurst checks what RegtestMaxFutureTime is for: 1,000 blocks
+// mined within the same clock second, each at the earliest timestamp the
+// median-time rule allows, all pass the time rules on regtest; on devnet
+// (15 s tolerance) the burst is refused after about 90 blocks.
+func TestRegtestBurst(t *testing.T) {
+	burst := func(p *consensus.Params, n int) (int, error) {
+		now := time.Unix(int64(p.GenesisTime)+1000, 0)
+		times := []uint32{p.GenesisTime}
+		parent := p.Genesis().Header
+		for i := 1; i <= n; i++ {
+			recent := times[max(0, len(times)-consensus.MedianTimeBlocks):]
+			median := consensus.MedianTime(recent)
+			h := parent
+			h.Height++
+			h.PrevHash = parent.Hash()
+			h.Timestamp = max(uint32(now.Unix()), median+1)
+			pc := consensus.ParentContext{Parent: &parent, MedianTime: median}
+			if len(times) >= 2 {
+				pc.GrandparentTime = times[len(times)-2]
+			}
+			h.Bits = consensus.NextBits(p, pc)
+			if err := consensus.CheckHeaderContext(p, &h, pc, now); err != nil {
+				return i, err
+			}
+			times = append(times, h.Timestamp)
+			parent = h
+		}
+		return n, nil
+	}
+	if n, err := burst(consensus.Regtest(), 1000); err != nil {
+		t.Fatalf("regtest: block %d of a 1,000-block burst refused: %v", n, err)
+	}
+	n, err := burst(consensus.Devnet(), 1000)
+	if !errors.Is(err, consensus.ErrTimeTooNew) || n > 120 {
+		t.Fatalf("devnet: burst stopped at block %d with %v; want the future limit near block 90", n, err)
 	}
 }

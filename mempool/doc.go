@@ -54,6 +54,15 @@
 // A sender's next transaction behind its own cheap one therefore cannot
 // push that cheap one out.
 //
+// # Local accounts
+//
+// The node's own keys are local accounts (SetLocal), as in geth: their
+// transactions are exempt from MaxTxsPerSender and never evicted, and a
+// local transaction in a full pool evicts a stranger's whatever the fees.
+// MaxLocalTxs bounds all local transactions together, so a lab that sends
+// thousands of transfers from the node's key is served while strangers
+// keep their per-sender bound.
+//
 // # Block templates
 //
 // Template orders by fee like geth's price-and-nonce ordering: a heap holds

@@ -1,6 +1,11 @@
 package mempool
 
-import "github.com/chaind/chaind/consensus"
+import (
+	"fmt"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
+)
 
 // poolError is a refusal sentinel. When the refusal means the same as a
 // consensus rule, rule is that rule's sentinel and errors.Is matches both.
@@ -33,21 +38,61 @@ var (
 	// ErrInsufficientFunds is returned when the sender cannot pay the
 	// transaction together with its other pooled transactions.
 	ErrInsufficientFunds = &poolError{msg: "insufficient funds", rule: consensus.ErrInsufficientFunds}
-	// ErrUnfunded is returned, always together with ErrInsufficientFunds,
+	// ErrUnfunded (which wraps ErrInsufficientFunds, so errors.Is matches both) is returned
 	// when the sender's balance at the tip cannot pay the transaction's
 	// amount and fee even alone: its sender is on another branch, or is
 	// spending what it does not have. It is found before the signature is
 	// verified, so such a transaction costs its receiver no verification;
 	// the network may charge the peer that relayed it (proportionately:
 	// an honest peer on another branch after a reorg sends some).
-	ErrUnfunded = &poolError{msg: "sender cannot pay this transaction"}
+	ErrUnfunded = &poolError{msg: "insufficient funds: the sender cannot pay this transaction", rule: ErrInsufficientFunds}
 	// ErrReplacementFee is returned when a transaction with a pooled
 	// sender and nonce does not raise the fee by MinReplaceFeeBump percent.
 	ErrReplacementFee = &poolError{msg: "replacement fee too low"}
 	// ErrSenderLimit is returned when the sender already has
 	// MaxTxsPerSender pooled transactions.
 	ErrSenderLimit = &poolError{msg: "too many pending transactions from sender"}
+	// ErrLocalLimit is returned when the local accounts (Pool.SetLocal)
+	// already have MaxLocalTxs pooled transactions.
+	ErrLocalLimit = &poolError{msg: "too many pending transactions from the node's own keys"}
 	// ErrPoolFull is returned when the pool is full and the transaction's
 	// effective fee does not beat the lowest fee in the pool.
 	ErrPoolFull = &poolError{msg: "pool full"}
 )
+
+// RefusalError is how Add, AddBatch and re-admission refuse a transaction:
+// which one, why (one of the Err values above, or a *consensus.RuleError)
+// and the figures behind it. errors.Is matches Reason (and, through it, the
+// consensus rule of the same meaning).
+type RefusalError struct {
+	ID     chain.Hash // zero for a nil transaction
+	Reason error
+	Detail string // e.g. "nonce 3, account nonce 5"; may be empty
+}
+
+// refuse builds a *RefusalError; detail is formatted with args.
+func refuse(id chain.Hash, reason error, detail string, args ...any) error {
+	if len(args) > 0 {
+		detail = fmt.Sprintf(detail, args...)
+	}
+	return &RefusalError{ID: id, Reason: reason, Detail: detail}
+}
+
+// Error is Message with the package's prefix.
+func (e *RefusalError) Error() string { return "mempool: " + e.Message() }
+
+// Message says what was refused and why, for a user: "tx <id>: <reason>:
+// <detail>".
+func (e *RefusalError) Message() string {
+	msg := e.Reason.Error()
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	if e.ID.IsZero() {
+		return msg
+	}
+	return "tx " + e.ID.String() + ": " + msg
+}
+
+// Unwrap returns Reason.
+func (e *RefusalError) Unwrap() error { return e.Reason }

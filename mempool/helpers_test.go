@@ -66,7 +66,7 @@ func checkInvariants(t testing.TB, p *Pool) {
 	t.Helper()
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	total := 0
+	total, locals := 0, 0
 	for addr, s := range p.senders {
 		if s.addr != addr {
 			t.Fatalf("sender %x filed under %x", s.addr, addr)
@@ -74,7 +74,7 @@ func checkInvariants(t testing.TB, p *Pool) {
 		if len(s.txs) == 0 {
 			t.Fatalf("sender %x has no transactions but is kept", addr)
 		}
-		if len(s.txs) > p.cfg.MaxTxsPerSender {
+		if !s.local && len(s.txs) > p.cfg.MaxTxsPerSender {
 			t.Fatalf("sender %x holds %d transactions, limit %d", addr, len(s.txs), p.cfg.MaxTxsPerSender)
 		}
 		var cost uint64
@@ -107,7 +107,15 @@ func checkInvariants(t testing.TB, p *Pool) {
 		if minFee != s.minFee {
 			t.Fatalf("sender %x: min fee %d, recorded %d", addr, minFee, s.minFee)
 		}
-		if s.evictIdx < 0 || s.evictIdx >= len(p.evict) || p.evict[s.evictIdx] != s {
+		if s.local != p.locals[addr] {
+			t.Fatalf("sender %x: local %v, pool says %v", addr, s.local, p.locals[addr])
+		}
+		if s.local {
+			if s.evictIdx >= 0 {
+				t.Fatalf("local sender %x is in the eviction heap", addr)
+			}
+			locals++
+		} else if s.evictIdx < 0 || s.evictIdx >= len(p.evict) || p.evict[s.evictIdx] != s {
 			t.Fatalf("sender %x not at its eviction heap index %d", addr, s.evictIdx)
 		}
 		total += len(s.txs)
@@ -115,7 +123,7 @@ func checkInvariants(t testing.TB, p *Pool) {
 	if total != len(p.byID) {
 		t.Fatalf("senders hold %d transactions, id map %d", total, len(p.byID))
 	}
-	if len(p.evict) != len(p.senders) {
+	if len(p.evict) != len(p.senders)-locals {
 		t.Fatalf("eviction heap has %d senders, map %d", len(p.evict), len(p.senders))
 	}
 	for i := 1; i < len(p.evict); i++ {

@@ -2,7 +2,6 @@ package mempool
 
 import (
 	"container/heap"
-	"fmt"
 	"math/bits"
 	"slices"
 	"sync"
@@ -25,6 +24,9 @@ const (
 	// DefaultMinReplaceFeeBump is the percent by which a replacement must
 	// raise the fee.
 	DefaultMinReplaceFeeBump = 10
+	// DefaultMaxLocalTxs bounds the pooled transactions of local accounts
+	// together.
+	DefaultMaxLocalTxs = 10_000
 )
 
 // percent is the denominator of MinReplaceFeeBump.
@@ -54,6 +56,9 @@ type Config struct {
 	// exceed the pooled one's (DefaultMinReplaceFeeBump); a negative value
 	// asks only for a higher fee.
 	MinReplaceFeeBump int
+	// MaxLocalTxs bounds the pooled transactions of the local accounts
+	// (SetLocal) together (DefaultMaxLocalTxs); it is capped at MaxTxs.
+	MaxLocalTxs int
 }
 
 func (c Config) withDefaults() Config {
@@ -63,6 +68,10 @@ func (c Config) withDefaults() Config {
 	if c.MaxTxsPerSender <= 0 {
 		c.MaxTxsPerSender = DefaultMaxTxsPerSender
 	}
+	if c.MaxLocalTxs <= 0 {
+		c.MaxLocalTxs = DefaultMaxLocalTxs
+	}
+	c.MaxLocalTxs = min(c.MaxLocalTxs, c.MaxTxs)
 	switch {
 	case c.MaxNonceGap == 0:
 		c.MaxNonceGap = DefaultMaxNonceGap
@@ -89,6 +98,7 @@ type Pool struct {
 	senders map[chain.Address]*sender
 	evict   evictHeap
 	seq     uint64
+	locals  map[chain.Address]bool
 
 	subMu sync.Mutex
 	subs  []func(*chain.Tx)
@@ -102,7 +112,34 @@ func New(c Chain, cfg Config) *Pool {
 		netID:   c.Params().GenesisHash(),
 		byID:    make(map[chain.Hash]*entry),
 		senders: make(map[chain.Address]*sender),
+		locals:  make(map[chain.Address]bool),
 	}
+}
+
+// SetLocal marks addr as a local account, as geth does with the node's own
+// keys: its transactions are exempt from MaxTxsPerSender and are never
+// evicted to make room, and all local accounts' transactions together are
+// bounded by MaxLocalTxs (ErrLocalLimit). Every other rule applies.
+func (p *Pool) SetLocal(addr chain.Address) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.locals[addr] = true
+	if s := p.senders[addr]; s != nil && !s.local {
+		s.local = true
+		p.fixSender(s)
+	}
+}
+
+// localTxs counts the pooled transactions of local accounts. Called with
+// mu held.
+func (p *Pool) localTxs() int {
+	n := 0
+	for a := range p.locals {
+		if s := p.senders[a]; s != nil {
+			n += len(s.txs)
+		}
+	}
+	return n
 }
 
 // Config returns the pool's bounds, defaults filled in.
@@ -134,16 +171,16 @@ func (p *Pool) notify(txs []*chain.Tx) {
 // precheck runs the context-free checks and returns the transaction id.
 func precheck(tx *chain.Tx) (chain.Hash, error) {
 	if tx == nil {
-		return chain.Hash{}, fmt.Errorf("mempool: %w", ErrNilTx)
+		return chain.Hash{}, refuse(chain.Hash{}, ErrNilTx, "")
 	}
 	id := tx.ID()
 	if err := consensus.CheckTxSanity(tx); err != nil {
-		return id, fmt.Errorf("mempool: tx %s: %w", id, err)
+		return id, refuse(id, err, "")
 	}
 	return id, nil
 }
 
-func duplicateErr(id chain.Hash) error { return fmt.Errorf("mempool: tx %s: %w", id, ErrDuplicate) }
+func duplicateErr(id chain.Hash) error { return refuse(id, ErrDuplicate, "") }
 
 // Add checks tx and admits it: the context-free checks, then the cheap
 // checks against the sender's account (cheapCheck: duplicate, used nonce,
@@ -163,7 +200,7 @@ func (p *Pool) Add(tx *chain.Tx) error {
 		return err
 	}
 	if !consensus.VerifyTx(tx, p.netID) {
-		return fmt.Errorf("mempool: tx %s: %w", id, ErrBadSignature)
+		return refuse(id, ErrBadSignature, "")
 	}
 	p.mu.Lock()
 	err = p.admit(tx, id, false)
@@ -212,7 +249,7 @@ func (p *Pool) AddBatch(txs []*chain.Tx) []error {
 	p.mu.Lock()
 	for k, i := range cand {
 		if bad != nil && bad[k] {
-			errs[i] = fmt.Errorf("mempool: tx %s: %w", ids[i], ErrBadSignature)
+			errs[i] = refuse(ids[i], ErrBadSignature, "")
 			continue
 		}
 		if errs[i] = p.admit(txs[i], ids[i], false); errs[i] == nil {
@@ -237,12 +274,11 @@ func (p *Pool) cheapCheck(tx *chain.Tx, id chain.Hash) error {
 	}
 	acct := p.chain.Account(tx.Sender())
 	if tx.Nonce < acct.Nonce {
-		return fmt.Errorf("mempool: tx %s: %w: nonce %d, account nonce %d", id, ErrNonceTooLow, tx.Nonce, acct.Nonce)
+		return refuse(id, ErrNonceTooLow, "nonce %d, account nonce %d", tx.Nonce, acct.Nonce)
 	}
 	// CheckTxSanity (precheck) ruled out an overflow of amount + fee.
 	if cost := tx.Amount + tx.Fee; cost > acct.Balance {
-		return fmt.Errorf("mempool: tx %s: %w: %w: balance %d, this transaction %d",
-			id, ErrInsufficientFunds, ErrUnfunded, acct.Balance, cost)
+		return refuse(id, ErrUnfunded, "balance %d, this transaction %d", acct.Balance, cost)
 	}
 	return nil
 }
@@ -273,10 +309,10 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 		p.refresh(s, acct)
 	}
 	if s == nil || len(s.txs) == 0 {
-		s = &sender{addr: addr, acct: acct, evictIdx: -1}
+		s = &sender{addr: addr, acct: acct, evictIdx: -1, local: p.locals[addr]}
 	}
 	if tx.Nonce < acct.Nonce {
-		return fmt.Errorf("mempool: tx %s: %w: nonce %d, account nonce %d", id, ErrNonceTooLow, tx.Nonce, acct.Nonce)
+		return refuse(id, ErrNonceTooLow, "nonce %d, account nonce %d", tx.Nonce, acct.Nonce)
 	}
 	cost := tx.Amount + tx.Fee
 	e := &entry{tx: tx, id: id, from: s, cost: cost, size: tx.Size()}
@@ -284,13 +320,11 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 	if found {
 		old := s.txs[idx]
 		if !feeBumped(old.tx.Fee, tx.Fee, p.cfg.MinReplaceFeeBump) {
-			return fmt.Errorf("mempool: tx %s: %w: fee %d does not beat pooled fee %d by %d%%",
-				id, ErrReplacementFee, tx.Fee, old.tx.Fee, p.cfg.MinReplaceFeeBump)
+			return refuse(id, ErrReplacementFee, "fee %d does not beat pooled fee %d by %d%%", tx.Fee, old.tx.Fee, p.cfg.MinReplaceFeeBump)
 		}
 		total, carry := bits.Add64(s.cost-old.cost, cost, 0)
 		if carry != 0 || total > acct.Balance {
-			return fmt.Errorf("mempool: tx %s: %w: balance %d, pending spend with replacement would be %d",
-				id, ErrInsufficientFunds, acct.Balance, total)
+			return refuse(id, ErrInsufficientFunds, "balance %d, pending spend with replacement would be %d", acct.Balance, total)
 		}
 		delete(p.byID, old.id)
 		p.seq++
@@ -303,25 +337,30 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 	}
 
 	if next := s.nextNonce(); !reentry && tx.Nonce > next && tx.Nonce-next > uint64(p.cfg.MaxNonceGap) {
-		return fmt.Errorf("mempool: tx %s: %w: nonce %d, next executable nonce %d, gap limit %d",
-			id, ErrNonceGap, tx.Nonce, next, p.cfg.MaxNonceGap)
+		return refuse(id, ErrNonceGap, "nonce %d, next executable nonce %d, gap limit %d", tx.Nonce, next, p.cfg.MaxNonceGap)
 	}
-	if len(s.txs) >= p.cfg.MaxTxsPerSender {
-		return fmt.Errorf("mempool: tx %s: %w: limit %d", id, ErrSenderLimit, p.cfg.MaxTxsPerSender)
+	switch {
+	case s.local:
+		if p.localTxs() >= p.cfg.MaxLocalTxs {
+			return refuse(id, ErrLocalLimit, "limit %d", p.cfg.MaxLocalTxs)
+		}
+	case len(s.txs) >= p.cfg.MaxTxsPerSender:
+		return refuse(id, ErrSenderLimit, "limit %d", p.cfg.MaxTxsPerSender)
 	}
 	if total, carry := bits.Add64(s.cost, cost, 0); carry != 0 || total > acct.Balance {
-		return fmt.Errorf("mempool: tx %s: %w: balance %d, pending spend %d, this transaction %d",
-			id, ErrInsufficientFunds, acct.Balance, s.cost, cost)
+		return refuse(id, ErrInsufficientFunds, "balance %d, pending spend %d, this transaction %d", acct.Balance, s.cost, cost)
 	}
 	if len(p.byID) >= p.cfg.MaxTxs {
 		eff := tx.Fee
 		for _, prev := range s.txs[:idx] {
 			eff = min(eff, prev.tx.Fee)
 		}
+		if len(p.evict) == 0 { // every pooled transaction is local
+			return refuse(id, ErrPoolFull, "%d transactions, all of local accounts", len(p.byID))
+		}
 		victim := p.evict[0]
-		if victim.minFee >= eff {
-			return fmt.Errorf("mempool: tx %s: %w: %d transactions, effective fee %d does not beat lowest fee %d",
-				id, ErrPoolFull, len(p.byID), eff, victim.minFee)
+		if !s.local && victim.minFee >= eff {
+			return refuse(id, ErrPoolFull, "%d transactions, effective fee %d does not beat lowest fee %d", len(p.byID), eff, victim.minFee)
 		}
 		// When the victim is this sender, its lowest fee lies at or after
 		// idx (eff is the minimum before it), so its last transaction is
@@ -354,6 +393,12 @@ func (p *Pool) fixSender(s *sender) {
 	s.minFee = s.txs[0].tx.Fee
 	for _, e := range s.txs[1:] {
 		s.minFee = min(s.minFee, e.tx.Fee)
+	}
+	if s.local { // never evicted
+		if s.evictIdx >= 0 {
+			heap.Remove(&p.evict, s.evictIdx)
+		}
+		return
 	}
 	if s.evictIdx < 0 {
 		heap.Push(&p.evict, s)

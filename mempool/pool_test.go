@@ -442,3 +442,53 @@ func TestUnfundedRefusedBeforeSignature(t *testing.T) {
 	}
 	checkInvariants(t, p)
 }
+
+// TestLocalAccounts: a local account (the node's own key) is exempt from
+// the per-sender limit and from eviction, within MaxLocalTxs.
+func TestLocalAccounts(t *testing.T) {
+	p, fc, keys := setup(t, 4, Config{MaxTxs: 8, MaxTxsPerSender: 2, MaxLocalTxs: 6})
+	local, to := keys[0], keys[3].Address()
+	p.SetLocal(local.Address())
+	for n := uint64(0); n < 6; n++ {
+		mustAdd(t, p, chaintest.Tx(fc.p, local, to, 1, 1, n))
+	}
+	wantErr(t, p.Add(chaintest.Tx(fc.p, local, to, 1, 1, 6)), ErrLocalLimit)
+	checkInvariants(t, p)
+
+	// A stranger still has the per-sender limit.
+	mustAdd(t, p, chaintest.Tx(fc.p, keys[1], to, 1, 1, 0), chaintest.Tx(fc.p, keys[1], to, 1, 1, 1))
+	wantErr(t, p.Add(chaintest.Tx(fc.p, keys[1], to, 1, 1, 2)), ErrSenderLimit)
+	// The pool is full (8): a stranger's high fee evicts the other
+	// stranger, never the local fee-1 transactions.
+	hi := chaintest.Tx(fc.p, keys[2], to, 1, 1000, 0)
+	mustAdd(t, p, hi)
+	if n, _, _ := p.Pending(local.Address()); n != 6 {
+		t.Fatalf("local account holds %d after an eviction, want 6", n)
+	}
+	if n, _, _ := p.Pending(keys[1].Address()); n != 1 {
+		t.Fatalf("stranger holds %d, want 1 (its tail evicted)", n)
+	}
+	checkInvariants(t, p)
+
+	// Marking an account local after it has pooled transactions takes it
+	// out of the eviction heap.
+	p.SetLocal(keys[2].Address())
+	checkInvariants(t, p)
+}
+
+// TestLocalEvictsStranger: in a full pool a local transaction takes the
+// place of a stranger's whatever the fees; with only local transactions
+// left, the pool is full for it too.
+func TestLocalEvictsStranger(t *testing.T) {
+	p, fc, keys := setup(t, 3, Config{MaxTxs: 2, MaxLocalTxs: 2})
+	local, to := keys[0], keys[2].Address()
+	p.SetLocal(local.Address())
+	stranger := chaintest.Tx(fc.p, keys[1], to, 1, 500, 0)
+	mustAdd(t, p, stranger, chaintest.Tx(fc.p, local, to, 1, 0, 0))
+	mustAdd(t, p, chaintest.Tx(fc.p, local, to, 1, 0, 1))
+	if p.Has(stranger.ID()) {
+		t.Fatal("the stranger's transaction was not evicted for a local one")
+	}
+	wantErr(t, p.Add(chaintest.Tx(fc.p, keys[1], to, 1, 900, 0)), ErrPoolFull)
+	checkInvariants(t, p)
+}

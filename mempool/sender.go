@@ -29,7 +29,8 @@ type sender struct {
 	txs      []*entry
 	cost     uint64
 	minFee   uint64
-	evictIdx int // index in Pool.evict, -1 when not in it
+	evictIdx int  // index in Pool.evict, -1 when not in it
+	local    bool // a local account's: never evicted, no per-sender limit
 }
 
 // find returns the index of nonce in s.txs, or where it would go.

@@ -17,7 +17,7 @@ import (
 func TestNonceRanges(t *testing.T) {
 	for _, threads := range []int{1, 2, 3, 7, MaxThreads} {
 		rs := nonceRanges(threads, 0)
-		if rs[0].next != 0 || rs[threads-1].last != math.MaxUint64 {
+		if rs[0].next != 0 || rs[threads-1].last != MaxNonce {
 			t.Fatalf("%d threads: space [%d, %d], want all of it", threads, rs[0].next, rs[threads-1].last)
 		}
 		for i := 1; i < threads; i++ {
@@ -43,7 +43,7 @@ func TestRoundExhausts(t *testing.T) {
 	m := New(bc, nil, Config{Threads: 2})
 	const span = 3*chunkNonces + 1000
 	m.nonceSpan = span
-	c, wait, err := m.build(nil)
+	c, wait, err := m.build(nil, m.Address())
 	if err != nil || wait != 0 {
 		t.Fatalf("build: wait %v, err %v", wait, err)
 	}
@@ -140,6 +140,7 @@ func TestRateMeter(t *testing.T) {
 
 func TestTimestampWait(t *testing.T) {
 	p := consensus.Regtest()
+	p.MaxFutureTime = 15 // devnet's tolerance, which a burst reaches
 	bc, err := blockchain.New(blockchain.Config{Params: p, Store: store.NewMemory()})
 	if err != nil {
 		t.Fatal(err)

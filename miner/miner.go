@@ -240,6 +240,12 @@ func (m *Miner) Stats() Stats {
 // tries again until ctx ends. Continuous mining, if running, pauses
 // meanwhile. Errors: ErrBadData, ErrRejected, or ctx's error (wrapped).
 func (m *Miner) MineOne(ctx context.Context, data string) (*chain.Block, error) {
+	return m.MineTo(ctx, data, m.Address())
+}
+
+// MineTo is MineOne with the coinbase paid to a given address instead of
+// the miner's (bitcoind's generatetoaddress).
+func (m *Miner) MineTo(ctx context.Context, data string, to chain.Address) (*chain.Block, error) {
 	note := []byte(data)
 	if len(note) > chain.MaxDataSize {
 		return nil, fmt.Errorf("%w: %d bytes exceed %d", ErrBadData, len(note), chain.MaxDataSize)
@@ -264,7 +270,7 @@ func (m *Miner) MineOne(ctx context.Context, data string) (*chain.Block, error) 
 		if err := m.acquire(ctx); err != nil {
 			return nil, fmt.Errorf("mine block: %w", err)
 		}
-		r := m.attempt(ctx, note, false)
+		r := m.attempt(ctx, note, to, false)
 		m.release()
 		switch {
 		case r.err != nil:
@@ -285,7 +291,7 @@ func (m *Miner) loop(ctx context.Context) {
 		if !m.acquireBackground(ctx) {
 			return
 		}
-		r := m.attempt(ctx, nil, true)
+		r := m.attempt(ctx, nil, m.Address(), true)
 		m.release()
 		if r.err != nil {
 			if !errors.Is(r.err, ErrRejected) && !errors.Is(r.err, store.ErrDiskFull) { // logged where it happens
@@ -364,9 +370,9 @@ type attemptResult struct {
 
 // attempt builds a candidate on the tip, searches it for one round, and
 // submits it if solved. The caller holds the search.
-func (m *Miner) attempt(ctx context.Context, data []byte, background bool) attemptResult {
+func (m *Miner) attempt(ctx context.Context, data []byte, to chain.Address, background bool) attemptResult {
 	gen := m.tipGen.Load() // before the template: a tip change after this read aborts the round
-	c, wait, err := m.build(data)
+	c, wait, err := m.build(data, to)
 	if err != nil {
 		return attemptResult{err: err}
 	}

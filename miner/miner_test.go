@@ -492,6 +492,7 @@ func (c *clock) Set(t time.Time) {
 
 func TestTimestamp(t *testing.T) {
 	p := consensus.Regtest()
+	p.MaxFutureTime = 15 // devnet's tolerance, which a burst reaches
 	t0 := time.Unix(int64(p.GenesisTime)+1_000_000, 0)
 	clk := &clock{t: t0.Add(400 * time.Millisecond)}
 	bc := newChain(t, p, clk.Now)

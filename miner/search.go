@@ -2,7 +2,6 @@ package miner
 
 import (
 	"context"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -23,6 +22,14 @@ const (
 	// exhausted: every thread searched its whole slice of the nonce space.
 	exhausted
 )
+
+// MaxNonce is the largest nonce this miner tries: 2^53-1, so that every
+// proof it finds is exact as a JavaScript number (a client of the API that
+// parses JSON into doubles reads it unchanged). The rules accept any 64-bit
+// nonce; when the 2^53 nonces of a header are exhausted the miner changes
+// the header (extra nonce). At 2^53 there is no practical loss: that is
+// days of hashing for one header on a fast machine.
+const MaxNonce = 1<<53 - 1
 
 // nonceRange is one thread's slice of the nonce space; the thread owns it
 // during a round.
@@ -65,19 +72,19 @@ func (m *Miner) newJob(c *candidate, gen uint64, background bool) *job {
 }
 
 // nonceRanges splits the nonce space between threads: span nonces each
-// from 0, or, with span 0, the whole 64-bit space.
+// from 0, or, with span 0, the whole space up to MaxNonce.
 func nonceRanges(threads int, span uint64) []nonceRange {
 	rs := make([]nonceRange, threads)
 	whole := span == 0
 	if whole {
-		span = math.MaxUint64/uint64(threads) + 1 // wraps to 0 for one thread; last is fixed below
+		span = (MaxNonce + 1) / uint64(threads)
 	}
 	for i := range rs {
 		rs[i].next = uint64(i) * span
 		rs[i].last = rs[i].next + span - 1
 	}
 	if whole {
-		rs[threads-1].last = math.MaxUint64
+		rs[threads-1].last = MaxNonce
 	}
 	return rs
 }

@@ -24,9 +24,10 @@ func fixedSize(dataLen int) int {
 	return chain.BlockOverhead + dataLen + chain.MinTxSize + maxExtraNonceLen
 }
 
-// build returns a candidate on the current tip with the data note, or how
-// long to wait before the clock allows a timestamp the chain accepts.
-func (m *Miner) build(data []byte) (*candidate, time.Duration, error) {
+// build returns a candidate on the current tip with the data note and the
+// coinbase paid to to, or how long to wait before the clock allows a
+// timestamp the chain accepts.
+func (m *Miner) build(data []byte, to chain.Address) (*candidate, time.Duration, error) {
 	t := m.chain.NextTemplate()
 	ts, wait, err := m.timestamp(t.MinTime)
 	if err != nil || wait > 0 {
@@ -37,7 +38,7 @@ func (m *Miner) build(data []byte) (*candidate, time.Duration, error) {
 		return nil, 0, fmt.Errorf("template for height %d has unusable bits %08x", t.Height, t.Bits)
 	}
 	txs, fees := m.pending(len(data), t.Reward)
-	cb := &chain.Tx{To: m.Address(), Amount: t.Reward + fees, Nonce: uint64(t.Height)}
+	cb := &chain.Tx{To: to, Amount: t.Reward + fees, Nonce: uint64(t.Height)}
 	if m.extraNonce > 0 {
 		cb.Memo = strconv.AppendUint(nil, m.extraNonce, 10)
 	}

@@ -1,6 +1,11 @@
 package node
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/p2p"
+)
 
 // Event hub bounds.
 const (
@@ -11,11 +16,45 @@ const (
 	MaxEventSubscribers = 64
 )
 
-// Event is one thing that happened, as the event stream shows it.
-type Event struct {
-	Type string `json:"type"` // "block", "block-accepted", "block-disconnected", "reorg", "tx", "peer"
-	Data any    `json:"data"`
+// Event is one thing that happened in the node: a *BlockConnected,
+// *BlockAccepted, *BlockDisconnected, *Reorg, *TxAccepted or *PeerChanged. Events carry
+// domain values; presenting them (the API's event stream) is the
+// subscriber's job. Subscribers must not modify what an event points to.
+type Event interface{ nodeEvent() }
+
+// BlockConnected: Block joined the main chain.
+type BlockConnected struct{ Block *chain.Block }
+
+// BlockAccepted: Block was stored as valid so far, on any branch (it may
+// not be, or not yet be, on the main chain).
+type BlockAccepted struct{ Block *chain.Block }
+
+// BlockDisconnected: Block left the main chain in a reorganisation.
+type BlockDisconnected struct{ Block *chain.Block }
+
+// Reorg: the main chain switched branches; the new tip is Height, Hash.
+type Reorg struct {
+	Height uint32
+	Hash   chain.Hash
 }
+
+// TxAccepted: Tx was admitted to the mempool.
+type TxAccepted struct{ Tx *chain.Tx }
+
+// PeerChanged: a peer connected (Connected) or left; Addr is the remote
+// "host:port" of the connection.
+type PeerChanged struct {
+	Peer      p2p.PeerID
+	Connected bool
+	Addr      string
+}
+
+func (*BlockConnected) nodeEvent()    {}
+func (*BlockAccepted) nodeEvent()     {}
+func (*BlockDisconnected) nodeEvent() {}
+func (*Reorg) nodeEvent()             {}
+func (*TxAccepted) nodeEvent()        {}
+func (*PeerChanged) nodeEvent()       {}
 
 // Hub fans events out to subscribers without ever blocking the publisher.
 // It is safe for concurrent use.

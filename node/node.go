@@ -35,6 +35,10 @@ type Config struct {
 	// Passphrase unlocks the keystore; nil leaves it locked.
 	Passphrase []byte
 
+	// Mempool bounds the transaction pool; zero fields take the pool's
+	// defaults. The node's own keys are the pool's local accounts.
+	Mempool mempool.Config
+
 	// Network is the peer-to-peer network the node joins (memnet in tests
 	// and simulations). nil: a libp2p host listening on P2PListen, or no
 	// networking when P2PListen is empty. The node registers its protocols
@@ -103,6 +107,7 @@ type Node struct {
 	wg         sync.WaitGroup
 
 	keys    keyring
+	devKey  chain.Address // the development key's address; zero without one
 	sendMu  sync.Mutex
 	hub     *Hub
 	metrics *metrics
@@ -149,12 +154,15 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
-	n.Pool = mempool.New(n.Chain, mempool.Config{})
+	n.Pool = mempool.New(n.Chain, cfg.Mempool)
 	if err := n.loadMempool(); err != nil {
 		return fail(err)
 	}
 	if err := n.loadKeys(cfg.Passphrase); err != nil {
 		return fail(err)
+	}
+	for _, a := range n.keys.addresses() {
+		n.Pool.SetLocal(a)
 	}
 	minerAddr, err := n.minerAddress()
 	if err != nil {
@@ -331,22 +339,45 @@ func (n *Node) Mine(ctx context.Context, data string) (*chain.Block, error) {
 	return n.Miner.MineOne(ctx, data)
 }
 
+// MaxGenerate bounds the blocks of one Generate call.
+const MaxGenerate = 10_000
+
+// ErrGenerateCount is returned for a Generate count outside 1..MaxGenerate.
+var ErrGenerateCount = fmt.Errorf("generate: the number of blocks must be 1..%d", MaxGenerate)
+
+// Generate mines count blocks now, one after another, with the pending
+// transactions, paying their rewards to to (bitcoind's generatetoaddress).
+// It returns the blocks mined so far with the error that stopped it.
+func (n *Node) Generate(ctx context.Context, count int, to chain.Address) ([]*chain.Block, error) {
+	if count < 1 || count > MaxGenerate {
+		return nil, ErrGenerateCount
+	}
+	blocks := make([]*chain.Block, 0, count)
+	for range count {
+		b, err := n.Miner.MineTo(ctx, "", to)
+		if err != nil {
+			return blocks, err
+		}
+		blocks = append(blocks, b)
+	}
+	return blocks, nil
+}
+
 func (n *Node) onChainEvent(e blockchain.Notification) {
-	hrp := n.cfg.Params.AddressPrefix
 	switch e.Type {
 	case blockchain.BlockConnected:
 		n.metrics.observeConnected(n.Chain, e)
-		n.hub.Publish(Event{Type: "block", Data: chain.BlockSummary(hrp, e.Block)})
+		n.hub.Publish(&BlockConnected{Block: e.Block})
 	case blockchain.BlockDisconnected:
-		n.hub.Publish(Event{Type: "block-disconnected", Data: chain.BlockSummary(hrp, e.Block)})
+		n.hub.Publish(&BlockDisconnected{Block: e.Block})
 	case blockchain.BlockAccepted:
-		if n.hub.Len() > 0 { // the view costs a hash and a size; skip it when nobody listens
-			n.hub.Publish(Event{Type: "block-accepted", Data: chain.BlockSummary(hrp, e.Block)})
+		if n.hub.Len() > 0 { // nobody listens: skip the allocation
+			n.hub.Publish(&BlockAccepted{Block: e.Block})
 		}
 	case blockchain.TipChanged:
 		if e.Reorg {
 			n.metrics.reorgs.Inc()
-			n.hub.Publish(Event{Type: "reorg", Data: map[string]any{"height": e.Height, "hash": e.Hash}})
+			n.hub.Publish(&Reorg{Height: e.Height, Hash: e.Hash})
 			n.log.Info("reorganised", "height", e.Height, "tip", e.Hash)
 		}
 	}
@@ -355,7 +386,7 @@ func (n *Node) onChainEvent(e blockchain.Notification) {
 func (n *Node) onTxAccepted(tx *chain.Tx) {
 	n.metrics.txsAccepted.Inc()
 	if n.hub.Len() == 0 {
-		return // the JSON view costs more than admitting the tx; skip it when nobody listens
+		return // nobody listens: skip the allocation
 	}
-	n.hub.Publish(Event{Type: "tx", Data: chain.TxView(n.cfg.Params.AddressPrefix, tx)})
+	n.hub.Publish(&TxAccepted{Tx: tx})
 }

@@ -204,13 +204,6 @@ func (n *Node) keep(ctx context.Context, addrs []string) (p2p.PeerID, error) {
 	return "", errors.Join(errs...)
 }
 
-// PeerEventJSON is the event stream's view of a peer connecting or leaving.
-type PeerEventJSON struct {
-	Peer      p2p.PeerID `json:"peer"`
-	Connected bool       `json:"connected"`
-	Addr      string     `json:"addr"`
-}
-
 // forwardPeerEvents puts peer connects and disconnects on the event hub
 // until ctx ends.
 func (n *Node) forwardPeerEvents(ctx context.Context, events <-chan p2p.PeerEvent) {
@@ -223,7 +216,7 @@ func (n *Node) forwardPeerEvents(ctx context.Context, events <-chan p2p.PeerEven
 				return
 			}
 			n.log.Info("peer", "id", e.Peer.Short(), "connected", e.Connected, "addr", e.Addr)
-			n.hub.Publish(Event{Type: "peer", Data: PeerEventJSON{Peer: e.Peer, Connected: e.Connected, Addr: e.Addr}})
+			n.hub.Publish(&PeerChanged{Peer: e.Peer, Connected: e.Connected, Addr: e.Addr})
 		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/chaind/chaind/apitypes"
 )
 
 // Bounds of resolving a peer given as the URL of its API.
@@ -99,17 +101,14 @@ func (r *resolver) resolve(ctx context.Context, apiURL string) ([]string, error)
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("ask %s for its peer addresses: HTTP status %d, not a chaind node API?", where, resp.StatusCode)
 	}
-	var info struct {
-		PeerID string   `json:"peer_id"`
-		Addrs  []string `json:"listen_addresses"`
-	}
+	var info apitypes.NodeInfo // the shape the API writes
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxNodeInfoSize)).Decode(&info); err != nil {
 		return nil, fmt.Errorf("ask %s for its peer addresses: the answer is not a chaind node description", where)
 	}
-	if info.PeerID == "" || len(info.Addrs) == 0 {
+	if info.PeerID == "" || len(info.ListenAddresses) == 0 {
 		return nil, fmt.Errorf("the node at %s has no peer-to-peer addresses (networking off there?)", where)
 	}
-	return preferHost(info.Addrs, u.Hostname()), nil
+	return preferHost(info.ListenAddresses, u.Hostname()), nil
 }
 
 // cause strips the *url.Error wrapper (which repeats the URL) from a

@@ -52,10 +52,29 @@ func (kr *keyring) addresses() []chain.Address {
 	return append([]chain.Address(nil), kr.list...)
 }
 
-// loadKeys unlocks the keystore's keys with the passphrase (when the
-// keystore has keys and a passphrase is given) and, on a development
-// network with no keystore keys, loads or makes the development key.
+// loadKeys loads the node's keys. On a development network the
+// development key comes first when its file exists, so it stays the default
+// miner address and the faucet's key whatever keys the keystore gains later
+// ("chaind wallet new" on a node's data directory never changes what the
+// node mines to or whom it signs for). Keystore keys are unlocked with the
+// passphrase when one is given; a locked keystore is only a warning. On a
+// development network with no unlocked key at all the development key is
+// created, so the node can always mine and sign.
 func (n *Node) loadKeys(passphrase []byte) error {
+	hrp := n.cfg.Params.AddressPrefix
+	path := filepath.Join(n.cfg.DataDir, DevKeyFile)
+	dev := n.cfg.Params.Development
+	if dev {
+		k, err := wallet.LoadDevKey(path)
+		switch {
+		case err == nil:
+			n.keys.add(k)
+			n.devKey = k.Address()
+			n.log.Warn("using the UNENCRYPTED development key", "file", path, "address", chain.FormatAddress(hrp, k.Address()))
+		case !errors.Is(err, os.ErrNotExist):
+			return fmt.Errorf("development key: %w", err)
+		}
+	}
 	ks, err := wallet.OpenKeystore(filepath.Join(n.cfg.DataDir, "keystore"))
 	if err != nil {
 		return fmt.Errorf("keystore: %w", err)
@@ -64,13 +83,11 @@ func (n *Node) loadKeys(passphrase []byte) error {
 	if err != nil {
 		return fmt.Errorf("keystore: %w", err)
 	}
-	hrp := n.cfg.Params.AddressPrefix
-	if len(addrs) > 0 {
-		if passphrase == nil {
-			n.log.Warn("keystore is locked: no passphrase given, so the node cannot sign transactions",
-				"keys", len(addrs), "hint", "set CHAIND_PASSPHRASE or --passphrase-file")
-			return nil
-		}
+	switch {
+	case len(addrs) > 0 && passphrase == nil:
+		n.log.Warn("keystore is locked: no passphrase given, so the node cannot sign for its keys",
+			"keys", len(addrs), "hint", "set CHAIND_PASSPHRASE or --passphrase-file")
+	case len(addrs) > 0:
 		keys, err := ks.UnlockAll(passphrase)
 		if err != nil {
 			return fmt.Errorf("unlock keystore: %w", err)
@@ -79,27 +96,53 @@ func (n *Node) loadKeys(passphrase []byte) error {
 			n.keys.add(k)
 			n.log.Info("wallet key unlocked", "address", chain.FormatAddress(hrp, k.Address()))
 		}
+	}
+	if !dev || len(n.keys.addresses()) > 0 {
 		return nil
 	}
-	if !n.cfg.Params.Development {
-		return nil
+	k, err := wallet.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
 	}
-	path := filepath.Join(n.cfg.DataDir, DevKeyFile)
-	k, err := wallet.LoadDevKey(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if k, err = wallet.GenerateKey(rand.Reader); err != nil {
-			return err
-		}
-		if err = wallet.SaveDevKey(path, k); err != nil {
-			return fmt.Errorf("save development key: %w", err)
-		}
-		n.log.Warn("CREATED AN UNENCRYPTED DEVELOPMENT KEY: anyone who can read this file can spend its coins; fine for devnet, never for real value",
-			"file", path, "address", chain.FormatAddress(hrp, k.Address()))
-	} else if err != nil {
-		return fmt.Errorf("development key: %w", err)
-	} else {
-		n.log.Warn("using the UNENCRYPTED development key", "file", path, "address", chain.FormatAddress(hrp, k.Address()))
+	if err = wallet.SaveDevKey(path, k); err != nil {
+		return fmt.Errorf("save development key: %w", err)
 	}
 	n.keys.add(k)
+	n.devKey = k.Address()
+	n.log.Warn("CREATED AN UNENCRYPTED DEVELOPMENT KEY: anyone who can read this file can spend its coins; fine for devnet, never for real value",
+		"file", path, "address", chain.FormatAddress(hrp, k.Address()))
 	return nil
+}
+
+// ErrNoFaucet is returned by Faucet on a node without a faucet: not on a
+// development network, or without a key to pay from.
+var ErrNoFaucet = errors.New("this node has no faucet: it runs only on development networks (devnet, regtest), paid from the node's development key")
+
+// FaucetMemo is the memo of the faucet's transactions.
+const FaucetMemo = "faucet"
+
+// FaucetAddress returns the address the faucet pays from: the development
+// key, or on a development network without one the node's first key. ok is
+// false when the node has no faucet.
+func (n *Node) FaucetAddress() (chain.Address, bool) {
+	if !n.cfg.Params.Development {
+		return chain.Address{}, false
+	}
+	if n.devKey != (chain.Address{}) {
+		return n.devKey, true
+	}
+	if addrs := n.keys.addresses(); len(addrs) > 0 {
+		return addrs[0], true
+	}
+	return chain.Address{}, false
+}
+
+// Faucet pays amount base units to to from the faucet's key (a local
+// transaction, no fee) and returns the pending transaction.
+func (n *Node) Faucet(to chain.Address, amount uint64) (*chain.Tx, error) {
+	from, ok := n.FaucetAddress()
+	if !ok {
+		return nil, ErrNoFaucet
+	}
+	return n.Send(from, to, amount, 0, FaucetMemo)
 }

@@ -1,101 +1,71 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/chaind/chaind/client"
 )
 
-// maxResponseSize bounds what the CLI reads from a node.
-const maxResponseSize = 16 << 20
+// requestTimeout bounds a reading command's request; generate and faucet
+// take their own.
+const requestTimeout = 30 * time.Second
 
-// apiClient talks to a node's HTTP API.
-type apiClient struct {
-	base    string
+// apiFlags are the flags of a command that talks to a node.
+type apiFlags struct {
+	api     string
 	token   string
-	datadir string // where to look for credentials; "" for the node's network's default
-	looked  bool   // credentials were looked for after a 401
-	http    *http.Client
+	datadir string
+	json    bool
 }
 
-// addAPIFlags adds --api and --token to a command that talks to a node.
-func addAPIFlags(cmd *cobra.Command, api, token *string) {
-	cmd.Flags().StringVar(api, "api", "http://127.0.0.1:3001", "the node's API URL")
-	cmd.Flags().StringVar(token, "token", "", "API token (default: when a route needs one, <datadir>/"+CookieFile+" or <datadir>/"+TokenFile+" of the node's data directory)")
-}
-
-// newAPIClient returns a client of the API at base. Without a token, a
-// route that needs one is retried once with the credential found in
-// datadir (or, when datadir is "", in the default data directory of the
-// network the node says it runs).
-func newAPIClient(base, token, datadir string) *apiClient {
-	return &apiClient{base: strings.TrimRight(base, "/"), token: token, datadir: datadir, http: &http.Client{Timeout: 30 * time.Second}}
-}
-
-// credential finds the token for a node that asked for one: the cookie or
-// token file of its data directory.
-func (c *apiClient) credential() string {
-	dir := c.datadir
-	if dir == "" {
-		var s struct {
-			Network string `json:"network"`
-		}
-		if c.do("GET", "/api/v1/status", nil, &s) != nil || !safeName(s.Network) {
-			return ""
-		}
-		var err error
-		if dir, err = dataDir("", s.Network); err != nil {
-			return ""
-		}
+// add adds --api, --token and --datadir (for the token file), and --json
+// when the command reads.
+func (f *apiFlags) add(cmd *cobra.Command, reads bool) {
+	cmd.Flags().StringVar(&f.api, "api", "http://127.0.0.1:3001", "the node's API URL")
+	cmd.Flags().StringVar(&f.token, "token", "", "API token (default: when a route needs one, <datadir>/"+CookieFile+" or <datadir>/"+TokenFile+" of the node's data directory)")
+	if cmd.Flags().Lookup("datadir") == nil {
+		cmd.Flags().StringVar(&f.datadir, "datadir", "", "the node's data directory, where its cookie is (default ~/.chaind/<the node's network>)")
 	}
-	return readCredential(dir)
+	if reads {
+		cmd.Flags().BoolVar(&f.json, "json", false, "print the node's JSON answer instead of text")
+	}
 }
 
-// do sends a request and decodes a JSON answer into out; a non-2xx answer
-// becomes an error carrying the node's {"error": ...} message.
-func (c *apiClient) do(method, path string, body, out any) error {
-	var enc []byte
-	if body != nil {
-		var err error
-		if enc, err = json.Marshal(body); err != nil {
-			return err
-		}
+// client returns a client of the node at --api with the token from
+// --token or <datadir>/api.token (datadir overrides --datadir when given).
+func (f *apiFlags) client(datadir string) *client.Client {
+	if datadir == "" {
+		datadir = f.datadir
 	}
-	resp, data, err := c.send(method, path, enc)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode == http.StatusUnauthorized && c.token == "" && !c.looked {
-		c.looked = true
-		if c.token = c.credential(); c.token != "" {
-			if resp, data, err = c.send(method, path, enc); err != nil {
-				return err
+	return newClient(f.api, f.token, datadir)
+}
+
+// newClient returns a client of the API at base. Without a token, a route
+// that answers 401 is sent again once with the credential found in datadir
+// (or, when datadir is "", in the default data directory of the network
+// the node says it runs): its cookie, else its token file.
+func newClient(base, token, datadir string) *client.Client {
+	return client.New(base, client.WithToken(token), client.WithCredential(func(ctx context.Context, c *client.Client) string {
+		dir := datadir
+		if dir == "" {
+			s, err := c.Status(ctx)
+			if err != nil || !safeName(s.Network) {
+				return ""
+			}
+			if dir, err = dataDir("", s.Network); err != nil {
+				return ""
 			}
 		}
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return fmt.Errorf("node refused (%s): %s", resp.Status, e.Error)
-		}
-		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: unexpected answer: %w", method, path, err)
-	}
-	return nil
+		return readCredential(dir)
+	}))
 }
 
 // safeName reports whether a network name the node reported can be a
@@ -104,30 +74,17 @@ func safeName(name string) bool {
 	return name != "" && name != "." && name != ".." && filepath.Base(name) == name && !strings.ContainsAny(name, `/\`)
 }
 
-// send sends one request and reads its answer.
-func (c *apiClient) send(method, path string, body []byte) (*http.Response, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+// timeout returns a context for one reading request.
+func timeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), requestTimeout)
+}
+
+// printJSON writes v indented.
+func printJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, nil, fmt.Errorf("cannot reach the node at %s (is \"chaind run\" running?): %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseSize))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	return resp, data, nil
+	_, err = fmt.Fprintln(w, string(b))
+	return err
 }

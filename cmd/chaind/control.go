@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -10,7 +11,8 @@ import (
 // the routes that need credentials beyond development networks; the
 // client finds the node's cookie itself.
 func mineCmd() *cobra.Command {
-	var apiURL, token, datadir, data string
+	var f apiFlags
+	var data string
 	cmd := &cobra.Command{
 		Use:   "mine",
 		Short: "Ask a running node to mine one block now",
@@ -23,19 +25,20 @@ command reads the node's cookie (<datadir>/` + CookieFile + `) by itself.`,
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
-			var b struct {
-				Index uint32 `json:"index"`
-				Hash  string `json:"hash"`
-			}
-			if err := newAPIClient(apiURL, token, datadir).do("POST", "/mineBlock", map[string]string{"data": data}, &b); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), generateTimeout)
+			defer cancel()
+			b, err := f.client("").MineBlock(ctx, data)
+			if err != nil {
 				return err
+			}
+			if f.json {
+				return printJSON(cmd.OutOrStdout(), b)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d %s\n", b.Index, b.Hash)
 			return nil
 		},
 	}
-	addAPIFlags(cmd, &apiURL, &token)
-	cmd.Flags().StringVar(&datadir, "datadir", "", "the node's data directory, where its cookie is (default ~/.chaind/<the node's network>)")
+	f.add(cmd, true)
 	cmd.Flags().StringVar(&data, "data", "", "the block's data note")
 	return cmd
 }
@@ -51,7 +54,7 @@ func peerCmd() *cobra.Command {
 }
 
 func peerAddCmd() *cobra.Command {
-	var apiURL, token, datadir string
+	var f apiFlags
 	cmd := &cobra.Command{
 		Use:   "add ADDRESS",
 		Short: "Connect a running node to a peer and keep it connected",
@@ -65,17 +68,19 @@ cookie (<datadir>/` + CookieFile + `) by itself.`,
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
-			var out struct {
-				PeerID string `json:"peer_id"`
-			}
-			if err := newAPIClient(apiURL, token, datadir).do("POST", "/api/v1/peers", map[string]string{"peer": args[0]}, &out); err != nil {
+			ctx, cancel := timeout()
+			defer cancel()
+			out, err := f.client("").AddPeer(ctx, args[0])
+			if err != nil {
 				return err
+			}
+			if f.json {
+				return printJSON(cmd.OutOrStdout(), out)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), out.PeerID)
 			return nil
 		},
 	}
-	addAPIFlags(cmd, &apiURL, &token)
-	cmd.Flags().StringVar(&datadir, "datadir", "", "the node's data directory, where its cookie is (default ~/.chaind/<the node's network>)")
+	f.add(cmd, true)
 	return cmd
 }

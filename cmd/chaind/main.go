@@ -6,6 +6,11 @@
 //	chaind send --to ADDR --amount 1.5
 //	chaind mine                    ask a running node to mine one block
 //	chaind peer add ADDRESS        connect a running node to a peer
+//	chaind generate N [--to ADDR]  mine N blocks now (bitcoin-cli generatetoaddress)
+//	chaind block ID, tx ID, account ADDR, peers, mempool   read from a node (--json for its JSON)
+//	chaind faucet ADDR AMOUNT      pay from the development key (devnet, regtest)
+//	chaind version                 version, commit, Go, the network's genesis
+//	chaind completion bash|zsh|fish|powershell   shell completion
 //
 // Every flag can also come from the environment as CHAIND_<FLAG> (upper
 // case, dashes as underscores), e.g. CHAIND_NETWORK=mainnet.
@@ -35,11 +40,12 @@ func rootCmd() *cobra.Command {
 network, validate everything they receive, mine, send signed transactions and
 converge on the chain with the most work. It serves an HTTP JSON API, including
 the routes of the naivechain and Flask blockchain tutorials.`,
-		Example:       "  chaind run\n  chaind status\n  chaind send --to dev1... --amount 2.5",
+		Example:       "  chaind run\n  chaind status\n  chaind send --to dev1... --amount 2.5\n  chaind generate 101\n  source <(chaind completion bash)",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(runCmd(), statusCmd(), walletCmd(), sendCmd(), mineCmd(), peerCmd(), devnetCmd())
+	root.AddCommand(runCmd(), statusCmd(), walletCmd(), sendCmd(), mineCmd(), peerCmd(), devnetCmd(), generateCmd(), faucetCmd(), versionCmd())
+	root.AddCommand(queryCmds()...)
 	return root
 }
 

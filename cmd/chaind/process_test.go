@@ -2,10 +2,9 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/client"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/store/pebble"
 )
@@ -92,28 +92,11 @@ func startNode(t *testing.T, args ...string) *proc {
 
 func (p *proc) status(t *testing.T) (height uint32, tip chain.Hash) {
 	t.Helper()
-	var s struct {
-		Height uint32     `json:"height"`
-		Tip    chain.Hash `json:"tip"`
-	}
-	getJSON(t, p.api+"/api/v1/status", &s)
-	return s.Height, s.Tip
-}
-
-func getJSON(t *testing.T, url string, out any) {
-	t.Helper()
-	resp, err := http.Get(url)
+	s, err := client.New(p.api).Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("GET %s: %s %s", url, resp.Status, b)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
+	return s.Height, s.Tip
 }
 
 func (p *proc) waitHeight(t *testing.T, h uint32, timeout time.Duration) {
@@ -185,11 +168,8 @@ func TestRestartAfterSIGKILL(t *testing.T) {
 	// And it goes on mining from there.
 	n = startNode(t, "--datadir", datadir)
 	height, tip := n.status(t)
-	var b struct {
-		Hash chain.Hash `json:"hash"`
-	}
-	getJSON(t, n.api+"/api/v1/blocks/"+killedTip.String(), &b)
-	if b.Hash != killedTip {
+	b, err := client.New(n.api).Block(context.Background(), killedTip.String())
+	if err != nil || b.Hash != killedTip {
 		t.Fatalf("the killed tip %s is not on the restarted chain (tip %s)", killedTip, tip)
 	}
 	n.waitHeight(t, height+5, 60*time.Second)
@@ -249,11 +229,7 @@ func TestWalletNewAndList(t *testing.T) {
 	}
 	t.Setenv("CHAIND_PASSPHRASE", "correct horse")
 	n := startNode(t, "--network", "regtest", "--datadir", datadir, "--p2p", "")
-	var info struct {
-		MinerAddress string `json:"miner_address"`
-	}
-	getJSON(t, n.api+"/api/v1/node", &info)
-	if info.MinerAddress != addr {
+	if info := nodeInfo(t, n); info.MinerAddress != addr {
 		t.Fatalf("node mines to %q, want the keystore key %s", info.MinerAddress, addr)
 	}
 }

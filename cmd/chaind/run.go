@@ -19,6 +19,7 @@ import (
 
 	"github.com/chaind/chaind/api"
 	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/node"
 	"github.com/chaind/chaind/wallet"
 )
@@ -44,6 +45,7 @@ type runFlags struct {
 	logLevel       string
 	maxPeers       int
 	mdns           bool
+	pool           mempool.Config
 }
 
 func runCmd() *cobra.Command {
@@ -91,6 +93,10 @@ clean stop), which the chaind commands read by themselves.`,
 	fl.IntVar(&f.threads, "threads", 0, "mining threads (default: all cores)")
 	fl.StringVar(&f.passphraseFile, "passphrase-file", "", "file holding the keystore passphrase (or set CHAIND_PASSPHRASE)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fl.IntVar(&f.pool.MaxTxs, "mempool-max-txs", mempool.DefaultMaxTxs, "most transactions the mempool holds")
+	fl.IntVar(&f.pool.MaxTxsPerSender, "mempool-max-per-sender", mempool.DefaultMaxTxsPerSender, "most pending transactions of one sender (the node's own keys are exempt)")
+	fl.IntVar(&f.pool.MaxLocalTxs, "mempool-max-local", mempool.DefaultMaxLocalTxs, "most pending transactions of the node's own keys together")
+	fl.IntVar(&f.pool.MaxNonceGap, "mempool-max-nonce-gap", mempool.DefaultMaxNonceGap, "how far past a sender's next nonce a transaction may be queued")
 	return cmd
 }
 
@@ -122,6 +128,12 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 	if f.threads < 0 {
 		return fmt.Errorf("--threads must not be negative")
 	}
+	for name, v := range map[string]int{"--mempool-max-txs": f.pool.MaxTxs, "--mempool-max-per-sender": f.pool.MaxTxsPerSender,
+		"--mempool-max-local": f.pool.MaxLocalTxs, "--mempool-max-nonce-gap": f.pool.MaxNonceGap} {
+		if v < 1 {
+			return fmt.Errorf("%s must be at least 1", name)
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -140,6 +152,7 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 		MinerAddress: f.minerAddress,
 		Threads:      f.threads,
 		Passphrase:   passphrase,
+		Mempool:      f.pool,
 		P2PListen:    f.p2p,
 		Peers:        f.peers,
 		PeerDNS:      f.peerDNS,
@@ -169,7 +182,7 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 	// on the development networks (where the tutorials' curl examples
 	// must keep working as they are).
 	needToken := !isLoopback(f.http) || !params.Development
-	srv := api.New(n, api.Config{Addr: f.http, Token: token, Cookie: cookie, RequireToken: needToken, Hosts: f.vhosts, Logger: logger.With("sys", "api")})
+	srv := api.New(n, api.Config{Addr: f.http, Token: token, Cookie: cookie, Version: versionString(), RequireToken: needToken, Hosts: f.vhosts, Logger: logger.With("sys", "api")})
 	if err := srv.Serve(ln); err != nil {
 		n.Stop()
 		return fmt.Errorf("HTTP API: %w", err)

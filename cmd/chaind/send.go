@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/node"
 	"github.com/chaind/chaind/wallet"
@@ -18,7 +19,8 @@ const defaultFee = "0.0001"
 
 func sendCmd() *cobra.Command {
 	var w walletFlags
-	var apiURL, token, to, amount, fee, from, memo string
+	var f apiFlags
+	var to, amount, fee, from, memo string
 	cmd := &cobra.Command{
 		Use:   "send",
 		Short: "Sign a transfer with a local key and send it through a node's API",
@@ -37,11 +39,11 @@ node, which must be on the same network. Amounts are in coins (up to 8 decimals)
 			if err != nil {
 				return fmt.Errorf("--to: %w", err)
 			}
-			units, err := parseCoins(amount)
+			units, err := apitypes.ParseCoins(amount)
 			if err != nil {
 				return fmt.Errorf("--amount: %w", err)
 			}
-			feeUnits, err := parseCoins(fee)
+			feeUnits, err := apitypes.ParseCoins(fee)
 			if err != nil {
 				return fmt.Errorf("--fee: %w", err)
 			}
@@ -49,27 +51,26 @@ node, which must be on the same network. Amounts are in coins (up to 8 decimals)
 			if err != nil {
 				return err
 			}
-			c := newAPIClient(apiURL, token, dir)
-			var status struct {
-				Genesis chain.Hash `json:"genesis"`
-			}
-			if err := c.do("GET", "/api/v1/status", nil, &status); err != nil {
+			c := f.client(dir)
+			ctx, cancel := timeout()
+			defer cancel()
+			status, err := c.Status(ctx)
+			if err != nil {
 				return err
 			}
 			if status.Genesis != p.GenesisHash() {
-				return fmt.Errorf("the node at %s is on another network (genesis %s, want %s for %s)", apiURL, status.Genesis, p.GenesisHash(), p.Name)
+				return fmt.Errorf("the node at %s is on another network (genesis %s, want %s for %s)", f.api, status.Genesis, p.GenesisHash(), p.Name)
 			}
-			sender := chain.FormatAddress(p.AddressPrefix, key.Address())
-			var acct accountView
-			if err := c.do("GET", "/api/v1/accounts/"+sender, nil, &acct); err != nil {
+			acct, err := c.Account(ctx, chain.FormatAddress(p.AddressPrefix, key.Address()))
+			if err != nil {
 				return err
 			}
-			tx := &chain.Tx{To: toAddr, Amount: units, Fee: feeUnits, Nonce: acct.NextNonce, Memo: []byte(memo)}
+			tx := &chain.Tx{To: toAddr, Amount: units, Fee: feeUnits, Nonce: uint64(acct.NextNonce), Memo: []byte(memo)}
 			if memo == "" {
 				tx.Memo = nil
 			}
 			key.SignTx(tx, p.GenesisHash())
-			if err := c.do("POST", "/api/v1/txs", chain.TxView(p.AddressPrefix, tx), nil); err != nil {
+			if _, err := c.SubmitTx(ctx, apitypes.TxOf(p.AddressPrefix, tx)); err != nil {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), tx.ID())
@@ -77,7 +78,7 @@ node, which must be on the same network. Amounts are in coins (up to 8 decimals)
 		},
 	}
 	w.add(cmd)
-	addAPIFlags(cmd, &apiURL, &token)
+	f.add(cmd, false)
 	cmd.Flags().StringVar(&to, "to", "", "recipient address (required)")
 	cmd.Flags().StringVar(&amount, "amount", "", "amount in coins, e.g. 1.5 (required)")
 	cmd.Flags().StringVar(&fee, "fee", defaultFee, "fee in coins")

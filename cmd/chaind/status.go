@@ -1,32 +1,53 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/chaind/chaind/apitypes"
 )
 
 func statusCmd() *cobra.Command {
-	var apiURL, token string
+	var f apiFlags
 	cmd := &cobra.Command{
 		Use:     "status",
 		Short:   "Show a running node's network, height, tip, peers and mempool",
-		Example: "  chaind status\n  chaind status --api http://127.0.0.1:3002",
+		Example: "  chaind status\n  chaind status --api http://127.0.0.1:3002 --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
-			var status map[string]any
-			if err := newAPIClient(apiURL, token, "").do("GET", "/api/v1/status", nil, &status); err != nil {
+			ctx, cancel := timeout()
+			defer cancel()
+			s, err := f.client("").Status(ctx)
+			if err != nil {
 				return err
 			}
-			out, _ := json.MarshalIndent(status, "", "  ")
-			fmt.Fprintln(cmd.OutOrStdout(), string(out))
+			if f.json {
+				return printJSON(cmd.OutOrStdout(), s)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "network     %s (genesis %s)\n", s.Network, s.Genesis)
+			fmt.Fprintf(w, "height      %d\n", s.Height)
+			fmt.Fprintf(w, "tip         %s (%s)\n", s.Tip, time.Unix(int64(s.TipTime), 0).UTC().Format(time.RFC3339))
+			fmt.Fprintf(w, "difficulty  %.6g (bits %s, total work %s)\n", s.Difficulty, s.Bits, s.TotalWork)
+			fmt.Fprintf(w, "peers       %d\n", s.Peers)
+			fmt.Fprintf(w, "mempool     %d transactions\n", s.MempoolSize)
+			fmt.Fprintf(w, "mining      %v (%.0f H/s)\n", s.Mining, s.HashRate)
+			if s.Syncing {
+				fmt.Fprintf(w, "syncing     to %d at %.1f blocks/s\n", s.Sync.TargetHeight, s.Sync.BlocksPerSec)
+			}
 			return nil
 		},
 	}
-	addAPIFlags(cmd, &apiURL, &token)
+	f.add(cmd, true)
 	return cmd
+}
+
+// coins formats base units for text output: "1.5 (150000000 units)".
+func coins(units apitypes.Uint64) string {
+	return fmt.Sprintf("%s coins (%d units)", apitypes.FormatCoins(uint64(units)), uint64(units))
 }

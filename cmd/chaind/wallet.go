@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/node"
@@ -75,16 +77,46 @@ func walletNewCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			before, err := ks.List()
+			if err != nil {
+				return err
+			}
 			k, err := ks.Create(pass)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), chain.FormatAddress(p.AddressPrefix, k.Address()))
+			addr := chain.FormatAddress(p.AddressPrefix, k.Address())
+			fmt.Fprintln(cmd.OutOrStdout(), addr)
+			explainNewKey(cmd.ErrOrStderr(), p, dir, w.datadir == "", addr, len(before))
 			return nil
 		},
 	}
 	w.add(cmd)
 	return cmd
+}
+
+// explainNewKey tells where a new key went and what a node on that data
+// directory will do with it: a new key never changes what a development
+// node mines to or whom it signs for (see node.loadKeys).
+func explainNewKey(w io.Writer, p *consensus.Params, dir string, defaultDir bool, addr string, others int) {
+	fmt.Fprintf(w, "created key %s, encrypted with your passphrase, in %s\n", addr, filepath.Join(dir, "keystore"))
+	if defaultDir {
+		fmt.Fprintf(w, "(no --datadir: that is the default %s node's data directory)\n", p.Name)
+	}
+	dev, err := wallet.LoadDevKey(filepath.Join(dir, node.DevKeyFile))
+	switch {
+	case p.Development && err == nil:
+		devAddr := chain.FormatAddress(p.AddressPrefix, dev.Address())
+		fmt.Fprintf(w, "a node on this data directory keeps mining to its development key %s and signing for it, as before;\n", devAddr)
+		fmt.Fprintf(w, "it signs for %s too when started with the passphrase (CHAIND_PASSPHRASE or --passphrase-file),\n", addr)
+		fmt.Fprintf(w, "and mines to it with --miner-address %s\n", addr)
+	case p.Development && others == 0:
+		fmt.Fprintf(w, "a node on this data directory started with the passphrase (CHAIND_PASSPHRASE or --passphrase-file) mines to %s and signs for it;\n", addr)
+		fmt.Fprintf(w, "started without it, the node makes an unencrypted development key and mines to that instead\n")
+	default:
+		fmt.Fprintf(w, "a node on this data directory unlocks it when started with the passphrase (CHAIND_PASSPHRASE or --passphrase-file);\n")
+		fmt.Fprintf(w, "it mines to --miner-address when given, else to its first unlocked key\n")
+	}
 }
 
 // localAddresses lists the keystore's addresses and the development key's.
@@ -134,17 +166,9 @@ func walletListCmd() *cobra.Command {
 	return cmd
 }
 
-// accountView is the part of GET /api/v1/accounts/{address} the CLI uses.
-type accountView struct {
-	Address   string `json:"address"`
-	Balance   uint64 `json:"balance"`
-	Nonce     uint64 `json:"nonce"`
-	NextNonce uint64 `json:"next_nonce"`
-}
-
 func walletBalanceCmd() *cobra.Command {
 	var w walletFlags
-	var apiURL, token string
+	var f apiFlags
 	cmd := &cobra.Command{
 		Use:     "balance [ADDRESS...]",
 		Short:   "Show balances (of the given addresses, or of the data directory's keys) from a running node",
@@ -170,18 +194,27 @@ func walletBalanceCmd() *cobra.Command {
 					addrs = append(addrs, chain.FormatAddress(p.AddressPrefix, a))
 				}
 			}
-			c := newAPIClient(apiURL, token, dir)
+			c := f.client(dir)
+			ctx, cancel := timeout()
+			defer cancel()
+			var accts []*apitypes.Account
 			for _, a := range addrs {
-				var acct accountView
-				if err := c.do("GET", "/api/v1/accounts/"+a, nil, &acct); err != nil {
+				acct, err := c.Account(ctx, a)
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s\n", a, formatCoins(acct.Balance))
+				accts = append(accts, acct)
+			}
+			if f.json {
+				return printJSON(cmd.OutOrStdout(), accts)
+			}
+			for _, acct := range accts {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s\n", acct.Address, apitypes.FormatCoins(uint64(acct.Balance)))
 			}
 			return nil
 		},
 	}
 	w.add(cmd)
-	addAPIFlags(cmd, &apiURL, &token)
+	f.add(cmd, true)
 	return cmd
 }

@@ -1,4 +1,4 @@
-package main
+package apitypes
 
 import (
 	"fmt"
@@ -9,18 +9,18 @@ import (
 	"github.com/chaind/chaind/consensus"
 )
 
-// coinDecimals is how many decimal places a coin amount may have.
-const coinDecimals = 8
+// CoinDecimals is how many decimal places a coin amount may have.
+const CoinDecimals = 8
 
-// parseCoins parses a decimal coin amount ("1.5", "0.00000001") into base
+// ParseCoins parses a decimal coin amount ("1.5", "0.00000001") into base
 // units, exactly: no floats, no rounding, no overflow.
-func parseCoins(s string) (uint64, error) {
+func ParseCoins(s string) (uint64, error) {
 	whole, frac, hasDot := strings.Cut(strings.TrimSpace(s), ".")
 	if whole == "" && (!hasDot || frac == "") {
 		return 0, fmt.Errorf("amount %q is not a number", s)
 	}
-	if len(frac) > coinDecimals {
-		return 0, fmt.Errorf("amount %q has more than %d decimal places", s, coinDecimals)
+	if len(frac) > CoinDecimals {
+		return 0, fmt.Errorf("amount %q has more than %d decimal places", s, CoinDecimals)
 	}
 	for _, part := range []string{whole, frac} {
 		for _, c := range part {
@@ -41,7 +41,7 @@ func parseCoins(s string) (uint64, error) {
 	}
 	units := w * consensus.Coin
 	if frac != "" {
-		f, _ := strconv.ParseUint(frac+strings.Repeat("0", coinDecimals-len(frac)), 10, 64)
+		f, _ := strconv.ParseUint(frac+strings.Repeat("0", CoinDecimals-len(frac)), 10, 64)
 		if units+f < units {
 			return 0, fmt.Errorf("amount %q is too large", s)
 		}
@@ -50,9 +50,9 @@ func parseCoins(s string) (uint64, error) {
 	return units, nil
 }
 
-// formatCoins shows base units as a decimal coin amount.
-func formatCoins(units uint64) string {
-	s := fmt.Sprintf("%d.%08d", units/consensus.Coin, units%consensus.Coin)
+// FormatCoins shows base units as a decimal coin amount.
+func FormatCoins(units uint64) string {
+	s := fmt.Sprintf("%d.%0*d", units/consensus.Coin, CoinDecimals, units%consensus.Coin)
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
 }

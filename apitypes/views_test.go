@@ -1,12 +1,14 @@
-package chain_test
+package apitypes_test
 
 import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
 
+	"github.com/chaind/chaind/apitypes"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
@@ -56,7 +58,7 @@ func TestBlockViewFieldNames(t *testing.T) {
 	blocks := sampleBranch(t)
 	b := blocks[len(blocks)-1]
 	b.Data = []byte("a naivechain data note")
-	m := jsonObject(t, chain.BlockView(testPrefix, b))
+	m := jsonObject(t, apitypes.BlockOf(testPrefix, b))
 	wantFields(t, "block", m, map[string]any{
 		"index":         float64(b.Header.Height),
 		"hash":          b.Hash().String(),
@@ -97,7 +99,7 @@ func TestBlockViewFieldNames(t *testing.T) {
 }
 
 func TestBlockViewEmptyBlock(t *testing.T) {
-	m := jsonObject(t, chain.BlockView(testPrefix, &chain.Block{}))
+	m := jsonObject(t, apitypes.BlockOf(testPrefix, &chain.Block{}))
 	if txs, ok := m["transactions"].([]any); !ok || len(txs) != 0 {
 		t.Fatalf("a block without transactions shows %v, want []", m["transactions"])
 	}
@@ -119,15 +121,15 @@ func signedTx(t *testing.T, memo string) (*chain.Tx, *wallet.Key, chain.Hash) {
 func TestParseTxRoundTrip(t *testing.T) {
 	for _, memo := range []string{"", "rent", strings.Repeat("m", chain.MaxMemoSize)} {
 		tx, _, netID := signedTx(t, memo)
-		raw, err := json.Marshal(chain.TxView(testPrefix, tx))
+		raw, err := json.Marshal(apitypes.TxOf(testPrefix, tx))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var v chain.TxJSON
+		var v apitypes.Tx
 		if err := json.Unmarshal(raw, &v); err != nil {
 			t.Fatal(err)
 		}
-		got, err := chain.ParseTx(testPrefix, v)
+		got, err := apitypes.ParseTx(testPrefix, v)
 		if err != nil {
 			t.Fatalf("memo %q: ParseTx: %v", memo, err)
 		}
@@ -140,12 +142,12 @@ func TestParseTxRoundTrip(t *testing.T) {
 		// Addresses may be given in bech32m's upper-case form.
 		upper := v
 		upper.Sender, upper.Recipient = strings.ToUpper(v.Sender), strings.ToUpper(v.Recipient)
-		if got, err := chain.ParseTx(testPrefix, upper); err != nil || got.ID() != tx.ID() {
+		if got, err := apitypes.ParseTx(testPrefix, upper); err != nil || got.ID() != tx.ID() {
 			t.Fatalf("memo %q: upper-case addresses: %v", memo, err)
 		}
 		// sender and id are optional.
 		v.Sender, v.ID = "", chain.Hash{}
-		if got, err := chain.ParseTx(testPrefix, v); err != nil || got.ID() != tx.ID() {
+		if got, err := apitypes.ParseTx(testPrefix, v); err != nil || got.ID() != tx.ID() {
 			t.Fatalf("memo %q: without sender and id: %v", memo, err)
 		}
 	}
@@ -153,35 +155,35 @@ func TestParseTxRoundTrip(t *testing.T) {
 
 func TestParseTxRejects(t *testing.T) {
 	tx, _, _ := signedTx(t, "memo")
-	good := chain.TxView(testPrefix, tx)
+	good := apitypes.TxOf(testPrefix, tx)
 	other := chain.FormatAddress(testPrefix, chaintest.Key(2).Address())
-	cases := map[string]func(v *chain.TxJSON){
-		"missing public_key":     func(v *chain.TxJSON) { v.PublicKey = "" },
-		"missing signature":      func(v *chain.TxJSON) { v.Signature = "" },
-		"missing recipient":      func(v *chain.TxJSON) { v.Recipient = "" },
-		"public_key not hex":     func(v *chain.TxJSON) { v.PublicKey = "zz" + v.PublicKey[2:] },
-		"signature not hex":      func(v *chain.TxJSON) { v.Signature = v.Signature[:10] + "xx" + v.Signature[12:] },
-		"public_key too short":   func(v *chain.TxJSON) { v.PublicKey = v.PublicKey[:62] },
-		"signature too long":     func(v *chain.TxJSON) { v.Signature += "00" },
-		"zero public_key":        func(v *chain.TxJSON) { v.PublicKey = strings.Repeat("0", 64) },
-		"recipient other prefix": func(v *chain.TxJSON) { v.Recipient = chain.FormatAddress("chd", tx.To) },
-		"recipient typo": func(v *chain.TxJSON) {
+	cases := map[string]func(v *apitypes.Tx){
+		"missing public_key":     func(v *apitypes.Tx) { v.PublicKey = "" },
+		"missing signature":      func(v *apitypes.Tx) { v.Signature = "" },
+		"missing recipient":      func(v *apitypes.Tx) { v.Recipient = "" },
+		"public_key not hex":     func(v *apitypes.Tx) { v.PublicKey = "zz" + v.PublicKey[2:] },
+		"signature not hex":      func(v *apitypes.Tx) { v.Signature = v.Signature[:10] + "xx" + v.Signature[12:] },
+		"public_key too short":   func(v *apitypes.Tx) { v.PublicKey = v.PublicKey[:62] },
+		"signature too long":     func(v *apitypes.Tx) { v.Signature += "00" },
+		"zero public_key":        func(v *apitypes.Tx) { v.PublicKey = strings.Repeat("0", 64) },
+		"recipient other prefix": func(v *apitypes.Tx) { v.Recipient = chain.FormatAddress("chd", tx.To) },
+		"recipient typo": func(v *apitypes.Tx) {
 			v.Recipient = v.Recipient[:len(v.Recipient)-1] + flip(v.Recipient[len(v.Recipient)-1])
 		},
-		"sender mismatch": func(v *chain.TxJSON) { v.Sender = other },
-		"coinbase sender": func(v *chain.TxJSON) { v.Sender = chain.CoinbaseSender },
-		"id mismatch":     func(v *chain.TxJSON) { v.ID[0] ^= 1 },
-		"amount changed":  func(v *chain.TxJSON) { v.Amount++ }, // caught by the id
-		"memo too long":   func(v *chain.TxJSON) { v.Memo = strings.Repeat("m", chain.MaxMemoSize+1); v.ID = chain.Hash{} },
+		"sender mismatch": func(v *apitypes.Tx) { v.Sender = other },
+		"coinbase sender": func(v *apitypes.Tx) { v.Sender = apitypes.CoinbaseSender },
+		"id mismatch":     func(v *apitypes.Tx) { v.ID[0] ^= 1 },
+		"amount changed":  func(v *apitypes.Tx) { v.Amount++ }, // caught by the id
+		"memo too long":   func(v *apitypes.Tx) { v.Memo = strings.Repeat("m", chain.MaxMemoSize+1); v.ID = chain.Hash{} },
 	}
 	for name, mutate := range cases {
 		v := good
 		mutate(&v)
-		if _, err := chain.ParseTx(testPrefix, v); err == nil {
+		if _, err := apitypes.ParseTx(testPrefix, v); err == nil {
 			t.Errorf("%s: ParseTx accepted it", name)
 		}
 	}
-	if _, err := chain.ParseTx(testPrefix, good); err != nil {
+	if _, err := apitypes.ParseTx(testPrefix, good); err != nil {
 		t.Fatalf("the unmodified view is refused: %v", err)
 	}
 }
@@ -192,4 +194,21 @@ func flip(c byte) string {
 		return "p"
 	}
 	return "q"
+}
+
+const testPrefix = "dev"
+
+// sampleBranch returns a short valid regtest chain with signed transfers.
+func sampleBranch(tb testing.TB) []*chain.Block {
+	tb.Helper()
+	keys := chaintest.Keys(3)
+	br := chaintest.NewBranch(chaintest.Params(keys, 1_000_000_000), keys)
+	br.Memo = "sample"
+	br.Extend(rand.New(rand.NewSource(1)), 3, 4)
+	return br.Blocks
+}
+
+func txEqual(a, b *chain.Tx) bool {
+	return a.From == b.From && a.To == b.To && a.Amount == b.Amount && a.Fee == b.Fee &&
+		a.Nonce == b.Nonce && string(a.Memo) == string(b.Memo) && a.Signature == b.Signature
 }
