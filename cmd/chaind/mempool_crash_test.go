@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math/rand"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/client"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 )
@@ -70,10 +72,10 @@ func txStatus(t *testing.T, api, id string) string {
 
 func minerAddress(t *testing.T, n *proc) string {
 	t.Helper()
-	var info struct {
-		MinerAddress string `json:"miner_address"`
+	info, err := client.New(n.api).Node(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	getJSON(t, n.api+"/api/v1/node", &info)
 	return info.MinerAddress
 }
 
