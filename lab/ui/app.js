@@ -63,7 +63,7 @@ async function control(path, body) {
     });
     const j = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error(j.error || "HTTP " + r.status);
-    out.textContent = "Done: " + j.control;
+    out.textContent = "Done: " + j.control + (Array.isArray(j.result) && j.result.length ? ": " + j.result.map(short).join(" ") : "");
     refresh();
   } catch (e) {
     out.classList.add("error");
