@@ -226,6 +226,34 @@ func TestNetworkViewBrowser(t *testing.T) {
 		document.querySelector('#f-shape button[type=submit]').click()`)
 	b.waitJS(`document.getElementById("result").textContent.startsWith("Refused:")`, 5*time.Second)
 
+	// Replay of a recording loaded through the file input: the nodes come
+	// from the events, the spread and the fork are drawn.
+	var rec strings.Builder
+	r := NewRecorder(&rec)
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	g := strings.Repeat("0", 64)
+	h1, h2, h3 := strings.Repeat("1", 64), strings.Repeat("2", 64), strings.Repeat("3", 64)
+	for _, ev := range []Event{
+		{T: at(0), Kind: KindFound, Node: "x", Hash: h1, Parent: g, Height: 1},
+		{T: at(40), Kind: KindBlock, Node: "y", Hash: h1, Parent: g, Height: 1},
+		{T: at(80), Kind: KindBlock, Node: "z", Hash: h1, Parent: g, Height: 1},
+		{T: at(100), Kind: KindPartition, Detail: "x,y|z"},
+		{T: at(200), Kind: KindFound, Node: "x", Hash: h2, Parent: h1, Height: 2},
+		{T: at(240), Kind: KindBlock, Node: "y", Hash: h2, Parent: h1, Height: 2},
+		{T: at(260), Kind: KindFound, Node: "z", Hash: h3, Parent: h1, Height: 2},
+	} {
+		r.Record(ev)
+	}
+	b.do(fmt.Sprintf(`(() => { const dt = new DataTransfer(); dt.items.add(new File([%q], "session.jsonl"));
+		document.getElementById("file").files = dt.files; document.getElementById("speed").value = "4";
+		document.querySelector('#f-replay button[type=submit]').click(); })()`, rec.String()))
+	b.waitJS(`document.getElementById("status").textContent.startsWith("Replay finished: 7 events")`, 5*time.Second)
+	b.waitJS(`[...document.querySelectorAll("#graph .node")].map(n => n.dataset.node).join() === "x,y,z" &&
+		document.getElementById("graph").dataset.branches === "2" && document.querySelectorAll("#graph .link.cut").length === 2`, 5*time.Second)
+	b.do(`document.getElementById("live").click()`)
+	b.waitJS(`document.querySelectorAll("#graph .node").length === 4`, 5*time.Second)
+
 	// Phone width.
 	b.run("phone viewport", chromedp.EmulateViewport(390, 844))
 	b.waitJS(`document.documentElement.scrollWidth <= 390`, 5*time.Second)
