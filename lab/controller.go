@@ -44,12 +44,16 @@ const APIPrefix = "/api/v1/devnet"
 //
 // Errors are JSON {"error": "..."}: 404 for an unknown node, 409 for a
 // control the node's state refuses (stopped, running, exists), 400 for bad
-// input. It accepts only loopback Host headers (no DNS rebinding).
+// input. It accepts only loopback Host headers (no DNS rebinding) and
+// refuses cross-origin browser requests to its controls
+// (http.CrossOriginProtection), so a web page cannot steer a local devnet.
+// Every other GET path serves the network view (lab/ui).
 type Controller struct {
 	cluster Cluster
 	obs     *Observatory
 	log     *slog.Logger
 	mux     *http.ServeMux
+	cop     *http.CrossOriginProtection
 }
 
 // NewController serves cl and obs.
@@ -57,7 +61,10 @@ func NewController(cl Cluster, obs *Observatory, log *slog.Logger) *Controller {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Controller{cluster: cl, obs: obs, log: log, mux: http.NewServeMux()}
+	c := &Controller{cluster: cl, obs: obs, log: log, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection()}
+	c.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, http.StatusForbidden, errors.New("cross-origin request refused: devnet controls accept only same-origin or non-browser requests"))
+	}))
 	c.mux.HandleFunc("GET "+APIPrefix+"/nodes", c.nodes)
 	c.mux.HandleFunc("GET "+APIPrefix+"/network", c.network)
 	c.mux.HandleFunc("GET "+APIPrefix+"/report", c.report)
@@ -67,6 +74,7 @@ func NewController(cl Cluster, obs *Observatory, log *slog.Logger) *Controller {
 	c.mux.HandleFunc("POST "+APIPrefix+"/shape", c.shape)
 	c.mux.HandleFunc("POST "+APIPrefix+"/nodes", c.add)
 	c.mux.HandleFunc("POST "+APIPrefix+"/nodes/{name}/{op}", c.nodeOp)
+	c.mux.Handle("GET /", uiHandler())
 	return c
 }
 
@@ -76,7 +84,7 @@ func (c *Controller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusForbidden, fmt.Errorf("host %q is not a loopback address", r.Host))
 		return
 	}
-	c.mux.ServeHTTP(w, r)
+	c.cop.Handler(c.mux).ServeHTTP(w, r)
 }
 
 // loopbackHost reports whether a Host header names the loopback interface.

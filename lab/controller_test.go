@@ -104,3 +104,59 @@ func TestControllerEvents(t *testing.T) {
 		t.Fatalf("events: %v %q", err, buf[:n])
 	}
 }
+
+// TestControllerCrossOrigin checks a web page on another origin cannot
+// steer the devnet (the controls change nothing) while same-origin pages,
+// non-browser clients and reads work, and that the network view is served.
+func TestControllerCrossOrigin(t *testing.T) {
+	c := simNetwork(t, lineSim)
+	srv := httptest.NewServer(NewController(c, c.Observatory(), nil))
+	defer srv.Close()
+	post := func(path string, hdr map[string]string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+APIPrefix+path, strings.NewReader(`{}`))
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, hdr := range []map[string]string{
+		{"Sec-Fetch-Site": "cross-site"},
+		{"Sec-Fetch-Site": "same-site"},
+		{"Origin": "http://evil.example"},
+	} {
+		if got := post("/nodes/b/stop", hdr); got != http.StatusForbidden {
+			t.Errorf("stop with %v: HTTP %d, want 403", hdr, got)
+		}
+	}
+	for _, s := range c.Status() {
+		if !s.Running {
+			t.Errorf("%s stopped by a refused cross-origin request", s.Name)
+		}
+	}
+	if got := post("/heal", map[string]string{"Sec-Fetch-Site": "same-origin"}); got != http.StatusOK {
+		t.Errorf("same-origin heal: HTTP %d", got)
+	}
+	if got := post("/heal", nil); got != http.StatusOK {
+		t.Errorf("non-browser heal: HTTP %d", got)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+APIPrefix+"/nodes", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("cross-site read: %v %v", err, resp.Status)
+	}
+	resp, err = http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Errorf("network view: %v, CSP %q", resp.Status, resp.Header.Get("Content-Security-Policy"))
+	}
+}

@@ -382,6 +382,7 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	fmt.Fprintf(out, "devnet %q: %d nodes on %s, %d links, controller http://%s%s\n", n.Name, len(n.Nodes), n.Transport,
 		len(n.Links), ln.Addr(), lab.APIPrefix)
 	lab.WriteNodes(out, cl.Status())
+	fmt.Fprintf(out, "watch and steer it in a browser: http://%s/\n", ln.Addr())
 	fmt.Fprintln(out, "steer it from another terminal: chaind devnet partition a,b c,d | heal | report; Ctrl-C stops it")
 
 	ctx, cancel := signalContext()

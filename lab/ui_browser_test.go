@@ -1,0 +1,261 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The network view's browser test drives a real headless Chromium (Debian's
+// chromium package, or $CHAIND_CHROMIUM) against a 4-node memnet devnet, the
+// way web/browser_test.go drives the explorer. Screenshots go to a temporary
+// directory and to $CHAIND_SCREENSHOTS when set.
+
+const uiNet = `
+name: class
+transport: memnet
+simulated_mining: true
+block_time: 2s
+compression: 4
+topology: ring
+link: {latency: 20ms}
+nodes:
+  - {name: a, share: 25}
+  - {name: b, share: 25}
+  - {name: c, share: 25}
+  - {name: d, share: 25}
+`
+
+func chromiumPath() string {
+	if p := os.Getenv("CHAIND_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+type uiBrowser struct {
+	t    *testing.T
+	ctx  context.Context
+	mu   sync.Mutex
+	errs []string
+}
+
+func newUIBrowser(t *testing.T) *uiBrowser {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	path := chromiumPath()
+	if path == "" {
+		t.Skip("no Chromium binary found (install Debian's chromium package, or set CHAIND_CHROMIUM): browser tests skipped")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.WindowSize(1280, 800))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		t.Fatalf("start Chromium %s: %v", path, err)
+	}
+	b := &uiBrowser{t: t, ctx: ctx}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			switch {
+			case m.IsException():
+				b.record("exception: " + m.Text)
+			case m.Type == chromedp.ConsoleError && m.Source != "network":
+				b.record(fmt.Sprintf("error (%s %s:%d): %s", m.Source, m.URL, m.Line, m.Text))
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		time.Sleep(100 * time.Millisecond)
+		cancelCtx()
+		cancelAlloc()
+		wg.Wait()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, e := range b.errs {
+			t.Errorf("browser console: %s", e)
+		}
+	})
+	return b
+}
+
+func (b *uiBrowser) record(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.errs = append(b.errs, s)
+}
+
+func (b *uiBrowser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func uiEval[T any](b *uiBrowser, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func (b *uiBrowser) do(expr string) { b.t.Helper(); uiEval[bool](b, "("+expr+", true)") }
+
+func (b *uiBrowser) waitJS(expr string, within time.Duration) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, within+5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(within))); err != nil {
+		b.t.Fatalf("waiting %v for %s: %v (status: %s; result: %s)", within, expr, err,
+			uiEval[string](b, `document.getElementById("status").textContent`), uiEval[string](b, `document.getElementById("result").textContent`))
+	}
+}
+
+func (b *uiBrowser) shot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dirs := []string{filepath.Join(b.t.TempDir(), "screenshots")}
+	if d := os.Getenv("CHAIND_SCREENSHOTS"); d != "" {
+		dirs = append(dirs, d)
+	}
+	for _, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+}
+
+// mineAt mines one block at node through the page's controls and returns
+// the short hash the page reports.
+func (b *uiBrowser) mineAt(node string) string {
+	b.t.Helper()
+	b.do(fmt.Sprintf(`document.getElementById("node").value = %q, document.getElementById("blocks").value = "1",
+		document.getElementById("result").textContent = "",
+		document.querySelector('#f-node button[data-op="mine"]').click()`, node))
+	b.waitJS(fmt.Sprintf(`document.getElementById("result").textContent.startsWith("Done: mine %s 1: ")`, node), 10*time.Second)
+	txt := uiEval[string](b, `document.getElementById("result").textContent`)
+	return strings.TrimSpace(txt[strings.LastIndex(txt, ":")+1:])
+}
+
+func TestNetworkViewBrowser(t *testing.T) {
+	c := simNetwork(t, uiNet)
+	srv := httptest.NewServer(NewController(c, c.Observatory(), nil))
+	t.Cleanup(srv.Close) // after the browser's cleanup closes the page's event stream
+	b := newUIBrowser(t)
+
+	b.run("open the network view", chromedp.Navigate(srv.URL+"/"))
+	b.waitJS(`document.querySelectorAll("#graph .node").length === 4 && document.querySelectorAll("#graph .link").length === 4`, 10*time.Second)
+	if got := uiEval[string](b, `[...document.querySelectorAll("#nodes tbody th")].map(e => e.textContent).join(",")`); got != "a,b,c,d" {
+		t.Errorf("node table: %q", got)
+	}
+
+	// A block mined at a through the page spreads through the graph: a dot
+	// travels along the links and every node marks it as seen.
+	b.do(`window.__spread = new Set(), new MutationObserver(ms => { for (const m of ms) for (const n of m.addedNodes)
+		if (n.classList && n.classList.contains("spread")) window.__spread.add(n.dataset.hash); })
+		.observe(document.getElementById("graph"), {childList: true, subtree: true})`)
+	h := b.mineAt("a")
+	if len(h) != 10 {
+		t.Fatalf("mined hash %q", h)
+	}
+	b.waitJS(fmt.Sprintf(`[...window.__spread].some(x => x.startsWith(%q))`, h), 5*time.Second)
+	b.waitJS(`Number(document.getElementById("graph").dataset.spreads) >= 4`, 5*time.Second)
+	b.shot("network-view")
+
+	// A 2|2 partition through the page's form: both sides mine, two branches.
+	b.do(`document.getElementById("groups").value = "a,b|c,d", document.querySelector('#f-partition button[type=submit]').click()`)
+	b.waitJS(`document.getElementById("result").textContent.startsWith("Done: partition")`, 5*time.Second)
+	b.waitJS(`document.querySelectorAll("#graph .link.cut").length === 2`, 5*time.Second)
+	b.mineAt("a")
+	b.mineAt("c")
+	b.waitJS(`document.getElementById("graph").dataset.branches === "2" &&
+		new Set([...document.querySelectorAll("#graph .node")].map(n => n.dataset.branch)).size === 2`, 10*time.Second)
+	if ab := uiEval[bool](b, `(() => { const br = n => document.querySelector('#graph .node[data-node="'+n+'"]').dataset.branch;
+		return br("a") === br("b") && br("c") === br("d") && br("a") !== br("c"); })()`); !ab {
+		t.Errorf("the branches do not follow the partition")
+	}
+	b.shot("network-view-partitioned")
+
+	// Heal: one branch again.
+	b.do(`document.getElementById("heal").click()`)
+	b.waitJS(`document.querySelectorAll("#graph .link.cut").length === 0`, 5*time.Second)
+	b.waitJS(`document.getElementById("graph").dataset.branches === "1" &&
+		new Set([...document.querySelectorAll("#graph .node")].map(n => n.dataset.branch)).size === 1`, 15*time.Second)
+	b.waitJS(`document.querySelector("#report dd") !== null && document.querySelectorAll("#miners tbody tr").length === 4`, 5*time.Second)
+
+	// A refused control shows the controller's error.
+	b.do(`document.getElementById("link").value = "a-zed", document.getElementById("delay").value = "50ms",
+		document.querySelector('#f-shape button[type=submit]').click()`)
+	b.waitJS(`document.getElementById("result").textContent.startsWith("Refused:")`, 5*time.Second)
+
+	// Replay of a recording loaded through the file input: the nodes come
+	// from the events, the spread and the fork are drawn.
+	var rec strings.Builder
+	r := NewRecorder(&rec)
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	g := strings.Repeat("0", 64)
+	h1, h2, h3 := strings.Repeat("1", 64), strings.Repeat("2", 64), strings.Repeat("3", 64)
+	for _, ev := range []Event{
+		{T: at(0), Kind: KindFound, Node: "x", Hash: h1, Parent: g, Height: 1},
+		{T: at(40), Kind: KindBlock, Node: "y", Hash: h1, Parent: g, Height: 1},
+		{T: at(80), Kind: KindBlock, Node: "z", Hash: h1, Parent: g, Height: 1},
+		{T: at(100), Kind: KindPartition, Detail: "x,y|z"},
+		{T: at(200), Kind: KindFound, Node: "x", Hash: h2, Parent: h1, Height: 2},
+		{T: at(240), Kind: KindBlock, Node: "y", Hash: h2, Parent: h1, Height: 2},
+		{T: at(260), Kind: KindFound, Node: "z", Hash: h3, Parent: h1, Height: 2},
+	} {
+		r.Record(ev)
+	}
+	b.do(fmt.Sprintf(`(() => { const dt = new DataTransfer(); dt.items.add(new File([%q], "session.jsonl"));
+		document.getElementById("file").files = dt.files; document.getElementById("speed").value = "4";
+		document.querySelector('#f-replay button[type=submit]').click(); })()`, rec.String()))
+	b.waitJS(`document.getElementById("status").textContent.startsWith("Replay finished: 7 events")`, 5*time.Second)
+	b.waitJS(`[...document.querySelectorAll("#graph .node")].map(n => n.dataset.node).join() === "x,y,z" &&
+		document.getElementById("graph").dataset.branches === "2" && document.querySelectorAll("#graph .link.cut").length === 2`, 5*time.Second)
+	b.do(`document.getElementById("live").click()`)
+	b.waitJS(`document.querySelectorAll("#graph .node").length === 4`, 5*time.Second)
+
+	// Phone width.
+	b.run("phone viewport", chromedp.EmulateViewport(390, 844))
+	b.waitJS(`document.documentElement.scrollWidth <= 390`, 5*time.Second)
+	b.shot("network-view-phone")
+}
