@@ -64,7 +64,7 @@ func freePort(t *testing.T) int {
 // binary itself (the image has no shell).
 func nodeStatus(ctr string) (status, error) {
 	var s status
-	out, err := exec.Command("docker", "exec", ctr, "/chaind", "status").Output()
+	out, err := exec.Command("docker", "exec", ctr, "/chaind", "status", "--json").Output()
 	if err != nil {
 		return s, fmt.Errorf("status of %s: %w", ctr, err)
 	}
