@@ -27,7 +27,7 @@ const (
 // postTx asks the node to sign and pool a transfer (the tutorial's route)
 // and returns the id when the node answered 201.
 func postTx(client *http.Client, api, from, to string) (string, bool) {
-	body, _ := json.Marshal(map[string]any{"sender": from, "recipient": to, "amount": 1})
+	body, _ := json.Marshal(map[string]any{"sender": from, "recipient": to, "amount": json.Number("0.00000001")}) // one base unit: the route takes coins
 	resp, err := client.Post(api+"/transactions/new", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return "", false
