@@ -60,7 +60,10 @@ func loadSpec(t testing.TB) (*openapi3.T, routers.Router) {
 func init() {
 	// Streams and metrics are checked for their status and media type; their
 	// bodies are text.
-	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.FileBodyDecoder)
+	// The explorer's files are text or images.
+	for _, ct := range []string{"text/event-stream", "text/html", "text/javascript", "text/css", "image/svg+xml", "image/png"} {
+		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
+	}
 }
 
 // specCheck is the api tests' round-tripper: every request a test makes
