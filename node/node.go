@@ -155,14 +155,16 @@ func New(cfg Config) (*Node, error) {
 		return fail(err)
 	}
 	n.Pool = mempool.New(n.Chain, cfg.Mempool)
-	if err := n.loadMempool(); err != nil {
-		return fail(err)
-	}
 	if err := n.loadKeys(cfg.Passphrase); err != nil {
 		return fail(err)
 	}
 	for _, a := range n.keys.addresses() {
 		n.Pool.SetLocal(a)
+	}
+	// After SetLocal: the journal may hold more of the node's own
+	// transactions than a stranger may pool.
+	if err := n.loadMempool(); err != nil {
+		return fail(err)
 	}
 	minerAddr, err := n.minerAddress()
 	if err != nil {
