@@ -95,7 +95,10 @@ func TestContainersPartitionAndHeal(t *testing.T) {
 	}
 	apis := make([]string, len(names))
 	for i, name := range names {
-		args := append([]string{"run", "-d", "--name", name, "--network", network, "-p", "127.0.0.1::3001", image}, flags[i]...)
+		// The other containers ask this node's API by its container name,
+		// so that name must pass the Host check.
+		args := append([]string{"run", "-d", "--name", name, "--network", network, "-p", "127.0.0.1::3001", image,
+			"--http-vhosts", name}, flags[i]...)
 		docker(t, args...)
 		t.Cleanup(func() {
 			if t.Failed() {
