@@ -88,3 +88,26 @@ func printJSON(w io.Writer, v any) error {
 	_, err = fmt.Fprintln(w, string(b))
 	return err
 }
+
+// apiRunE is the RunE of a command that asks the API one thing: it binds
+// the CHAIND_ environment, calls ask within the request timeout, and
+// prints the answer as JSON (--json) or as text.
+func apiRunE[T any](f *apiFlags, ask func(ctx context.Context, c *client.Client, args []string) (T, error),
+	text func(w io.Writer, v T)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := bindEnv(cmd); err != nil {
+			return err
+		}
+		ctx, cancel := timeout()
+		defer cancel()
+		v, err := ask(ctx, f.client(""), args)
+		if err != nil {
+			return err
+		}
+		if f.json {
+			return printJSON(cmd.OutOrStdout(), v)
+		}
+		text(cmd.OutOrStdout(), v)
+		return nil
+	}
+}

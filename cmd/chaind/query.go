@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,20 +25,9 @@ func blockCmd() *cobra.Command {
 		Short:   "Show a block by height or hash (bitcoin-cli getblock)",
 		Example: "  chaind block 12\n  chaind block 00ab...ef --json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			ctx, cancel := timeout()
-			defer cancel()
-			b, err := f.client("").Block(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if f.json {
-				return printJSON(cmd.OutOrStdout(), b)
-			}
-			w := cmd.OutOrStdout()
+		RunE: apiRunE(&f, func(ctx context.Context, c *client.Client, args []string) (*apitypes.BlockDetail, error) {
+			return c.Block(ctx, args[0])
+		}, func(w io.Writer, b *apitypes.BlockDetail) {
 			fmt.Fprintf(w, "block %d %s\n", b.Index, b.Hash)
 			fmt.Fprintf(w, "previous       %s\n", b.PreviousHash)
 			fmt.Fprintf(w, "time           %s\n", time.Unix(int64(b.Timestamp), 0).UTC().Format(time.RFC3339))
@@ -51,8 +42,7 @@ func blockCmd() *cobra.Command {
 			for _, tx := range b.Transactions {
 				printTxLine(w, tx)
 			}
-			return nil
-		},
+		}),
 	}
 	f.add(cmd, true)
 	return cmd
@@ -72,20 +62,9 @@ func txCmd() *cobra.Command {
 		Short:   "Show a transaction: confirmed (its block) or pending (bitcoin-cli gettransaction)",
 		Example: "  chaind tx 3b90...1b33d\n  chaind tx 3b90...1b33d --json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			ctx, cancel := timeout()
-			defer cancel()
-			d, err := f.client("").Tx(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if f.json {
-				return printJSON(cmd.OutOrStdout(), d)
-			}
-			w := cmd.OutOrStdout()
+		RunE: apiRunE(&f, func(ctx context.Context, c *client.Client, args []string) (*apitypes.TxDetail, error) {
+			return c.Tx(ctx, args[0])
+		}, func(w io.Writer, d *apitypes.TxDetail) {
 			fmt.Fprintf(w, "transaction %s\n", d.Tx.ID)
 			fmt.Fprintf(w, "status      %s", d.Status)
 			if d.Block != nil {
@@ -100,8 +79,7 @@ func txCmd() *cobra.Command {
 			if d.Tx.Memo != "" {
 				fmt.Fprintf(w, "memo        %q\n", d.Tx.Memo)
 			}
-			return nil
-		},
+		}),
 	}
 	f.add(cmd, true)
 	return cmd
@@ -197,27 +175,15 @@ func peersCmd() *cobra.Command {
 		Short:   "List the node's connected peers (bitcoin-cli getpeerinfo)",
 		Example: "  chaind peers\n  chaind peers --json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			ctx, cancel := timeout()
-			defer cancel()
-			ps, err := f.client("").Peers(ctx)
-			if err != nil {
-				return err
-			}
-			if f.json {
-				return printJSON(cmd.OutOrStdout(), ps)
-			}
-			w := cmd.OutOrStdout()
+		RunE: apiRunE(&f, func(ctx context.Context, c *client.Client, _ []string) (*apitypes.Peers, error) {
+			return c.Peers(ctx)
+		}, func(w io.Writer, ps *apitypes.Peers) {
 			fmt.Fprintf(w, "%d peers\n", ps.Count)
 			for _, p := range ps.Peers {
 				fmt.Fprintf(w, "  %s  %s %s  height %d  penalty %d  since %s\n", p.ID, p.Direction, p.Remote,
 					p.BestHeight, p.Penalty, p.ConnectedAt.UTC().Format(time.RFC3339))
 			}
-			return nil
-		},
+		}),
 	}
 	f.add(cmd, true)
 	return cmd
@@ -231,20 +197,9 @@ func mempoolCmd() *cobra.Command {
 		Short:   "List the node's pending transactions, highest fee first (bitcoin-cli getrawmempool)",
 		Example: "  chaind mempool\n  chaind mempool --limit 1000 --json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			ctx, cancel := timeout()
-			defer cancel()
-			mp, err := f.client("").Mempool(ctx, limit)
-			if err != nil {
-				return err
-			}
-			if f.json {
-				return printJSON(cmd.OutOrStdout(), mp)
-			}
-			w := cmd.OutOrStdout()
+		RunE: apiRunE(&f, func(ctx context.Context, c *client.Client, _ []string) (*apitypes.Mempool, error) {
+			return c.Mempool(ctx, limit)
+		}, func(w io.Writer, mp *apitypes.Mempool) {
 			more := ""
 			if mp.Truncated {
 				more = fmt.Sprintf(", %d listed (--limit)", len(mp.Txs))
@@ -253,8 +208,7 @@ func mempoolCmd() *cobra.Command {
 			for _, tx := range mp.Txs {
 				printTxLine(w, tx)
 			}
-			return nil
-		},
+		}),
 	}
 	f.add(cmd, true)
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many (default: the node's, 100)")

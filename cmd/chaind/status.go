@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/chaind/chaind/apitypes"
+	"github.com/chaind/chaind/client"
 )
 
 func statusCmd() *cobra.Command {
@@ -16,20 +19,9 @@ func statusCmd() *cobra.Command {
 		Short:   "Show a running node's network, height, tip, peers and mempool",
 		Example: "  chaind status\n  chaind status --api http://127.0.0.1:3002 --json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			ctx, cancel := timeout()
-			defer cancel()
-			s, err := f.client("").Status(ctx)
-			if err != nil {
-				return err
-			}
-			if f.json {
-				return printJSON(cmd.OutOrStdout(), s)
-			}
-			w := cmd.OutOrStdout()
+		RunE: apiRunE(&f, func(ctx context.Context, c *client.Client, _ []string) (*apitypes.Status, error) {
+			return c.Status(ctx)
+		}, func(w io.Writer, s *apitypes.Status) {
 			fmt.Fprintf(w, "network     %s (genesis %s)\n", s.Network, s.Genesis)
 			fmt.Fprintf(w, "height      %d\n", s.Height)
 			fmt.Fprintf(w, "tip         %s (%s)\n", s.Tip, time.Unix(int64(s.TipTime), 0).UTC().Format(time.RFC3339))
@@ -40,8 +32,7 @@ func statusCmd() *cobra.Command {
 			if s.Syncing {
 				fmt.Fprintf(w, "syncing     to %d at %.1f blocks/s\n", s.Sync.TargetHeight, s.Sync.BlocksPerSec)
 			}
-			return nil
-		},
+		}),
 	}
 	f.add(cmd, true)
 	return cmd
