@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Errors of a Cluster's controls.
@@ -77,4 +78,16 @@ type Cluster interface {
 	HashAt(name string, height uint32) (string, error)
 	// Close stops every node and the network.
 	Close() error
+}
+
+// checkAdd checks what every cluster's Add needs of its arguments: a valid
+// name and at least one peer.
+func checkAdd(name string, peers []string) error {
+	if err := CheckName(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	if len(peers) == 0 {
+		return fmt.Errorf("%w: a new node needs at least one peer", ErrBadRequest)
+	}
+	return nil
 }

@@ -589,11 +589,8 @@ func (c *MemCluster) Start(name string) error {
 // Add implements Cluster: a relay (not mining) linked to peers with the
 // network's default link shape.
 func (c *MemCluster) Add(name string, peers []string) error {
-	if err := CheckName(name); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadRequest, err)
-	}
-	if len(peers) == 0 {
-		return fmt.Errorf("%w: a new node needs at least one peer", ErrBadRequest)
+	if err := checkAdd(name, peers); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	if _, ok := c.nodes[name]; ok {

@@ -338,11 +338,8 @@ func (c *P2PCluster) Start(name string) error {
 
 // Add implements Cluster.
 func (c *P2PCluster) Add(name string, peers []string) error {
-	if err := CheckName(name); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadRequest, err)
-	}
-	if len(peers) == 0 {
-		return fmt.Errorf("%w: a new node needs at least one peer", ErrBadRequest)
+	if err := checkAdd(name, peers); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	if _, ok := c.nodes[name]; ok {
