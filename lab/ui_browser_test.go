@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/chaind/chaind/internal/browsertest"
 )
 
 // The network view's browser test drives a real headless Chromium (Debian's
@@ -35,138 +33,33 @@ nodes:
   - {name: d, share: 25}
 `
 
-func chromiumPath() string {
-	if p := os.Getenv("CHAIND_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+// uiBrowser is a tab of the shared headless Chromium with the network
+// view's own helpers.
+type uiBrowser struct{ *browsertest.Tab }
 
-type uiBrowser struct {
-	t    *testing.T
-	ctx  context.Context
-	mu   sync.Mutex
-	errs []string
-}
+func newUIBrowser(t *testing.T) *uiBrowser { return &uiBrowser{browsertest.Open(t)} }
 
-func newUIBrowser(t *testing.T) *uiBrowser {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	path := chromiumPath()
-	if path == "" {
-		t.Skip("no Chromium binary found (install Debian's chromium package, or set CHAIND_CHROMIUM): browser tests skipped")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.WindowSize(1280, 800))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
-		cancelCtx()
-		cancelAlloc()
-		t.Fatalf("start Chromium %s: %v", path, err)
-	}
-	b := &uiBrowser{t: t, ctx: ctx}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for m, err := range chromedp.Console(ctx) {
-			if err != nil {
-				return
-			}
-			switch {
-			case m.IsException():
-				b.record("exception: " + m.Text)
-			case m.Type == chromedp.ConsoleError && m.Source != "network":
-				b.record(fmt.Sprintf("error (%s %s:%d): %s", m.Source, m.URL, m.Line, m.Text))
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		time.Sleep(100 * time.Millisecond)
-		cancelCtx()
-		cancelAlloc()
-		wg.Wait()
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for _, e := range b.errs {
-			t.Errorf("browser console: %s", e)
-		}
-	})
-	return b
-}
+// TestMain stops the shared Chromium after the tests.
+func TestMain(m *testing.M) { browsertest.Main(m) }
 
-func (b *uiBrowser) record(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.errs = append(b.errs, s)
-}
+func uiEval[T any](b *uiBrowser, expr string) T { return browsertest.Eval[T](b.Tab, expr) }
 
-func (b *uiBrowser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-}
-
-func uiEval[T any](b *uiBrowser, expr string) T {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		b.t.Fatalf("evaluate %s: %v", expr, err)
-	}
-	return v
-}
-
-func (b *uiBrowser) do(expr string) { b.t.Helper(); uiEval[bool](b, "("+expr+", true)") }
+func (b *uiBrowser) do(expr string) { b.T.Helper(); uiEval[bool](b, "("+expr+", true)") }
 
 func (b *uiBrowser) waitJS(expr string, within time.Duration) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, within+5*time.Second)
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, within+5*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(within))); err != nil {
-		b.t.Fatalf("waiting %v for %s: %v (status: %s; result: %s)", within, expr, err,
+		b.T.Fatalf("waiting %v for %s: %v (status: %s; result: %s)", within, expr, err,
 			uiEval[string](b, `document.getElementById("status").textContent`), uiEval[string](b, `document.getElementById("result").textContent`))
-	}
-}
-
-func (b *uiBrowser) shot(name string) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	dirs := []string{filepath.Join(b.t.TempDir(), "screenshots")}
-	if d := os.Getenv("CHAIND_SCREENSHOTS"); d != "" {
-		dirs = append(dirs, d)
-	}
-	for _, dir := range dirs {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			b.t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
-			b.t.Fatal(err)
-		}
 	}
 }
 
 // mineAt mines one block at node through the page's controls and returns
 // the short hash the page reports.
 func (b *uiBrowser) mineAt(node string) string {
-	b.t.Helper()
+	b.T.Helper()
 	b.do(fmt.Sprintf(`document.getElementById("node").value = %q, document.getElementById("blocks").value = "1",
 		document.getElementById("result").textContent = "",
 		document.querySelector('#f-node button[data-op="mine"]').click()`, node))
@@ -181,7 +74,7 @@ func TestNetworkViewBrowser(t *testing.T) {
 	t.Cleanup(srv.Close) // after the browser's cleanup closes the page's event stream
 	b := newUIBrowser(t)
 
-	b.run("open the network view", chromedp.Navigate(srv.URL+"/"))
+	b.Run("open the network view", chromedp.Navigate(srv.URL+"/"))
 	b.waitJS(`document.querySelectorAll("#graph .node").length === 4 && document.querySelectorAll("#graph .link").length === 4`, 10*time.Second)
 	if got := uiEval[string](b, `[...document.querySelectorAll("#nodes tbody th")].map(e => e.textContent).join(",")`); got != "a,b,c,d" {
 		t.Errorf("node table: %q", got)
@@ -198,7 +91,7 @@ func TestNetworkViewBrowser(t *testing.T) {
 	}
 	b.waitJS(fmt.Sprintf(`[...window.__spread].some(x => x.startsWith(%q))`, h), 5*time.Second)
 	b.waitJS(`Number(document.getElementById("graph").dataset.spreads) >= 4`, 5*time.Second)
-	b.shot("network-view")
+	b.Shot("network-view")
 
 	// A 2|2 partition through the page's form: both sides mine, two branches.
 	b.do(`document.getElementById("groups").value = "a,b|c,d", document.querySelector('#f-partition button[type=submit]').click()`)
@@ -212,7 +105,7 @@ func TestNetworkViewBrowser(t *testing.T) {
 		return br("a") === br("b") && br("c") === br("d") && br("a") !== br("c"); })()`); !ab {
 		t.Errorf("the branches do not follow the partition")
 	}
-	b.shot("network-view-partitioned")
+	b.Shot("network-view-partitioned")
 
 	// Heal: one branch again.
 	b.do(`document.getElementById("heal").click()`)
@@ -255,7 +148,7 @@ func TestNetworkViewBrowser(t *testing.T) {
 	b.waitJS(`document.querySelectorAll("#graph .node").length === 4`, 5*time.Second)
 
 	// Phone width.
-	b.run("phone viewport", chromedp.EmulateViewport(390, 844))
+	b.Run("phone viewport", chromedp.EmulateViewport(390, 844))
 	b.waitJS(`document.documentElement.scrollWidth <= 390`, 5*time.Second)
-	b.shot("network-view-phone")
+	b.Shot("network-view-phone")
 }

@@ -6,12 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +17,7 @@ import (
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/internal/browsertest"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/node"
 )
@@ -97,128 +94,14 @@ func (e *env) mine(data string) *chain.Block {
 
 func (e *env) addr(a chain.Address) string { return chain.FormatAddress(e.p.AddressPrefix, a) }
 
-// chromium finds a Chromium binary: $CHAIND_CHROMIUM, or one on PATH.
-func chromium() string {
-	if p := os.Getenv("CHAIND_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+// browser is a tab of the shared headless Chromium with the explorer's
+// own helpers.
+type browser struct{ *browsertest.Tab }
 
-// browser is a headless Chromium tab that records console errors,
-// uncaught exceptions and the browser's own error log (CSP refusals among
-// them; failed HTTP statuses are the API's answers and are left out).
-type browser struct {
-	t     *testing.T
-	ctx   context.Context
-	shots []string // directories screenshots go to
-
-	mu   sync.Mutex
-	errs []string
-}
-
-// The one Chromium the browser tests share; each test has its own tab.
-var (
-	chromeOnce  sync.Once
-	chromeAlloc context.Context
-	chromeErr   error
-)
+func newBrowser(t *testing.T) *browser { return &browser{browsertest.Open(t)} }
 
 // TestMain stops the shared Chromium after the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if chromeAlloc != nil {
-		chromedp.Cancel(chromeAlloc)
-	}
-	os.Exit(code)
-}
-
-func newBrowser(t *testing.T) *browser {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	path := chromium()
-	if path == "" {
-		t.Skip("no Chromium binary found (install Debian's chromium package, or set CHAIND_CHROMIUM): browser tests skipped")
-	}
-	chromeOnce.Do(func() {
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.WindowSize(1280, 800))
-		actx, _ := chromedp.NewExecAllocator(context.Background(), opts...) // cancelled by TestMain via chromedp.Cancel
-		bctx, _ := chromedp.NewContext(actx)
-		if err := chromedp.Do(bctx); err != nil {
-			chromeErr = fmt.Errorf("start Chromium %s: %w", path, err)
-			return
-		}
-		chromeAlloc = bctx
-	})
-	if chromeErr != nil {
-		t.Fatal(chromeErr)
-	}
-	ctx, cancelCtx := chromedp.NewContext(chromeAlloc) // a new tab
-	b := &browser{t: t, ctx: ctx, shots: []string{filepath.Join(t.TempDir(), "screenshots")}}
-	if dir := os.Getenv("CHAIND_SCREENSHOTS"); dir != "" {
-		b.shots = append(b.shots, dir)
-	}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
-		cancelCtx()
-		t.Fatalf("open a tab: %v", err)
-	}
-	messages := chromedp.Console(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			switch {
-			case m.IsException():
-				b.record("exception: " + m.Text)
-			case m.Type == chromedp.ConsoleError && m.Source != "network":
-				b.record(fmt.Sprintf("error (%s %s:%d): %s", m.Source, m.URL, m.Line, m.Text))
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		time.Sleep(100 * time.Millisecond) // let the last messages arrive
-		cancelCtx()
-		wg.Wait()
-		b.checkNoErrors()
-	})
-	return b
-}
-
-func (b *browser) record(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.errs = append(b.errs, s)
-}
-
-func (b *browser) checkNoErrors() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, e := range b.errs {
-		b.t.Errorf("browser console: %s", e)
-	}
-}
-
-// run runs actions with a timeout.
-func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-}
+func TestMain(m *testing.M) { browsertest.Main(m) }
 
 // js is an action that evaluates expr for its effect.
 func js(expr string) chromedp.Action[chromedp.Void] {
@@ -230,57 +113,38 @@ func js(expr string) chromedp.Action[chromedp.Void] {
 
 // open loads url and waits for page to be rendered.
 func (b *browser) open(url, page string) {
-	b.t.Helper()
-	b.run("open "+url, chromedp.Navigate(url))
+	b.T.Helper()
+	b.Run("open "+url, chromedp.Navigate(url))
 	b.waitPage(page)
 }
 
 // goTo switches the explorer to hash and waits for page to be rendered.
 func (b *browser) goTo(hash, page string) {
-	b.t.Helper()
-	b.run("go to "+hash, js(fmt.Sprintf(`document.getElementById("view").dataset.page = "",
+	b.T.Helper()
+	b.Run("go to "+hash, js(fmt.Sprintf(`document.getElementById("view").dataset.page = "",
 		location.hash === %[1]q ? window.dispatchEvent(new HashChangeEvent("hashchange")) : (location.hash = %[1]q)`, hash)))
 	b.waitPage(page)
 }
 
 func (b *browser) waitPage(page string) {
-	b.t.Helper()
-	b.waitJS(fmt.Sprintf(`(() => { const m = document.getElementById("view"); return m.dataset.page === %q && m.getAttribute("aria-busy") === "false"; })()`, page), 10*time.Second)
-}
-
-// waitJS waits until expr is true.
-func (b *browser) waitJS(expr string, within time.Duration) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, within+5*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(within))); err != nil {
-		b.t.Fatalf("waiting %v for %s: %v", within, expr, err)
-	}
+	b.T.Helper()
+	b.WaitJS(fmt.Sprintf(`(() => { const m = document.getElementById("view"); return m.dataset.page === %q && m.getAttribute("aria-busy") === "false"; })()`, page), 10*time.Second)
 }
 
 // evalAs evaluates expr in b's tab.
-func evalAs[T any](b *browser, expr string) T {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		b.t.Fatalf("evaluate %s: %v", expr, err)
-	}
-	return v
-}
+func evalAs[T any](b *browser, expr string) T { return browsertest.Eval[T](b.Tab, expr) }
 
 // field returns the text of the element with data-field name in main.
 func (b *browser) field(name string) string {
-	b.t.Helper()
+	b.T.Helper()
 	return evalAs[string](b, fmt.Sprintf(`(() => { const el = document.querySelector('#view [data-field=%q]'); return el ? el.textContent : "<missing>"; })()`, name))
 }
 
 // wantField checks field name's text.
 func (b *browser) wantField(name, want string) {
-	b.t.Helper()
+	b.T.Helper()
 	if got := b.field(name); got != want {
-		b.t.Errorf("page %s field %s = %q, want %q", b.page(), name, got, want)
+		b.T.Errorf("page %s field %s = %q, want %q", b.page(), name, got, want)
 	}
 }
 
@@ -288,34 +152,15 @@ func (b *browser) page() string { return evalAs[string](b, `location.hash`) }
 
 // count returns how many elements match sel.
 func (b *browser) count(sel string) int {
-	b.t.Helper()
+	b.T.Helper()
 	return evalAs[int](b, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
 }
 
 // noErrorShown checks the page shows no error box.
 func (b *browser) noErrorShown() {
-	b.t.Helper()
+	b.T.Helper()
 	if msg := evalAs[string](b, `(() => { const e = document.querySelector("#view .error"); return e ? e.textContent : ""; })()`); msg != "" {
-		b.t.Errorf("page %s shows an error: %s", b.page(), msg)
-	}
-}
-
-// shot saves a full-page screenshot as name.png in every screenshot directory.
-func (b *browser) shot(name string) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	for _, dir := range b.shots {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			b.t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
-			b.t.Fatal(err)
-		}
+		b.T.Errorf("page %s shows an error: %s", b.page(), msg)
 	}
 }
 
@@ -406,7 +251,7 @@ func TestBrowserPages(t *testing.T) {
 	if got := b.field("hashrate"); got == "–" || got == "<missing>" {
 		t.Errorf("overview shows no hash-rate estimate: %q", got)
 	}
-	b.shot("overview")
+	b.Shot("overview")
 
 	// Blocks, then a block mined after the page loaded appears live.
 	b.goTo("#/blocks", "blocks")
@@ -414,8 +259,8 @@ func TestBrowserPages(t *testing.T) {
 		t.Errorf("blocks page lists %d blocks, want 3", n)
 	}
 	nb := e.mine("")
-	b.waitJS(fmt.Sprintf(`document.querySelector("#view tbody tr td a") && document.querySelector("#view tbody tr td a").textContent === %q`, num(uint64(nb.Header.Height))), liveWithin)
-	b.shot("blocks")
+	b.WaitJS(fmt.Sprintf(`document.querySelector("#view tbody tr td a") && document.querySelector("#view tbody tr td a").textContent === %q`, num(uint64(nb.Header.Height))), liveWithin)
+	b.Shot("blocks")
 	sendPending()
 
 	// Block 1: every header field, the hostile note as text.
@@ -434,7 +279,7 @@ func TestBrowserPages(t *testing.T) {
 	if bv.Data != hostile || bv.Status != "main" {
 		t.Fatalf("API block 1: data %q, status %q", bv.Data, bv.Status)
 	}
-	b.shot("block")
+	b.Shot("block")
 
 	// The confirmed transaction with the hostile memo, and the pending one.
 	var tv struct {
@@ -463,7 +308,7 @@ func TestBrowserPages(t *testing.T) {
 	if senderHref != "#/address/"+tv.Tx.Sender {
 		t.Errorf("sender link %q", senderHref)
 	}
-	b.shot("tx")
+	b.Shot("tx")
 	b.goTo("#/tx/"+tx2.ID().String(), "tx")
 	b.wantField("status", "pending")
 	b.wantField("block", "not yet in a block")
@@ -495,7 +340,7 @@ func TestBrowserPages(t *testing.T) {
 	if n := b.count(`#view [data-field="history"] tbody tr`); n != len(hist.Txs) {
 		t.Errorf("address page lists %d history rows, the API %d", n, len(hist.Txs))
 	}
-	b.shot("address")
+	b.Shot("address")
 
 	// Mempool, peers, fork tree, charts.
 	var mp struct {
@@ -514,11 +359,11 @@ func TestBrowserPages(t *testing.T) {
 	if n := b.count("#view svg.chart polyline"); n != 3 {
 		t.Errorf("charts page draws %d series, want 3", n)
 	}
-	b.shot("charts")
+	b.Shot("charts")
 
 	// Search: a height, a tx id, an address, and nonsense.
 	search := func(q string) {
-		b.run("search "+q, js(`document.getElementById("view").dataset.page = ""`),
+		b.Run("search "+q, js(`document.getElementById("view").dataset.page = ""`),
 			chromedp.SetValue(chromedp.CSS("#q"), q), chromedp.SendKeys(chromedp.CSS("#q"), "\r"))
 	}
 	search("2")
@@ -533,7 +378,7 @@ func TestBrowserPages(t *testing.T) {
 	b.waitPage("block")
 	b.wantField("hash", nb.Hash().String())
 	search("<b>nonsense</b>")
-	b.waitJS(`!!document.querySelector("#view .error")`, 5*time.Second)
+	b.WaitJS(`!!document.querySelector("#view .error")`, 5*time.Second)
 
 	// Nothing hostile ran or became an element anywhere.
 	if evalAs[bool](b, `window.__xss !== undefined || document.querySelectorAll("#view img, #view script, #view b").length > 0`) {
@@ -542,13 +387,13 @@ func TestBrowserPages(t *testing.T) {
 
 	// Keyboard: the first Tab reaches the skip link, Enter on it focuses main.
 	b.open(e.base+"/", "overview")
-	b.run("tab", chromedp.KeyEvent("\t"))
+	b.Run("tab", chromedp.KeyEvent("\t"))
 	if focused := evalAs[string](b, `document.activeElement.textContent`); focused != "Skip to content" {
 		t.Errorf("first Tab focuses %q, want the skip link", focused)
 	}
 
 	// A phone's width: nothing wider than the screen but scrollable tables.
-	b.run("phone", chromedp.EmulateViewport(390, 844))
+	b.Run("phone", chromedp.EmulateViewport(390, 844))
 	for _, pg := range []struct{ hash, name string }{{"#/", "overview"}, {"#/block/1", "block"}, {"#/address/" + recipient, "address"}, {"#/forks", "forks"}} {
 		b.goTo(pg.hash, pg.name)
 		if wide := evalAs[int](b, `document.documentElement.scrollWidth`); wide > 390 {
@@ -556,7 +401,7 @@ func TestBrowserPages(t *testing.T) {
 		}
 	}
 	b.goTo("#/block/1", "block")
-	b.shot("block-phone")
+	b.Shot("block-phone")
 }
 
 // TestBrowserFreshNode: a node at height 0 with no peers renders every
@@ -569,7 +414,7 @@ func TestBrowserFreshNode(t *testing.T) {
 	b.wantField("height", "0")
 	b.wantField("peers", "0")
 	b.wantField("hashrate", "–")
-	b.shot("fresh-overview")
+	b.Shot("fresh-overview")
 	for _, pg := range []struct{ hash, name string }{
 		{"#/blocks", "blocks"}, {"#/block/0", "block"}, {"#/mempool", "mempool"}, {"#/peers", "peers"},
 		{"#/forks", "forks"}, {"#/charts", "charts"}, {"#/address/" + fresh, "address"},
@@ -606,12 +451,12 @@ func TestBrowserAddressArrival(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.waitJS(fmt.Sprintf(`!!document.querySelector('#view a[href="#/tx/%s"]')`, tx.ID()), liveWithin)
+	b.WaitJS(fmt.Sprintf(`!!document.querySelector('#view a[href="#/tx/%s"]')`, tx.ID()), liveWithin)
 	e.mine("")
-	b.waitJS(`document.querySelector('#view [data-field="balance"]').textContent === "2.00000005 coin"`, liveWithin)
-	b.waitJS(`document.querySelectorAll('#view [data-field="history"] tbody tr').length === 1`, liveWithin)
+	b.WaitJS(`document.querySelector('#view [data-field="balance"]').textContent === "2.00000005 coin"`, liveWithin)
+	b.WaitJS(`document.querySelectorAll('#view [data-field="history"] tbody tr').length === 1`, liveWithin)
 	b.wantField("no-pending", "Nothing pending.")
-	b.shot("address-arrival")
+	b.Shot("address-arrival")
 }
 
 // TestBrowserForkTree: a competing block shows as a second branch, marked
@@ -640,23 +485,23 @@ func TestBrowserForkTree(t *testing.T) {
 		return fmt.Sprintf(`(document.querySelector('#view svg.tree a[data-hash="%s"]') || {}).dataset?.status`, blk.Hash())
 	}
 	s2 := side(b1, "s2")
-	b.waitJS(status(s2)+` === "stale"`, liveWithin)
+	b.WaitJS(status(s2)+` === "stale"`, liveWithin)
 	if n := b.count(`#view [data-field="summary"]`); n != 1 || !strings.Contains(b.field("summary"), "on 2 branches") {
 		t.Errorf("summary %q, want 2 branches", b.field("summary"))
 	}
-	b.shot("forks-side")
+	b.Shot("forks-side")
 	s3 := side(s2, "s3")
 	s4 := side(s3, "s4") // more work than b1..b3: the node reorganises
 	if e.n.Chain.Tip().Hash != s4.Hash() {
 		t.Fatal("no reorg")
 	}
-	b.waitJS(status(s4)+` === "main" && `+status(b3)+` === "stale"`, liveWithin)
+	b.WaitJS(status(s4)+` === "main" && `+status(b3)+` === "stale"`, liveWithin)
 	for blk, want := range map[*chain.Block]string{b1: "main", b2: "stale", b3: "stale", s2: "main", s3: "main", s4: "main"} {
 		if got := evalAs[string](b, status(blk)); got != want {
 			t.Errorf("block %d %s is %q in the tree, want %q", blk.Header.Height, blk.Hash(), got, want)
 		}
 	}
-	b.shot("forks")
+	b.Shot("forks")
 	// The old branch's block page says it is stale.
 	b.goTo("#/block/"+b3.Hash().String(), "block")
 	b.wantField("status", "side branch (stale)")
@@ -670,14 +515,12 @@ func TestBrowserSeesConsoleErrors(t *testing.T) {
 	e := newEnv(t)
 	b := newBrowser(t)
 	b.open(e.base+"/", "overview")
-	b.run("misbehave", js(`console.error("logged on purpose"),
+	b.Run("misbehave", js(`console.error("logged on purpose"),
 		setTimeout(() => { throw new Error("thrown on purpose"); }),
 		document.head.append(Object.assign(document.createElement("script"), { textContent: "window.__inline = 1" }))`))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		b.mu.Lock()
-		got := strings.Join(b.errs, "\n")
-		b.mu.Unlock()
+		got := strings.Join(b.Errors(), "\n")
 		if strings.Contains(got, "logged on purpose") && strings.Contains(got, "thrown on purpose") && strings.Contains(got, "Content Security Policy") {
 			break
 		}
@@ -689,7 +532,5 @@ func TestBrowserSeesConsoleErrors(t *testing.T) {
 	if evalAs[bool](b, `window.__inline === 1`) {
 		t.Error("an inline script ran despite the CSP")
 	}
-	b.mu.Lock()
-	b.errs = nil // expected here: not a failure of this test
-	b.mu.Unlock()
+	b.TakeErrors() // expected here: not a failure of this test
 }
