@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/core/sec"
 	bhost "github.com/libp2p/go-libp2p/p2p/host/basic"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
@@ -38,6 +39,10 @@ type hostParts struct {
 	gater     connmgr.ConnectionGater
 	connMgr   connmgr.ConnManager
 	resources network.ResourceManager
+	// handlers are set before the host starts, so identify announces
+	// every protocol from the first connection on (a peer identifying us
+	// early must not see a node without this network's protocols).
+	handlers map[protocol.ID]network.StreamHandler
 }
 
 // basicHost is a libp2p host with the observed-address manager it owns.
@@ -136,6 +141,9 @@ func newLibp2pHost(p hostParts) (_ host.Host, err error) {
 		return nil, fmt.Errorf("basic host: %w", err)
 	}
 	closers = append(closers, bh.Close)
+	for pid, handler := range p.handlers {
+		bh.SetStreamHandler(pid, handler)
+	}
 	observed.Start(sw)
 	bh.Start()
 	return &basicHost{BasicHost: bh, observed: observed}, nil

@@ -14,6 +14,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
@@ -275,21 +276,22 @@ func (h *Host) start(ctx context.Context) error {
 		_ = rm.Close()
 		return fmt.Errorf("p2p: connection manager: %w", err)
 	}
+	handlers := make(map[protocol.ID]network.StreamHandler, len(h.protocols))
+	for _, p := range h.protocols {
+		handlers[p.pid] = h.serveStream(p)
+	}
 	lh, err := newLibp2pHost(hostParts{
 		key:       h.key,
 		userAgent: UserAgent,
 		gater:     h.gater,
 		connMgr:   cm,
 		resources: rm,
+		handlers:  handlers,
 	})
 	if err != nil {
 		return fmt.Errorf("p2p: create host: %w", err)
 	}
 	h.h = lh
-
-	for _, p := range h.protocols {
-		lh.SetStreamHandler(p.pid, h.serveStream(p))
-	}
 	if err := h.startGossip(); err != nil {
 		return err
 	}
