@@ -294,8 +294,14 @@ func TestKeystoreTamperedFiles(t *testing.T) {
 	}{
 		{"ciphertext", func(j *keyFileJSON) { j.Crypto.Ciphertext = flipHex(j.Crypto.Ciphertext) }, ErrWrongPassphrase},
 		{"tag", func(j *keyFileJSON) {
+			// Change the last hex digit to another hex digit (flipping a
+			// bit of the character could make 'f' a 'g', not hex at all).
 			c := []byte(j.Crypto.Ciphertext)
-			c[len(c)-1] ^= 1
+			if c[len(c)-1] == '0' {
+				c[len(c)-1] = '1'
+			} else {
+				c[len(c)-1] = '0'
+			}
 			j.Crypto.Ciphertext = string(c)
 		}, ErrWrongPassphrase},
 		{"nonce", func(j *keyFileJSON) { j.Crypto.Nonce = flipHex(j.Crypto.Nonce) }, ErrWrongPassphrase},
