@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/chaind/chaind/chain"
 )
 
 // Errors of a Cluster's controls.
@@ -90,4 +92,34 @@ func checkAdd(name string, peers []string) error {
 		return fmt.Errorf("%w: a new node needs at least one peer", ErrBadRequest)
 	}
 	return nil
+}
+
+// checkMine checks Mine's block count.
+func checkMine(n int) error {
+	if n < 1 || n > MaxMineBlocks {
+		return fmt.Errorf("%w: blocks %d not in 1..%d", ErrBadRequest, n, MaxMineBlocks)
+	}
+	return nil
+}
+
+// checkShare checks SetShare's share of the network's hash rate.
+func checkShare(share float64) error {
+	if !(share >= 0 && share <= 1) {
+		return fmt.Errorf("%w: share %v%% not in 0..100%%", ErrBadRequest, share*100)
+	}
+	return nil
+}
+
+// mineBlocks mines n blocks at node name one after another with mine and
+// returns their hashes (those mined before an error, with the error).
+func mineBlocks(ctx context.Context, name string, n int, mine func(context.Context, string) (*chain.Block, error)) ([]string, error) {
+	var out []string
+	for range n {
+		b, err := mine(ctx, "")
+		if err != nil {
+			return out, fmt.Errorf("node %s: %w", name, err)
+		}
+		out = append(out, b.Hash().String())
+	}
+	return out, nil
 }

@@ -368,29 +368,21 @@ func (c *P2PCluster) Add(name string, peers []string) error {
 
 // Mine implements Cluster.
 func (c *P2PCluster) Mine(ctx context.Context, name string, n int) ([]string, error) {
-	if n < 1 || n > MaxMineBlocks {
-		return nil, fmt.Errorf("%w: blocks %d not in 1..%d", ErrBadRequest, n, MaxMineBlocks)
+	if err := checkMine(n); err != nil {
+		return nil, err
 	}
 	nd, err := c.get(name, true)
 	if err != nil {
 		return nil, err
 	}
 	c.obs.Add(Event{T: time.Now(), Kind: KindMine, Node: name, Detail: fmt.Sprint(n)})
-	var out []string
-	for range n {
-		b, err := nd.n.Mine(ctx, "")
-		if err != nil {
-			return out, fmt.Errorf("node %s: %w", name, err)
-		}
-		out = append(out, b.Hash().String())
-	}
-	return out, nil
+	return mineBlocks(ctx, name, n, nd.n.Mine)
 }
 
 // SetShare implements Cluster.
 func (c *P2PCluster) SetShare(name string, share float64) error {
-	if !(share >= 0 && share <= 1) {
-		return fmt.Errorf("%w: share %v%% not in 0..100%%", ErrBadRequest, share*100)
+	if err := checkShare(share); err != nil {
+		return err
 	}
 	nd, err := c.get(name, true)
 	if err != nil {
