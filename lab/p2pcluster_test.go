@@ -176,6 +176,7 @@ nodes:
 	if err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(200 * time.Millisecond) // its first announcement goes out (to b) before the heal
 	minority, majority = mine("a", 1), mine("c", 1)
 	waitFor(t, 30*time.Second, "two tips at one height "+tips(c), func() bool {
 		return status("b").Tip == minority[0] && status("d").Tip == majority[0]
