@@ -7,12 +7,11 @@ import (
 	"log/slog"
 	"math/rand"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/libp2p/go-libp2p/gologshim"
 
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
@@ -23,14 +22,6 @@ import (
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/store"
 )
-
-func TestMain(m *testing.M) {
-	// libp2p logs expected shutdown noise at error level.
-	if os.Getenv("CHAIND_NETSYNC_LOG") == "" {
-		gologshim.SetDefaultHandler(slog.DiscardHandler)
-	}
-	os.Exit(m.Run())
-}
 
 // testLogger is silent unless CHAIND_NETSYNC_LOG is "debug" or "info".
 func testLogger() *slog.Logger {
@@ -204,6 +195,10 @@ func buildChain(p *consensus.Params, keys int, n, txs int, seed int64) []*chain.
 		out = append(out, br.Next(ts, chaintest.Spec{}))
 	}
 	return out
+}
+
+func hasPeer(n p2p.Network, id p2p.PeerID) bool {
+	return slices.ContainsFunc(n.Peers(), func(pi p2p.PeerInfo) bool { return pi.ID == id })
 }
 
 // load processes blocks into a node's chain.
