@@ -8,7 +8,6 @@ import (
 	"math/rand"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -153,33 +152,6 @@ func (n *node) mineTimed(fromPool bool, txs ...*chain.Tx) (*chain.Block, time.Ti
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	wait.For(t, timeout, what, cond)
-}
-
-// sameTip reports whether every node has the same tip.
-func sameTip(nodes []*node) bool {
-	h := nodes[0].tip().Hash
-	for _, n := range nodes[1:] {
-		if n.tip().Hash != h {
-			return false
-		}
-	}
-	return true
-}
-
-// tipSummary describes the nodes' tips for failure messages.
-func tipSummary(nodes []*node) string {
-	count := map[chain.Hash]int{}
-	heights := map[chain.Hash]uint32{}
-	for _, n := range nodes {
-		t := n.tip()
-		count[t.Hash]++
-		heights[t.Hash] = t.Height
-	}
-	var b strings.Builder
-	for h, c := range count {
-		fmt.Fprintf(&b, "%d nodes at %d %s; ", c, heights[h], h.String()[:12])
-	}
-	return b.String()
 }
 
 // buildChain returns n blocks on p's genesis, each with txs transfers.
