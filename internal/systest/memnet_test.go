@@ -323,4 +323,3 @@ func TestRelayExactlyOnce(t *testing.T) {
 		})
 	}
 }
-
