@@ -13,8 +13,9 @@ import (
 // without closing connections or banning: requests to them fail as if not
 // connected, their gossip and requests are ignored, and they leave Peers()
 // with a Disconnected event (and come back with a Connected one). The
-// libp2p Host offers no way to drop a connection except a ban, so the
-// libp2p partition tests cut here, above the real transport.
+// libp2p host has no partitions yet (testnet's Partition refuses on
+// libp2p), so the libp2p partition tests cut here, above the real
+// transport, through testnet.Config.Wrap.
 type gatedNet struct {
 	p2p.Network
 
