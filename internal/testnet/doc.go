@@ -7,10 +7,11 @@
 //   - topology: Connect, ConnectAll, Line, Disconnect (links are made by
 //     the cluster, not dialled by the nodes' own discovery);
 //   - failures: Partition into groups and Heal; Shape one link's delay,
-//     jitter, loss and bandwidth (memnet only: on libp2p they fail the
-//     test with ErrUnsupported until the host can partition and shape);
-//     Config.Wrap puts a test's gate or fault injector above any
-//     transport;
+//     jitter, loss and bandwidth. On libp2p, Partition and Heal cut links
+//     through the nodes' networks (Cut and Uncut: a network from
+//     Config.Wrap, or the host once it can cut) and fail the test with
+//     ErrUnsupported otherwise; Shape is memnet only. Config.Wrap puts a
+//     test's gate or fault injector above any transport;
 //   - lifecycle: Stop (clean shutdown), Crash (see below) and Start (the
 //     node is built again on the same store and data directory, keeps its
 //     identity and its links);

@@ -9,6 +9,8 @@ import (
 
 	"github.com/chaind/chaind/internal/testnet"
 	"github.com/chaind/chaind/internal/testnet/wait"
+	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/memnet"
 )
 
 // TestLibp2pCluster runs the cluster's controls on libp2p over loopback:
@@ -74,17 +76,24 @@ func (r *recordTB) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 
-// TestLibp2pRefusesPartitionAndShape: partitions and link shapes are not
-// built for the libp2p host, and the cluster says so instead of running
-// the test without them.
+// TestLibp2pRefusesPartitionAndShape: link shapes are not built for the
+// libp2p host, nor partitions unless the nodes' networks can cut links,
+// and the cluster says so instead of running the test without them. Heal
+// with nothing cut does nothing, as on memnet.
 func TestLibp2pRefusesPartitionAndShape(t *testing.T) {
 	rec := &recordTB{TB: t}
 	c := testnet.New(rec, testnet.Config{Nodes: 2, Transport: testnet.Libp2p})
-	for name, f := range map[string]func(){
-		"Partition": func() { c.Partition([]int{0}, []int{1}) },
-		"Heal":      func() { c.Heal() },
+	cases := map[string]func(){
 		"Shape":     func() { c.Shape(0, 1, time.Second, 0, 0) },
-	} {
+		"ShapeLink": func() { c.ShapeLink(0, 1, memnet.LinkParams{Latency: time.Second}) },
+	}
+	if _, cuts := any(c.N(0).Host()).(interface {
+		Cut(p2p.PeerID) error
+		Uncut(p2p.PeerID) error
+	}); !cuts {
+		cases["Partition"] = func() { c.Partition([]int{0}, []int{1}) }
+	}
+	for name, f := range cases {
 		rec.failed = ""
 		done := make(chan struct{})
 		go func() { defer close(done); f() }()
@@ -92,5 +101,10 @@ func TestLibp2pRefusesPartitionAndShape(t *testing.T) {
 		if !strings.Contains(rec.failed, testnet.ErrUnsupported.Error()) || !strings.Contains(rec.failed, name) {
 			t.Errorf("%s on libp2p: failure %q, want %q", name, rec.failed, testnet.ErrUnsupported)
 		}
+	}
+	rec.failed = ""
+	c.Heal()
+	if rec.failed != "" {
+		t.Fatalf("Heal with nothing cut: %s", rec.failed)
 	}
 }

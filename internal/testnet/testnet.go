@@ -120,6 +120,7 @@ type Cluster struct {
 	Net   *memnet.Net
 	nodes []*Node
 	links map[[2]int]bool // made by Connect, a < b
+	cuts  map[[2]int]bool // off memnet: pairs Partition cut, a < b
 }
 
 // Node is one node of a Cluster: its identity, key, data directory and
@@ -170,7 +171,7 @@ func New(t testing.TB, cfg Config) *Cluster {
 	if cfg.Logger == nil {
 		cfg.Logger = Logger()
 	}
-	c := &Cluster{t: t, cfg: cfg, Params: cfg.Params, links: map[[2]int]bool{}}
+	c := &Cluster{t: t, cfg: cfg, Params: cfg.Params, links: map[[2]int]bool{}, cuts: map[[2]int]bool{}}
 	switch cfg.Transport {
 	case Memnet:
 		mn, err := memnet.New(memnet.Config{Seed: cfg.Seed, Link: cfg.Link, Logger: cfg.Logger})
@@ -549,28 +550,126 @@ func (c *Cluster) Disconnect(a, b int) {
 func (c *Cluster) memnetOnly(what string) {
 	c.t.Helper()
 	if c.Net == nil {
-		c.t.Fatalf("testnet: %s on %v: %v (the libp2p host has no partitions or link shaping yet; use Memnet)", what, c.cfg.Transport, ErrUnsupported)
+		c.t.Fatalf("testnet: %s on %v: %v (the libp2p host has no link shaping yet; use Memnet)", what, c.cfg.Transport, ErrUnsupported)
 	}
+}
+
+// cutter is what Partition and Heal need of a node's network off memnet:
+// cut the link to a peer in both directions until Uncut. The libp2p host
+// offers it once it can cut links (p2p.Shaper); a network from
+// Config.Wrap may offer it too.
+type cutter interface {
+	Cut(peer p2p.PeerID) error
+	Uncut(peer p2p.PeerID) error
+}
+
+// cutterOf returns the running node's network as a cutter, or nil.
+func (nd *Node) cutterOf() cutter {
+	n := nd.Node()
+	if n == nil {
+		return nil
+	}
+	ct, _ := n.Net.(cutter)
+	return ct
 }
 
 // Partition splits the nodes into groups (by index) that cannot reach
 // each other; nodes named in no group form one more group. Links across
-// groups go down until Heal. Memnet only.
+// groups go down until Heal. On libp2p it needs networks that can cut a
+// link (Cut and Uncut, see Config.Wrap); without them it fails the test
+// with ErrUnsupported.
 func (c *Cluster) Partition(groups ...[]int) {
 	c.t.Helper()
-	c.memnetOnly("Partition")
-	ids := make([][]p2p.PeerID, len(groups))
-	for i, g := range groups {
-		ids[i] = c.ids(g)
+	if c.Net != nil {
+		ids := make([][]p2p.PeerID, len(groups))
+		for i, g := range groups {
+			ids[i] = c.ids(g)
+		}
+		c.Net.Partition(ids...)
+		return
 	}
-	c.Net.Partition(ids...)
+	c.canCut("Partition")
+	c.healCuts(false)
+	side := make([]int, len(c.nodes))
+	for i := range side {
+		side[i] = len(groups)
+	}
+	for g, idx := range groups {
+		for _, i := range idx {
+			side[i] = g
+		}
+	}
+	for a := range c.nodes {
+		for b := a + 1; b < len(c.nodes); b++ {
+			if side[a] != side[b] {
+				c.cuts[[2]int{a, b}] = true
+				c.setCut(a, b, true)
+			}
+		}
+	}
 }
 
-// Heal ends a partition. Memnet only.
+// canCut fails the test unless every running node's network can cut.
+func (c *Cluster) canCut(what string) {
+	c.t.Helper()
+	for _, nd := range c.Running() {
+		if nd.cutterOf() == nil {
+			c.t.Fatalf("testnet: %s on %v: %v (node %d's network cannot cut links; give Config.Wrap one that can, or use Memnet)", what, c.cfg.Transport, ErrUnsupported, nd.Index)
+		}
+	}
+}
+
+// setCut cuts (or lets again) the link between a and b at each running
+// end.
+func (c *Cluster) setCut(a, b int, cut bool) {
+	c.t.Helper()
+	for _, e := range [][2]int{{a, b}, {b, a}} {
+		ct := c.nodes[e[0]].cutterOf()
+		if ct == nil {
+			continue // stopped: Start cuts it again
+		}
+		var err error
+		if cut {
+			err = ct.Cut(c.nodes[e[1]].ID)
+		} else {
+			err = ct.Uncut(c.nodes[e[1]].ID)
+		}
+		if err != nil {
+			c.t.Fatalf("testnet: cut %d-%d (%t): %v", a, b, cut, err)
+		}
+	}
+}
+
+// healCuts lifts every cut; with redial, the links that were cut are
+// dialled again.
+func (c *Cluster) healCuts(redial bool) {
+	c.t.Helper()
+	cut := c.cuts
+	c.cuts = map[[2]int]bool{}
+	for l := range cut {
+		c.setCut(l[0], l[1], false)
+	}
+	if !redial {
+		return
+	}
+	for l := range cut {
+		if c.links[l] && c.nodes[l[0]].Running() && c.nodes[l[1]].Running() {
+			if err := c.dial(l[0], l[1]); err != nil {
+				c.t.Fatalf("testnet: heal %d-%d: %v", l[0], l[1], err)
+			}
+		}
+	}
+}
+
+// Heal ends a partition (on libp2p: lifts the cuts and dials the links
+// they took down again).
 func (c *Cluster) Heal() {
 	c.t.Helper()
-	c.memnetOnly("Heal")
-	c.Net.Heal()
+	if c.Net != nil {
+		c.Net.Heal()
+		return
+	}
+	c.healCuts(true)
 }
 
 // Shape sets the delay, jitter and loss of the link between a and b.
@@ -619,8 +718,14 @@ func (c *Cluster) Start(i int) {
 	if c.Net != nil {
 		return
 	}
+	for l := range c.cuts {
+		if l[0] == i || l[1] == i {
+			c.canCut("Start")
+			c.setCut(l[0], l[1], true)
+		}
+	}
 	for l := range c.links {
-		if j := l[0] + l[1] - i; (l[0] == i || l[1] == i) && c.nodes[j].Running() {
+		if j := l[0] + l[1] - i; (l[0] == i || l[1] == i) && !c.cuts[l] && c.nodes[j].Running() {
 			if err := c.dial(i, j); err != nil {
 				c.t.Fatalf("testnet: start %s: redial %d: %v", c.nodes[i].ID, j, err)
 			}
