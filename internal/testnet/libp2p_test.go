@@ -9,7 +9,6 @@ import (
 
 	"github.com/chaind/chaind/internal/testnet"
 	"github.com/chaind/chaind/internal/testnet/wait"
-	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/memnet"
 )
 
@@ -87,10 +86,7 @@ func TestLibp2pRefusesPartitionAndShape(t *testing.T) {
 		"Shape":     func() { c.Shape(0, 1, time.Second, 0, 0) },
 		"ShapeLink": func() { c.ShapeLink(0, 1, memnet.LinkParams{Latency: time.Second}) },
 	}
-	if _, cuts := any(c.N(0).Host()).(interface {
-		Cut(p2p.PeerID) error
-		Uncut(p2p.PeerID) error
-	}); !cuts {
+	if _, cuts := any(c.N(0).Host()).(testnet.Cutter); !cuts {
 		cases["Partition"] = func() { c.Partition([]int{0}, []int{1}) }
 	}
 	for name, f := range cases {

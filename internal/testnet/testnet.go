@@ -55,9 +55,9 @@ const (
 	// free port, built as `chaind run` builds it (identity key in the
 	// node's data directory, so it survives Stop and Crash), with
 	// discovery (DHT, peer exchange, mDNS) off so that the test makes the
-	// topology: Connect dials, Disconnect closes the connections. The
-	// host has no partitions or link shaping: Partition, Heal, Shape and
-	// ShapeLink fail the test with ErrUnsupported.
+	// topology: Connect dials, Disconnect closes the connections.
+	// Partition and Heal need networks that can cut links (see Cutter);
+	// Shape and ShapeLink fail the test with ErrUnsupported.
 	Libp2p
 )
 
@@ -72,7 +72,8 @@ func (tr Transport) String() string {
 }
 
 // ErrUnsupported is the failure of a control the cluster's transport does
-// not offer (partitions and link shapes on libp2p).
+// not offer (link shapes on libp2p, and partitions where the nodes'
+// networks cannot cut links).
 var ErrUnsupported = errors.New("testnet: not supported on this transport")
 
 // LogEnv names the environment variable that turns the nodes' logs on
@@ -486,6 +487,9 @@ func (c *Cluster) Connect(a, b int) {
 		}
 		return
 	}
+	if c.cuts[linkKey(a, b)] {
+		return // across a partition: Heal dials it
+	}
 	if err := c.dial(a, b); err != nil {
 		c.t.Fatalf("testnet: connect %d-%d: %v", a, b, err)
 	}
@@ -554,22 +558,22 @@ func (c *Cluster) memnetOnly(what string) {
 	}
 }
 
-// cutter is what Partition and Heal need of a node's network off memnet:
+// Cutter is what Partition and Heal need of a node's network off memnet:
 // cut the link to a peer in both directions until Uncut. The libp2p host
 // offers it once it can cut links (p2p.Shaper); a network from
 // Config.Wrap may offer it too.
-type cutter interface {
+type Cutter interface {
 	Cut(peer p2p.PeerID) error
 	Uncut(peer p2p.PeerID) error
 }
 
-// cutterOf returns the running node's network as a cutter, or nil.
-func (nd *Node) cutterOf() cutter {
+// cutterOf returns the running node's network as a Cutter, or nil.
+func (nd *Node) cutterOf() Cutter {
 	n := nd.Node()
 	if n == nil {
 		return nil
 	}
-	ct, _ := n.Net.(cutter)
+	ct, _ := n.Net.(Cutter)
 	return ct
 }
 
