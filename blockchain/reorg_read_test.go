@@ -166,8 +166,14 @@ func TestReadersDuringLongReorg(t *testing.T) {
 	if took < 2*bound {
 		t.Logf("the reorg was too quick (%v) to tell a held lock from a released one", took)
 	}
-	if got > bound || longest > bound {
-		t.Fatalf("reads during the reorg: p99 %v, longest %v; bound %v (20 x alone, at least 300 ms)", got, longest, bound)
+	if got > bound {
+		t.Fatalf("reads during the reorg: p99 %v; bound %v (20 x alone, at least 300 ms)", got, bound)
+	}
+	// The longest read, against the reorg's own length (a machine loaded
+	// by other work stretches both): a lock held throughout makes one read
+	// as long as the reorg.
+	if longest > max(bound, took/2) {
+		t.Fatalf("the longest read during the reorg took %v, more than half the %v reorg", longest, took)
 	}
 	// Every read saw a consistent chain: checked by the reads themselves
 	// (HashAt below the tip never fails); the end state is b's.
