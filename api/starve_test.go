@@ -115,12 +115,19 @@ func (r probeResult) String() string {
 // probe asks GET /api/v1/status from 127.0.0.2 back to back for d.
 func probe(t testing.TB, base string, d time.Duration) probeResult {
 	t.Helper()
+	end := time.Now().Add(d)
+	return probeWhile(t, base, func() bool { return time.Now().Before(end) })
+}
+
+// probeWhile asks GET /api/v1/status from 127.0.0.2 back to back while
+// more() holds.
+func probeWhile(t testing.TB, base string, more func() bool) probeResult {
+	t.Helper()
 	c := probeClient()
 	defer c.Transport.(*http.Transport).CloseIdleConnections()
 	var lat []time.Duration
 	var res probeResult
-	end := time.Now().Add(d)
-	for time.Now().Before(end) {
+	for more() {
 		start := time.Now()
 		resp, err := c.Get(base + "/api/v1/status")
 		if err == nil {
