@@ -155,7 +155,7 @@ func NewHost(cfg Config) (*Host, error) {
 		self:       self,
 		selfID:     p2p.PeerID(self.String()),
 		book:       book,
-		gater:      newGater(book),
+		gater:      newGater(book, cfg.IPLimits),
 		events:     feed.New[p2p.PeerEvent](p2p.EventBuffer),
 		bootstrap:  boot,
 		kept:       make(map[peer.ID]peer.AddrInfo),
@@ -478,7 +478,7 @@ func (h *Host) Penalize(id p2p.PeerID, points int, reason string) {
 	}
 	h.log.Warn("peer banned", "peer", id.Short(), "points", total, "reason", reason, "for", h.cfg.BanDuration)
 	if h.started() {
-		h.spawn(func() { _ = h.h.Network().ClosePeer(p) })
+		h.spawn(func() { h.closeBanned(p) })
 	}
 }
 
