@@ -153,6 +153,7 @@ func (bc *Blockchain) load() error {
 		}
 		n := bc.addNode(hash, r.Header, parent)
 		n.invalid = r.Invalid || (parent != nil && parent.invalid)
+		n.connected = r.Connected
 	}
 	tipHash, _, err := bc.store.Tip()
 	if err != nil {
