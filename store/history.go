@@ -25,7 +25,9 @@ func (p TxPosition) Less(q TxPosition) bool {
 }
 
 // HistoryEntry is one main-chain transaction of an address's history, as
-// the address index keeps it: enough to list it without reading its block.
+// AddressHistory returns it: enough to list it without reading its block.
+// (How a store keeps it is its own: Pebble keeps positions only and reads
+// the rest back from the block.)
 type HistoryEntry struct {
 	TxPosition
 	TxID chain.Hash
