@@ -185,14 +185,11 @@ func New(t testing.TB, cfg Config) *Cluster {
 		}
 		c.Net = mn
 	case Libp2p:
-		if cfg.Link != (memnet.LinkParams{}) {
-			t.Fatalf("testnet: link parameters on libp2p: %v", ErrUnsupported)
-		}
 	default:
 		t.Fatalf("testnet: unknown transport %v", cfg.Transport)
 	}
+	root := t.TempDir() // made first so that it is removed after Close
 	t.Cleanup(c.Close)
-	root := t.TempDir()
 	for i := 0; i < cfg.Nodes; i++ {
 		nd := &Node{c: c, Index: i, Key: chaintest.Key(i)}
 		if c.Net != nil {
@@ -480,7 +477,8 @@ func linkKey(a, b int) [2]int {
 
 // Connect links nodes a and b (a dials b) with the cluster's link
 // parameters (Config.Link). On libp2p both nodes must be running; Connect
-// returns once each node's syncer has exchanged status with the other,
+// returns once each node's syncer has exchanged status with the other and
+// each is in the other's gossip mesh,
 // and the link is dialled again when either node is started again.
 func (c *Cluster) Connect(a, b int) {
 	c.t.Helper()
@@ -517,6 +515,16 @@ func (c *Cluster) dial(a, b int) error {
 	}
 	if !wait.Until(connectTimeout, func() bool { return x.KnowsStatus(y.ID) && y.KnowsStatus(x.ID) }) {
 		return fmt.Errorf("no status exchange within %v", connectTimeout)
+	}
+	// Gossipsub grafts a new peer into its mesh at the next heartbeat;
+	// until then a transaction one of them relays (rather than publishes)
+	// does not reach the other, so a test's next send could go nowhere.
+	meshed := func() bool {
+		hx, hy := x.Host(), y.Host()
+		return hx != nil && hy != nil && hx.GossipMeshed(y.ID) && hy.GossipMeshed(x.ID)
+	}
+	if !wait.Until(connectTimeout, meshed) {
+		return fmt.Errorf("not in each other's gossip mesh within %v", connectTimeout)
 	}
 	return nil
 }
