@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,7 +62,8 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
 	fl.StringVar(&f.dir, "dir", "", "libp2p devnet: one data directory per node (Pebble) under this folder (default: a temporary one, removed at stop)")
 	fl.StringVar(&f.controller, "controller", defaultController, "controller HTTP address (loopback)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for topology, loss, jitter and simulated miners (0: the file's)")
-	fl.StringVar(&f.record, "record", "", "record the session as JSON lines to this file")
+	fl.StringVar(&f.record, "record", "", "record the session as JSON lines to this file (the network view can replay it)")
+	fl.StringVar(&f.replay, "replay", "", "offer this recorded session (JSON lines) for replay in the network view, instead of the --record file")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level (debug, info, warn, error)")
 	fl.DurationVar(&f.duration, "for", 0, "stop after this long and print the report (0: run until Ctrl-C)")
 	fl.BoolVar(&f.json, "json", false, "print the final report as JSON")
@@ -304,6 +306,7 @@ type devnetFlags struct {
 	controller string
 	seed       uint64
 	record     string
+	replay     string
 	dir        string
 	logLevel   string
 	duration   time.Duration
@@ -363,6 +366,25 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("--controller %s: the controller listens on loopback only", f.controller)
 	}
+	offer := cmp.Or(f.replay, f.record)
+	if f.replay != "" {
+		// Checked now rather than at the first click in the view.
+		fh, err := os.Open(f.replay)
+		if err != nil {
+			return fmt.Errorf("--replay: %w", err)
+		}
+		st, err := fh.Stat()
+		if err == nil && st.Size() > lab.MaxRecordingSize {
+			err = fmt.Errorf("%d bytes, over the network view's %d (chaind devnet replay reads it)", st.Size(), lab.MaxRecordingSize)
+		}
+		if err == nil {
+			_, err = lab.ReadEvents(fh)
+		}
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("--replay %s: %w", f.replay, err)
+		}
+	}
 	obs, closeRec, err := observatory(f.record)
 	if err != nil {
 		return err
@@ -380,6 +402,9 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	defer cleanup()
 	ctl := lab.NewController(cl, obs, log)
 	defer ctl.Close()
+	if offer != "" {
+		ctl.OfferRecording(offer)
+	}
 	if f.tps > 0 {
 		if _, err := ctl.Load().Set(f.tps); err != nil {
 			ln.Close()
