@@ -53,7 +53,7 @@ func TestReannounceAfterReorg(t *testing.T) {
 	heavier := m.mine(t, false)
 	waitFor(t, 5*time.Second, "the minority on the majority's branch", func() bool { return a.tip().Hash == heavier.Hash() })
 	if a.chain.Height() != 3 || heavier.Header.PrevHash != majority.Hash() {
-		t.Fatalf("unexpected chain: %s", tipSummary(c.nodes))
+		t.Fatalf("unexpected chain: a at %d (%s), heavier on %s", a.chain.Height(), a.tip().Hash, heavier.Header.PrevHash)
 	}
 	waitFor(t, 5*time.Second, "the re-announced transaction at the majority", func() bool { return m.pool.Has(tx.ID()) })
 	after := m.net.(*memnet.Node).Stats()
