@@ -18,6 +18,7 @@ func TestP2PDevnetStartStop(t *testing.T) {
 	n, err := ParseNetwork([]byte(`
 name: p2p4
 topology: ring
+link: {latency: 2ms, jitter: 1ms}
 nodes:
   - {name: a, share: 100}
   - {name: b, mining: false}
@@ -61,6 +62,17 @@ nodes:
 	}
 	if err := c.Shape(Pair{"a", "a"}, Shape{}); !errors.Is(err, ErrBadRequest) {
 		t.Errorf("shape of a node with itself: %v", err)
+	}
+	// a and c are not linked in the ring: Shape links them, shaped.
+	if err := c.Shape(Pair{"c", "a"}, Shape{Latency: Duration(10 * time.Millisecond)}); err != nil {
+		t.Fatalf("shape on libp2p: %v", err)
+	}
+	var shaped bool
+	for _, l := range c.Network().Links {
+		shaped = shaped || l.Pair == (Pair{"a", "c"}) && l.Shape.Latency == Duration(10*time.Millisecond)
+	}
+	if !shaped {
+		t.Errorf("the new link a-c is not in the network: %+v", c.Network().Links)
 	}
 	if _, err := c.Mine(ctx, "a", 1); err != nil {
 		t.Fatal(err)
