@@ -153,6 +153,7 @@ func (bc *Blockchain) load() error {
 		}
 		n := bc.addNode(hash, r.Header, parent)
 		n.invalid = r.Invalid || (parent != nil && parent.invalid)
+		n.connected = r.Connected
 	}
 	tipHash, _, err := bc.store.Tip()
 	if err != nil {
@@ -305,7 +306,7 @@ func (bc *Blockchain) processBlock(b *chain.Block, flags Flags, events *[]Notifi
 		res.LowWork = true
 		return res, nil
 	}
-	*events = append(*events, Notification{Type: BlockAccepted, Block: b, Hash: hash, Height: n.height()})
+	*events = append(*events, Notification{Type: BlockAccepted, Block: b, Hash: hash, Height: n.height(), Flags: flags})
 	fresh := []*node{n}
 	// The blocks of this call are connected from memory, not read back
 	// from the store they were just written to.
@@ -325,7 +326,7 @@ func (bc *Blockchain) processBlock(b *chain.Block, flags Flags, events *[]Notifi
 				continue
 			}
 			inHand[oh] = o.block
-			*events = append(*events, Notification{Type: BlockAccepted, Block: o.block, Hash: oh, Height: c.height()})
+			*events = append(*events, Notification{Type: BlockAccepted, Block: o.block, Hash: oh, Height: c.height(), Flags: o.flags})
 			fresh = append(fresh, c)
 		}
 	}

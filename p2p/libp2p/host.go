@@ -75,6 +75,7 @@ type Host struct {
 	selfID p2p.PeerID
 	book   *penalty.Book
 	gater  *gater
+	links  *linkControl // shapes and cuts (shape.go)
 	events *feed.Feed[p2p.PeerEvent]
 
 	bootstrap []peer.AddrInfo
@@ -156,6 +157,7 @@ func NewHost(cfg Config) (*Host, error) {
 		selfID:     p2p.PeerID(self.String()),
 		book:       book,
 		gater:      newGater(book, cfg.IPLimits),
+		links:      newLinkControl(),
 		events:     feed.New[p2p.PeerEvent](p2p.EventBuffer),
 		bootstrap:  boot,
 		kept:       make(map[peer.ID]peer.AddrInfo),
@@ -283,7 +285,8 @@ func (h *Host) start(ctx context.Context) error {
 	lh, err := newLibp2pHost(hostParts{
 		key:       h.key,
 		userAgent: UserAgent,
-		gater:     h.gater,
+		gater:     cutGater{ConnectionGater: h.gater, links: h.links},
+		links:     h.links,
 		connMgr:   cm,
 		resources: rm,
 		handlers:  handlers,

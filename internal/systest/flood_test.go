@@ -1,4 +1,4 @@
-package netsync
+package systest
 
 import (
 	"context"
@@ -14,8 +14,9 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/internal/testnet"
+	"github.com/chaind/chaind/netsync"
 	"github.com/chaind/chaind/p2p/libp2p"
-	"github.com/chaind/chaind/store/pebble"
 )
 
 // dirSize is the total size of the regular files under dir.
@@ -59,28 +60,23 @@ func junkBlock(p *consensus.Params, parent *chain.Header, n int, memo string) *c
 // floodVictim is an honest node on Pebble with 300 blocks, and an
 // attacker connected to it over libp2p that claims little work (so the
 // victim never syncs from it) and publishes blocks.
-func floodVictim(t *testing.T) (p *consensus.Params, victim *hostNode, dir string, blocks []*chain.Block, attacker *libp2p.Host) {
+func floodVictim(t *testing.T) (p *consensus.Params, victim *testnet.Node, blocks []*chain.Block, attacker *libp2p.Host) {
 	t.Helper()
 	p = chaintest.Params(chaintest.Keys(4), 1_000_000_000)
 	blocks = buildChain(p, 4, 300, 1, 5)
-	dir = t.TempDir()
-	st, err := pebble.Open(dir, p.Name, p.GenesisHash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	victim = newHostNode(t, "victim", p, st, "", false, nodeOpts{statusInterval: 300 * time.Millisecond})
-	victim.load(t, blocks)
+	c := libp2pCluster(t, testnet.Config{Nodes: 1, Params: p, Pebble: true, StatusInterval: 300 * time.Millisecond})
+	victim = c.N(0)
+	load(t, victim, blocks)
 	bad := newHost(t, p, "")
 	startFake(t, &fakePeer{p: p, net: bad, claim: claimLow(p)})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := bad.Connect(ctx, tcpAddr(t, victim.host)); err != nil {
+	if _, err := bad.Connect(ctx, victim.Addr()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the victim sees the attacker", func() bool { return hasPeer(victim.net, bad.Self()) })
+	waitFor(t, 5*time.Second, "the victim sees the attacker", func() bool { return hasPeer(victim.Node().Net, bad.Self()) })
 	time.Sleep(500 * time.Millisecond) // the gossip subscriptions cross
-	return p, victim, dir, blocks, bad
+	return p, victim, blocks, bad
 }
 
 // TestLibp2pSideBranchFlood (issue 8, finding 2): over real libp2p, an
@@ -91,30 +87,32 @@ func floodVictim(t *testing.T) (p *consensus.Params, victim *hostNode, dir strin
 // less than one such block.
 func TestLibp2pSideBranchFlood(t *testing.T) {
 	t.Run("junk bodies", func(t *testing.T) {
-		p, victim, dir, blocks, bad := floodVictim(t)
+		p, victim, blocks, bad := floodVictim(t)
+		dir, net, bc := victim.Dir, victim.Node().Net, victim.Node().Chain
 		before := dirSize(t, dir)
 		fork := &blocks[9].Header // a side branch from height 10
 		published := 0
-		for i := 0; i < 40 && hasPeer(victim.net, bad.Self()); i++ {
+		for i := 0; i < 40 && hasPeer(net, bad.Self()); i++ {
 			b := junkBlock(p, fork, 5000, "junk")
-			if err := bad.Publish(TopicBlocks, b.Encode()); err == nil {
+			if err := bad.Publish(netsync.TopicBlocks, b.Encode()); err == nil {
 				published++
 			}
 			fork = &b.Header
 			time.Sleep(50 * time.Millisecond)
 		}
-		waitFor(t, 15*time.Second, "the attacker banned", func() bool { return !hasPeer(victim.net, bad.Self()) })
+		waitFor(t, 15*time.Second, "the attacker banned", func() bool { return !hasPeer(net, bad.Self()) })
 		grown := dirSize(t, dir) - before
 		t.Logf("%d junk blocks of about 1 MB published before the ban; store grew %d bytes", published, grown)
 		if grown > 512<<10 {
 			t.Fatalf("store grew %d bytes under a junk side-branch flood", grown)
 		}
-		if victim.tip().Hash != blocks[len(blocks)-1].Hash() {
+		if bc.Tip().Hash != blocks[len(blocks)-1].Hash() {
 			t.Fatal("the victim's tip moved")
 		}
 	})
 	t.Run("valid light branch", func(t *testing.T) {
-		p, victim, dir, blocks, bad := floodVictim(t)
+		p, victim, blocks, bad := floodVictim(t)
+		dir, bc := victim.Dir, victim.Node().Chain
 		// A valid branch from genesis, shorter than the victim's chain.
 		keys := chaintest.Keys(4)
 		br := chaintest.NewBranch(p, keys).Fork("light")
@@ -125,17 +123,17 @@ func TestLibp2pSideBranchFlood(t *testing.T) {
 		for _, b := range side {
 			raw := b.Encode()
 			sideBytes += len(raw)
-			_ = bad.Publish(TopicBlocks, raw)
+			_ = bad.Publish(netsync.TopicBlocks, raw)
 		}
 		last := side[len(side)-1].Hash()
 		// Delivered and judged: the victim's index holds none of it (its
 		// later blocks wait as orphans, bounded, as their parents were
 		// not kept).
 		time.Sleep(2 * time.Second)
-		if _, ok := victim.chain.BlockInfo(last); ok {
+		if _, ok := bc.BlockInfo(last); ok {
 			t.Fatal("the light branch's last block is indexed")
 		}
-		if _, ok := victim.chain.BlockInfo(side[0].Hash()); ok {
+		if _, ok := bc.BlockInfo(side[0].Hash()); ok {
 			t.Fatal("the light branch's first block is indexed")
 		}
 		grown := dirSize(t, dir) - before
@@ -143,7 +141,7 @@ func TestLibp2pSideBranchFlood(t *testing.T) {
 		if grown > int64(sideBytes)/4 {
 			t.Fatalf("store grew %d bytes for %d bytes of unrequested light blocks", grown, sideBytes)
 		}
-		if victim.tip().Hash != blocks[len(blocks)-1].Hash() {
+		if bc.Tip().Hash != blocks[len(blocks)-1].Hash() {
 			t.Fatal("the victim's tip moved")
 		}
 	})
@@ -154,7 +152,8 @@ func TestLibp2pSideBranchFlood(t *testing.T) {
 // block it never sends): the victim holds at most MaxOrphanBytes and
 // MaxOrphans of them at any time, and its chain is untouched.
 func TestLibp2pOrphanFlood(t *testing.T) {
-	p, victim, _, blocks, bad := floodVictim(t)
+	p, victim, blocks, bad := floodVictim(t)
+	bc := victim.Node().Chain
 	first := junkBlock(p, &p.Genesis().Header, 1, "never sent")
 	parent := &first.Header
 	var peakBytes, peakCount atomic.Int64
@@ -163,8 +162,8 @@ func TestLibp2pOrphanFlood(t *testing.T) {
 	go func() {
 		defer close(watched)
 		for {
-			peakBytes.Store(max(peakBytes.Load(), int64(victim.chain.OrphanBytes())))
-			peakCount.Store(max(peakCount.Load(), int64(victim.chain.OrphanCount())))
+			peakBytes.Store(max(peakBytes.Load(), int64(bc.OrphanBytes())))
+			peakCount.Store(max(peakCount.Load(), int64(bc.OrphanCount())))
 			select {
 			case <-stop:
 				return
@@ -176,12 +175,12 @@ func TestLibp2pOrphanFlood(t *testing.T) {
 	for range 48 {
 		b := junkBlock(p, parent, 5000, "orphan")
 		parent = &b.Header
-		if err := bad.Publish(TopicBlocks, b.Encode()); err == nil {
+		if err := bad.Publish(netsync.TopicBlocks, b.Encode()); err == nil {
 			sent += b.Size()
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	waitFor(t, 10*time.Second, "orphans arrive", func() bool { return victim.chain.OrphanCount() > 0 })
+	waitFor(t, 10*time.Second, "orphans arrive", func() bool { return bc.OrphanCount() > 0 })
 	time.Sleep(time.Second)
 	close(stop)
 	<-watched
@@ -192,7 +191,7 @@ func TestLibp2pOrphanFlood(t *testing.T) {
 	if int64(sent) <= blockchain.MaxOrphanBytes {
 		t.Fatalf("the flood (%d bytes) did not exceed the bound; the test shows nothing", sent)
 	}
-	if victim.tip().Hash != blocks[len(blocks)-1].Hash() {
+	if bc.Tip().Hash != blocks[len(blocks)-1].Hash() {
 		t.Fatal("the victim's tip moved")
 	}
 }
