@@ -60,7 +60,7 @@ func junkBlock(p *consensus.Params, parent *chain.Header, n int, memo string) *c
 // floodVictim is an honest node on Pebble with 300 blocks, and an
 // attacker connected to it over libp2p that claims little work (so the
 // victim never syncs from it) and publishes blocks.
-func floodVictim(t *testing.T) (p *consensus.Params, victim *testnet.Node, blocks []*chain.Block, attacker *libp2p.Host) {
+func floodVictim(t *testing.T) (p *consensus.Params, victim *testnet.Node, dir string, blocks []*chain.Block, attacker *libp2p.Host) {
 	t.Helper()
 	p = chaintest.Params(chaintest.Keys(4), 1_000_000_000)
 	blocks = buildChain(p, 4, 300, 1, 5)
@@ -76,7 +76,7 @@ func floodVictim(t *testing.T) (p *consensus.Params, victim *testnet.Node, block
 	}
 	waitFor(t, 5*time.Second, "the victim sees the attacker", func() bool { return hasPeer(victim.Node().Net, bad.Self()) })
 	time.Sleep(500 * time.Millisecond) // the gossip subscriptions cross
-	return p, victim, blocks, bad
+	return p, victim, victim.Dir, blocks, bad
 }
 
 // TestLibp2pSideBranchFlood (issue 8, finding 2): over real libp2p, an
@@ -87,12 +87,11 @@ func floodVictim(t *testing.T) (p *consensus.Params, victim *testnet.Node, block
 // less than one such block.
 func TestLibp2pSideBranchFlood(t *testing.T) {
 	t.Run("junk bodies", func(t *testing.T) {
-		p, victim, blocks, bad := floodVictim(t)
-		dir, net, bc := victim.Dir, victim.Node().Net, victim.Node().Chain
+		p, victim, dir, blocks, bad := floodVictim(t)
 		before := dirSize(t, dir)
 		fork := &blocks[9].Header // a side branch from height 10
 		published := 0
-		for i := 0; i < 40 && hasPeer(net, bad.Self()); i++ {
+		for i := 0; i < 40 && hasPeer(victim.Node().Net, bad.Self()); i++ {
 			b := junkBlock(p, fork, 5000, "junk")
 			if err := bad.Publish(netsync.TopicBlocks, b.Encode()); err == nil {
 				published++
@@ -100,19 +99,18 @@ func TestLibp2pSideBranchFlood(t *testing.T) {
 			fork = &b.Header
 			time.Sleep(50 * time.Millisecond)
 		}
-		waitFor(t, 15*time.Second, "the attacker banned", func() bool { return !hasPeer(net, bad.Self()) })
+		waitFor(t, 15*time.Second, "the attacker banned", func() bool { return !hasPeer(victim.Node().Net, bad.Self()) })
 		grown := dirSize(t, dir) - before
 		t.Logf("%d junk blocks of about 1 MB published before the ban; store grew %d bytes", published, grown)
 		if grown > 512<<10 {
 			t.Fatalf("store grew %d bytes under a junk side-branch flood", grown)
 		}
-		if bc.Tip().Hash != blocks[len(blocks)-1].Hash() {
+		if victim.Tip().Hash != blocks[len(blocks)-1].Hash() {
 			t.Fatal("the victim's tip moved")
 		}
 	})
 	t.Run("valid light branch", func(t *testing.T) {
-		p, victim, blocks, bad := floodVictim(t)
-		dir, bc := victim.Dir, victim.Node().Chain
+		p, victim, dir, blocks, bad := floodVictim(t)
 		// A valid branch from genesis, shorter than the victim's chain.
 		keys := chaintest.Keys(4)
 		br := chaintest.NewBranch(p, keys).Fork("light")
@@ -130,10 +128,10 @@ func TestLibp2pSideBranchFlood(t *testing.T) {
 		// later blocks wait as orphans, bounded, as their parents were
 		// not kept).
 		time.Sleep(2 * time.Second)
-		if _, ok := bc.BlockInfo(last); ok {
+		if _, ok := victim.Node().Chain.BlockInfo(last); ok {
 			t.Fatal("the light branch's last block is indexed")
 		}
-		if _, ok := bc.BlockInfo(side[0].Hash()); ok {
+		if _, ok := victim.Node().Chain.BlockInfo(side[0].Hash()); ok {
 			t.Fatal("the light branch's first block is indexed")
 		}
 		grown := dirSize(t, dir) - before
@@ -141,7 +139,7 @@ func TestLibp2pSideBranchFlood(t *testing.T) {
 		if grown > int64(sideBytes)/4 {
 			t.Fatalf("store grew %d bytes for %d bytes of unrequested light blocks", grown, sideBytes)
 		}
-		if bc.Tip().Hash != blocks[len(blocks)-1].Hash() {
+		if victim.Tip().Hash != blocks[len(blocks)-1].Hash() {
 			t.Fatal("the victim's tip moved")
 		}
 	})
@@ -152,8 +150,7 @@ func TestLibp2pSideBranchFlood(t *testing.T) {
 // block it never sends): the victim holds at most MaxOrphanBytes and
 // MaxOrphans of them at any time, and its chain is untouched.
 func TestLibp2pOrphanFlood(t *testing.T) {
-	p, victim, blocks, bad := floodVictim(t)
-	bc := victim.Node().Chain
+	p, victim, _, blocks, bad := floodVictim(t)
 	first := junkBlock(p, &p.Genesis().Header, 1, "never sent")
 	parent := &first.Header
 	var peakBytes, peakCount atomic.Int64
@@ -162,8 +159,8 @@ func TestLibp2pOrphanFlood(t *testing.T) {
 	go func() {
 		defer close(watched)
 		for {
-			peakBytes.Store(max(peakBytes.Load(), int64(bc.OrphanBytes())))
-			peakCount.Store(max(peakCount.Load(), int64(bc.OrphanCount())))
+			peakBytes.Store(max(peakBytes.Load(), int64(victim.Node().Chain.OrphanBytes())))
+			peakCount.Store(max(peakCount.Load(), int64(victim.Node().Chain.OrphanCount())))
 			select {
 			case <-stop:
 				return
@@ -180,7 +177,7 @@ func TestLibp2pOrphanFlood(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	waitFor(t, 10*time.Second, "orphans arrive", func() bool { return bc.OrphanCount() > 0 })
+	waitFor(t, 10*time.Second, "orphans arrive", func() bool { return victim.Node().Chain.OrphanCount() > 0 })
 	time.Sleep(time.Second)
 	close(stop)
 	<-watched
@@ -191,7 +188,7 @@ func TestLibp2pOrphanFlood(t *testing.T) {
 	if int64(sent) <= blockchain.MaxOrphanBytes {
 		t.Fatalf("the flood (%d bytes) did not exceed the bound; the test shows nothing", sent)
 	}
-	if bc.Tip().Hash != blocks[len(blocks)-1].Hash() {
+	if victim.Tip().Hash != blocks[len(blocks)-1].Hash() {
 		t.Fatal("the victim's tip moved")
 	}
 }

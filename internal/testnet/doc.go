@@ -7,10 +7,10 @@
 //   - topology: Connect, ConnectAll, Line, Disconnect (links are made by
 //     the cluster, not dialled by the nodes' own discovery);
 //   - failures: Partition into groups and Heal; Shape one link's delay,
-//     jitter, loss and bandwidth. On libp2p, Partition and Heal cut links
-//     through the nodes' networks (Cut and Uncut: a network from
-//     Config.Wrap, or the host once it can cut) and fail the test with
-//     ErrUnsupported otherwise; Shape is memnet only. Config.Wrap puts a
+//     jitter, loss and bandwidth. On libp2p they go through the nodes'
+//     networks: the host's p2p.Shaper (Cut, Uncut, ShapeLink at both
+//     ends), or a Config.Wrap network that cuts; a network that can
+//     neither fails the test with ErrUnsupported. Config.Wrap puts a
 //     test's gate or fault injector above any transport;
 //   - lifecycle: Stop (clean shutdown), Crash (see below) and Start (the
 //     node is built again on the same store and data directory, keeps its

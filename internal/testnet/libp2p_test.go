@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaind/chaind/internal/testnet"
 	"github.com/chaind/chaind/internal/testnet/wait"
+	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/memnet"
 )
 
@@ -75,19 +76,54 @@ func (r *recordTB) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 
-// TestLibp2pRefusesPartitionAndShape: link shapes are not built for the
-// libp2p host, nor partitions unless the nodes' networks can cut links,
-// and the cluster says so instead of running the test without them. Heal
-// with nothing cut does nothing, as on memnet.
-func TestLibp2pRefusesPartitionAndShape(t *testing.T) {
+// TestLibp2pShapeAndPartition: on plain libp2p hosts (p2p.Shaper), a
+// 300 ms link delays a block by at least that, a partition keeps two
+// halves apart while each mines, and the heal converges on the heavier.
+func TestLibp2pShapeAndPartition(t *testing.T) {
+	c := testnet.New(t, testnet.Config{Nodes: 4, Transport: testnet.Libp2p})
+	c.Connect(0, 1)
+	c.Connect(1, 2)
+	c.Connect(2, 3)
+	c.Shape(0, 1, 300*time.Millisecond, 0, 0)
+	b := c.N(0).Mine("")
+	start := time.Now()
+	c.WaitForTip(10*time.Second, b.Hash(), 1)
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("block crossed a 300 ms link in %v", d)
+	}
+	c.Shape(0, 1, 0, 0, 0)
+	c.WaitForTip(10*time.Second, b.Hash())
+
+	c.Partition([]int{0, 1}, []int{2, 3})
+	c.N(0).Mine("")
+	heavy := c.N(0).Mine("")
+	light := c.N(3).Mine("")
+	c.WaitForTip(10*time.Second, heavy.Hash(), 0, 1)
+	c.WaitForTip(10*time.Second, light.Hash(), 2, 3)
+	if wait.Until(time.Second, func() bool { return c.N(2).Tip().Hash == heavy.Hash() }) {
+		t.Fatalf("a block crossed the partition: %s", testnet.TipSummary(c.Nodes()...))
+	}
+	c.Heal()
+	if tip := c.WaitForConvergence(10 * time.Second); tip.Hash != heavy.Hash() {
+		t.Fatalf("converged on %d, not the heavier half's", tip.Height)
+	}
+}
+
+// opaqueNet hides every optional interface of the network it wraps.
+type opaqueNet struct{ p2p.Network }
+
+// TestLibp2pRefusesWithoutShaper: when the nodes' networks can neither
+// shape nor cut (a Config.Wrap hides it), Shape, ShapeLink and Partition
+// fail the test saying so instead of running without them. Heal with
+// nothing cut does nothing, as on memnet.
+func TestLibp2pRefusesWithoutShaper(t *testing.T) {
 	rec := &recordTB{TB: t}
-	c := testnet.New(rec, testnet.Config{Nodes: 2, Transport: testnet.Libp2p})
+	c := testnet.New(rec, testnet.Config{Nodes: 2, Transport: testnet.Libp2p,
+		Wrap: func(_ int, n p2p.Network) p2p.Network { return opaqueNet{n} }})
 	cases := map[string]func(){
 		"Shape":     func() { c.Shape(0, 1, time.Second, 0, 0) },
 		"ShapeLink": func() { c.ShapeLink(0, 1, memnet.LinkParams{Latency: time.Second}) },
-	}
-	if _, cuts := any(c.N(0).Host()).(testnet.Cutter); !cuts {
-		cases["Partition"] = func() { c.Partition([]int{0}, []int{1}) }
+		"Partition": func() { c.Partition([]int{0}, []int{1}) },
 	}
 	for name, f := range cases {
 		rec.failed = ""

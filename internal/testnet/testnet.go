@@ -90,7 +90,8 @@ type Config struct {
 	// with DefaultFunds for every node i).
 	Params *consensus.Params
 	// Link is the parameters of links made by Connect (default: none of
-	// latency, jitter, loss or bandwidth limit). Memnet only.
+	// latency, jitter, loss or bandwidth limit); on libp2p it needs hosts
+	// that shape links, as ShapeLink.
 	Link memnet.LinkParams
 	// Seed drives memnet's loss and jitter.
 	Seed uint64
@@ -122,6 +123,9 @@ type Cluster struct {
 	nodes []*Node
 	links map[[2]int]bool // made by Connect, a < b
 	cuts  map[[2]int]bool // off memnet: pairs Partition cut, a < b
+	// shapes are the link shapes set off memnet, a < b, applied at both
+	// ends and again when a node starts.
+	shapes map[[2]int]p2p.LinkShape
 }
 
 // Node is one node of a Cluster: its identity, key, data directory and
@@ -172,7 +176,7 @@ func New(t testing.TB, cfg Config) *Cluster {
 	if cfg.Logger == nil {
 		cfg.Logger = Logger()
 	}
-	c := &Cluster{t: t, cfg: cfg, Params: cfg.Params, links: map[[2]int]bool{}, cuts: map[[2]int]bool{}}
+	c := &Cluster{t: t, cfg: cfg, Params: cfg.Params, links: map[[2]int]bool{}, cuts: map[[2]int]bool{}, shapes: map[[2]int]p2p.LinkShape{}}
 	switch cfg.Transport {
 	case Memnet:
 		mn, err := memnet.New(memnet.Config{Seed: cfg.Seed, Link: cfg.Link, Logger: cfg.Logger})
@@ -181,14 +185,11 @@ func New(t testing.TB, cfg Config) *Cluster {
 		}
 		c.Net = mn
 	case Libp2p:
-		if cfg.Link != (memnet.LinkParams{}) {
-			t.Fatalf("testnet: link parameters on libp2p: %v", ErrUnsupported)
-		}
 	default:
 		t.Fatalf("testnet: unknown transport %v", cfg.Transport)
 	}
+	root := t.TempDir() // made first so that it is removed after Close
 	t.Cleanup(c.Close)
-	root := t.TempDir()
 	for i := 0; i < cfg.Nodes; i++ {
 		nd := &Node{c: c, Index: i, Key: chaintest.Key(i)}
 		if c.Net != nil {
@@ -474,9 +475,10 @@ func linkKey(a, b int) [2]int {
 	return [2]int{a, b}
 }
 
-// Connect links nodes a and b (a dials b). On memnet the link takes the
-// cluster's link parameters. On libp2p both nodes must be running; Connect
-// returns once each node's syncer has exchanged status with the other,
+// Connect links nodes a and b (a dials b) with the cluster's link
+// parameters (Config.Link). On libp2p both nodes must be running; Connect
+// returns once each node's syncer has exchanged status with the other and
+// each is in the other's gossip mesh,
 // and the link is dialled again when either node is started again.
 func (c *Cluster) Connect(a, b int) {
 	c.t.Helper()
@@ -486,6 +488,9 @@ func (c *Cluster) Connect(a, b int) {
 			c.t.Fatalf("testnet: connect %d-%d: %v", a, b, err)
 		}
 		return
+	}
+	if _, shaped := c.shapes[linkKey(a, b)]; !shaped && c.cfg.Link != (memnet.LinkParams{}) {
+		c.ShapeLink(a, b, c.cfg.Link)
 	}
 	if c.cuts[linkKey(a, b)] {
 		return // across a partition: Heal dials it
@@ -510,6 +515,16 @@ func (c *Cluster) dial(a, b int) error {
 	}
 	if !wait.Until(connectTimeout, func() bool { return x.KnowsStatus(y.ID) && y.KnowsStatus(x.ID) }) {
 		return fmt.Errorf("no status exchange within %v", connectTimeout)
+	}
+	// Gossipsub grafts a new peer into its mesh at the next heartbeat;
+	// until then a transaction one of them relays (rather than publishes)
+	// does not reach the other, so a test's next send could go nowhere.
+	meshed := func() bool {
+		hx, hy := x.Host(), y.Host()
+		return hx != nil && hy != nil && hx.GossipMeshed(y.ID) && hy.GossipMeshed(x.ID)
+	}
+	if !wait.Until(connectTimeout, meshed) {
+		return fmt.Errorf("not in each other's gossip mesh within %v", connectTimeout)
 	}
 	return nil
 }
@@ -550,18 +565,9 @@ func (c *Cluster) Disconnect(a, b int) {
 	}
 }
 
-// memnetOnly fails the test when the cluster is not on memnet.
-func (c *Cluster) memnetOnly(what string) {
-	c.t.Helper()
-	if c.Net == nil {
-		c.t.Fatalf("testnet: %s on %v: %v (the libp2p host has no link shaping yet; use Memnet)", what, c.cfg.Transport, ErrUnsupported)
-	}
-}
-
 // Cutter is what Partition and Heal need of a node's network off memnet:
 // cut the link to a peer in both directions until Uncut. The libp2p host
-// offers it once it can cut links (p2p.Shaper); a network from
-// Config.Wrap may offer it too.
+// offers it (p2p.Shaper); a network from Config.Wrap may offer it too.
 type Cutter interface {
 	Cut(peer p2p.PeerID) error
 	Uncut(peer p2p.PeerID) error
@@ -677,22 +683,70 @@ func (c *Cluster) Heal() {
 }
 
 // Shape sets the delay, jitter and loss of the link between a and b.
-// Memnet only.
 func (c *Cluster) Shape(a, b int, delay, jitter time.Duration, loss float64) {
 	c.t.Helper()
-	c.memnetOnly("Shape")
-	p, _ := c.Net.LinkParams(c.nodes[a].ID, c.nodes[b].ID)
+	var p memnet.LinkParams
+	if c.Net != nil {
+		p, _ = c.Net.LinkParams(c.nodes[a].ID, c.nodes[b].ID)
+	} else {
+		s := c.shapes[linkKey(a, b)]
+		p.Bandwidth = s.Bandwidth
+	}
 	p.Latency, p.Jitter, p.Loss = delay, jitter, loss
 	c.ShapeLink(a, b, p)
 }
 
 // ShapeLink sets every parameter of the link between a and b, bandwidth
-// included. Memnet only.
+// included. On libp2p it needs networks that shape links (p2p.Shaper: the
+// host does; a Config.Wrap network may hide it) and shapes what each end
+// sends, so the link is shaped both ways; a node started again gets its
+// shapes back. What loss means there is in p2p.LinkShape's doc.
 func (c *Cluster) ShapeLink(a, b int, p memnet.LinkParams) {
 	c.t.Helper()
-	c.memnetOnly("ShapeLink")
-	if err := c.Net.Shape(c.nodes[a].ID, c.nodes[b].ID, p); err != nil {
+	if c.Net != nil {
+		if err := c.Net.Shape(c.nodes[a].ID, c.nodes[b].ID, p); err != nil {
+			c.t.Fatalf("testnet: shape %d-%d: %v", a, b, err)
+		}
+		return
+	}
+	s := p2p.LinkShape{Latency: p.Latency, Jitter: p.Jitter, Loss: p.Loss, Bandwidth: p.Bandwidth}
+	if err := s.Check(); err != nil {
 		c.t.Fatalf("testnet: shape %d-%d: %v", a, b, err)
+	}
+	for _, nd := range c.Running() {
+		if nd.shaperOf() == nil {
+			c.t.Fatalf("testnet: ShapeLink on %v: %v (node %d's network cannot shape links; give Config.Wrap one that can, or use Memnet)", c.cfg.Transport, ErrUnsupported, nd.Index)
+		}
+	}
+	if s.Zero() {
+		delete(c.shapes, linkKey(a, b))
+	} else {
+		c.shapes[linkKey(a, b)] = s
+	}
+	c.applyShape(a, b, s)
+}
+
+// shaperOf returns the running node's network as a p2p.Shaper, or nil.
+func (nd *Node) shaperOf() p2p.Shaper {
+	n := nd.Node()
+	if n == nil {
+		return nil
+	}
+	sh, _ := n.Net.(p2p.Shaper)
+	return sh
+}
+
+// applyShape shapes the link between a and b at each running end.
+func (c *Cluster) applyShape(a, b int, s p2p.LinkShape) {
+	c.t.Helper()
+	for _, e := range [][2]int{{a, b}, {b, a}} {
+		sh := c.nodes[e[0]].shaperOf()
+		if sh == nil {
+			continue // stopped: Start shapes it again
+		}
+		if err := sh.ShapeLink(c.nodes[e[1]].ID, s); err != nil {
+			c.t.Fatalf("testnet: shape %d-%d: %v", a, b, err)
+		}
 	}
 }
 
@@ -726,6 +780,11 @@ func (c *Cluster) Start(i int) {
 		if l[0] == i || l[1] == i {
 			c.canCut("Start")
 			c.setCut(l[0], l[1], true)
+		}
+	}
+	for l, s := range c.shapes {
+		if l[0] == i || l[1] == i {
+			c.applyShape(l[0], l[1], s)
 		}
 	}
 	for l := range c.links {

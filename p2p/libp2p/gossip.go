@@ -102,6 +102,7 @@ func (h *Host) startGossip() error {
 		pubsub.WithValidateQueueSize(GossipValidateQueue),
 		pubsub.WithMaxMessageSize(h.cfg.MaxGossipSize+gossipFrameOverhead),
 		pubsub.WithPeerScore(params, thresholds),
+		pubsub.WithRawTracer(h.mesh),
 	)
 	if err != nil {
 		return fmt.Errorf("p2p: start gossipsub: %w", err)

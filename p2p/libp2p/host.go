@@ -86,6 +86,7 @@ type Host struct {
 	mu        sync.Mutex   // serialises registration, Start and Close
 	state     atomic.Int32 // stateNew, stateStarted, stateClosed
 	topics    map[string]*topicState
+	mesh      *meshTracer // who is in the gossip mesh (GossipMeshed)
 	protocols map[string]*protoState
 
 	// Set by Start, read-only afterwards.
@@ -162,6 +163,7 @@ func NewHost(cfg Config) (*Host, error) {
 		bootstrap:  boot,
 		kept:       make(map[peer.ID]peer.AddrInfo),
 		topics:     make(map[string]*topicState),
+		mesh:       newMeshTracer(),
 		protocols:  make(map[string]*protoState),
 		peers:      newPeerSet(),
 		candidates: make(chan peer.AddrInfo, maxCandidates),
