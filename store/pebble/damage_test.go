@@ -266,6 +266,7 @@ func TestSyncedRecordAllowsCrashes(t *testing.T) {
 		"behind":     encodeSynced(seq - 1),
 		"torn":       append(encodeSynced(seq + 5)[:10], make([]byte, syncedSize-10)...),
 		"bad length": []byte("x"),
+		"too long":   append(encodeSynced(seq+5), "junk"...),
 		"absent":     nil,
 	} {
 		if content == nil {
@@ -283,6 +284,19 @@ func TestSyncedRecordAllowsCrashes(t *testing.T) {
 		if err := p.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A sync after a bad record leaves a good one.
+	p := openTestStore(t, dir, c)
+	if err := p.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(path); err != nil {
+		t.Fatal(err)
+	} else if got, err := decodeSynced(data); err != nil || got != seq {
+		t.Fatalf("record after a sync: %d, %v; want %d", got, err, seq)
 	}
 	// Ahead of the log: synced writes are missing.
 	if err := os.WriteFile(path, encodeSynced(seq+1), 0o600); err != nil {

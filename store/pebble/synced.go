@@ -93,8 +93,8 @@ func decodeSynced(b []byte) (uint64, error) {
 func readSynced(dir string, log *slog.Logger) (uint64, bool) {
 	path := filepath.Join(dir, SyncedFile)
 	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, false
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(b) == 0) {
+		return 0, false // none yet (an empty file: no sync since it was made)
 	}
 	if err == nil {
 		var seq uint64
@@ -140,13 +140,14 @@ func (s *syncedFile) record(seq uint64) {
 
 func (s *syncedFile) close() error { return s.f.Close() }
 
-// checkSynced compares the recovered sequence number with SyncedFile's.
-func checkSynced(dir string, recovered uint64, log *slog.Logger) error {
+// checkSynced compares the recovered sequence number with SyncedFile's,
+// and returns the latter (0 when there is none to check against).
+func checkSynced(dir string, recovered uint64, log *slog.Logger) (uint64, error) {
 	synced, ok := readSynced(dir, log)
 	if !ok || recovered >= synced {
-		return nil
+		return synced, nil
 	}
-	return fmt.Errorf("%w: the write-ahead log ends at write %d, but write %d was synced (recorded in %s): "+
+	return synced, fmt.Errorf("%w: the write-ahead log ends at write %d, but write %d was synced (recorded in %s): "+
 		"%d synced writes are missing, damage at the end of the log that Pebble reads as an ordinary crash; "+
 		"the data directory %s is damaged (a disk or file-system fault): chaind will not guess what is lost. "+
 		"Stop the node, move the directory aside (keep it for inspection) and start again to resync the chain from peers, or restore a backup",
@@ -173,19 +174,29 @@ func (p *Store) loadSeq() (uint64, error) {
 func encodeSeq(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 // initSynced checks the recovered log against SyncedFile and opens it for
-// the writes to come. Called by Open after init.
+// the writes to come. Called by Open after init. The file is left as it
+// is: the recovered log may hold batches no sync covered (a crash keeps
+// what the page cache had), and only a sync may raise the record.
 func (p *Store) initSynced(log *slog.Logger) error {
 	seq, err := p.loadSeq()
 	if err != nil {
 		return fmt.Errorf("open store in %s: %w", p.dir, err)
 	}
-	if err := checkSynced(p.dir, seq, log); err != nil {
+	synced, err := checkSynced(p.dir, seq, log)
+	if err != nil {
 		return err
 	}
 	p.seq.Store(seq)
 	if p.synced, err = openSynced(p.dir, log); err != nil {
 		return fmt.Errorf("open store in %s: %w", p.dir, err)
 	}
-	p.synced.record(seq)
+	p.synced.last = synced
+	if synced == 0 {
+		// No valid record: start the file afresh, so that the first sync's
+		// record is all it holds.
+		if err := p.synced.f.Truncate(0); err != nil {
+			return errors.Join(fmt.Errorf("open store in %s: reset %s: %w", p.dir, SyncedFile, err), p.synced.close())
+		}
+	}
 	return nil
 }
