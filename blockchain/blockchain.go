@@ -179,8 +179,13 @@ func (bc *Blockchain) load() error {
 	}
 	// A crash between the steps of a reorg leaves a heavier branch stored
 	// but not connected: finish the job.
+	// settle is called with mu held (a reorganisation yields it to readers
+	// between steps); nobody else has the chain yet.
 	var events []Notification
-	if _, err := bc.settle(nil, nil, &events); err != nil {
+	bc.mu.Lock()
+	_, err = bc.settle(nil, nil, &events)
+	bc.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("settle on the best stored branch: %w", err)
 	}
 	return nil
