@@ -10,17 +10,7 @@ import (
 	"github.com/chaind/chaind/internal/testnet"
 	"github.com/chaind/chaind/internal/testnet/wait"
 	"github.com/chaind/chaind/netsync"
-	"github.com/chaind/chaind/p2p"
 )
-
-// gatedCluster is a libp2p cluster with a gate above every node's host,
-// through which the cluster's Partition and Heal cut nodes off from each
-// other without closing connections (see gatedNet).
-func gatedCluster(t *testing.T, cfg testnet.Config) *testnet.Cluster {
-	t.Helper()
-	cfg.Wrap = func(_ int, n p2p.Network) p2p.Network { return newGatedNet(n) }
-	return libp2pCluster(t, cfg)
-}
 
 // TestLibp2pLateJoinThreePeers: a node joining late syncs a 5,000-block
 // chain over real libp2p connections from three peers, and downloads from
@@ -38,9 +28,7 @@ func TestLibp2pLateJoinThreePeers(t *testing.T) {
 	}
 	j := c.N(3)
 	start := time.Now()
-	for i := 0; i < 3; i++ {
-		c.Connect(3, i)
-	}
+	c.ConnectPeers(3, 0, 1, 2)
 	want := blocks[n-1].Hash()
 	c.WaitForTip(60*time.Second, want, 3)
 	took := time.Since(start)
@@ -65,7 +53,7 @@ func TestLibp2pLateJoinThreePeers(t *testing.T) {
 func TestLibp2pDuelingMiners(t *testing.T) {
 	keys := chaintest.Keys(4)
 	p := chaintest.Params(keys, 1_000_000_000)
-	c := gatedCluster(t, testnet.Config{Nodes: 3, Params: p, StatusInterval: time.Second})
+	c := libp2pCluster(t, testnet.Config{Nodes: 3, Params: p, StatusInterval: time.Second})
 	a, b, cn := c.N(0), c.N(1), c.N(2)
 	c.ConnectAll()
 	mine(t, a, false)
@@ -114,7 +102,7 @@ func TestLibp2pDuelingMiners(t *testing.T) {
 // more), and after healing all four follow the heavier chain.
 func TestLibp2pPartitionHeal(t *testing.T) {
 	p := chaintest.Params(chaintest.Keys(4), 1_000_000_000)
-	c := gatedCluster(t, testnet.Config{Nodes: 4, Params: p, StatusInterval: 2 * time.Second})
+	c := libp2pCluster(t, testnet.Config{Nodes: 4, Params: p, StatusInterval: 2 * time.Second})
 	c.ConnectAll()
 	for _, miner := range []int{0, 2} {
 		mine(t, c.N(miner), false)
@@ -178,7 +166,7 @@ func TestLibp2pRestart(t *testing.T) {
 // inside a partition stays cut off (testnet cuts its new network again and
 // does not dial across the cut), and after Heal it catches up.
 func TestLibp2pPartitionOutlivesRestart(t *testing.T) {
-	c := gatedCluster(t, testnet.Config{Nodes: 3, StatusInterval: 300 * time.Millisecond})
+	c := libp2pCluster(t, testnet.Config{Nodes: 3, StatusInterval: 300 * time.Millisecond})
 	c.ConnectAll()
 	c.Partition([]int{0, 1}, []int{2})
 	c.Crash(2)

@@ -476,28 +476,75 @@ func linkKey(a, b int) [2]int {
 }
 
 // Connect links nodes a and b (a dials b) with the cluster's link
-// parameters (Config.Link). On libp2p both nodes must be running; Connect
-// returns once each node's syncer has exchanged status with the other and
-// each is in the other's gossip mesh,
-// and the link is dialled again when either node is started again.
+// parameters (Config.Link), and the link is dialled again when either node
+// is started again. On libp2p both nodes must be running; Connect returns
+// once each node's syncer has exchanged status with the other and each is
+// in the other's gossip mesh.
 func (c *Cluster) Connect(a, b int) {
 	c.t.Helper()
-	c.links[linkKey(a, b)] = true
-	if c.Net != nil {
-		if err := c.Net.Link(c.nodes[a].ID, c.nodes[b].ID, c.cfg.Link); err != nil {
+	c.connect([][2]int{{a, b}})
+}
+
+// ConnectPeers links node a to each of peers as Connect does, dialling
+// them all before waiting for the gossip meshes (gossipsub grafts at a
+// heartbeat), so that a joining node meets its peers at about one time.
+func (c *Cluster) ConnectPeers(a int, peers ...int) {
+	c.t.Helper()
+	pairs := make([][2]int, len(peers))
+	for i, b := range peers {
+		pairs[i] = [2]int{a, b}
+	}
+	c.connect(pairs)
+}
+
+// ConnectAll links every pair of nodes.
+func (c *Cluster) ConnectAll() {
+	c.t.Helper()
+	var pairs [][2]int
+	for a := range c.nodes {
+		for b := a + 1; b < len(c.nodes); b++ {
+			pairs = append(pairs, [2]int{a, b})
+		}
+	}
+	c.connect(pairs)
+}
+
+// Line links node i to node i+1 for every i.
+func (c *Cluster) Line() {
+	c.t.Helper()
+	var pairs [][2]int
+	for i := 0; i+1 < len(c.nodes); i++ {
+		pairs = append(pairs, [2]int{i, i + 1})
+	}
+	c.connect(pairs)
+}
+
+// connect links each pair (the first dials the second); on libp2p it dials
+// them all, then waits for their gossip meshes.
+func (c *Cluster) connect(pairs [][2]int) {
+	c.t.Helper()
+	var dialled [][2]int
+	for _, l := range pairs {
+		a, b := l[0], l[1]
+		c.links[linkKey(a, b)] = true
+		if c.Net != nil {
+			if err := c.Net.Link(c.nodes[a].ID, c.nodes[b].ID, c.cfg.Link); err != nil {
+				c.t.Fatalf("testnet: connect %d-%d: %v", a, b, err)
+			}
+			continue
+		}
+		if _, shaped := c.shapes[linkKey(a, b)]; !shaped && c.cfg.Link != (memnet.LinkParams{}) {
+			c.ShapeLink(a, b, c.cfg.Link)
+		}
+		if c.cuts[linkKey(a, b)] {
+			continue // across a partition: Heal dials it
+		}
+		if err := c.dial(a, b); err != nil {
 			c.t.Fatalf("testnet: connect %d-%d: %v", a, b, err)
 		}
-		return
+		dialled = append(dialled, l)
 	}
-	if _, shaped := c.shapes[linkKey(a, b)]; !shaped && c.cfg.Link != (memnet.LinkParams{}) {
-		c.ShapeLink(a, b, c.cfg.Link)
-	}
-	if c.cuts[linkKey(a, b)] {
-		return // across a partition: Heal dials it
-	}
-	if err := c.dial(a, b); err != nil {
-		c.t.Fatalf("testnet: connect %d-%d: %v", a, b, err)
-	}
+	c.waitMeshed(dialled)
 }
 
 // dial connects a's libp2p host to b's and waits for the status exchange
@@ -516,34 +563,24 @@ func (c *Cluster) dial(a, b int) error {
 	if !wait.Until(connectTimeout, func() bool { return x.KnowsStatus(y.ID) && y.KnowsStatus(x.ID) }) {
 		return fmt.Errorf("no status exchange within %v", connectTimeout)
 	}
-	// Gossipsub grafts a new peer into its mesh at the next heartbeat;
-	// until then a transaction one of them relays (rather than publishes)
-	// does not reach the other, so a test's next send could go nowhere.
-	meshed := func() bool {
-		hx, hy := x.Host(), y.Host()
-		return hx != nil && hy != nil && hx.GossipMeshed(y.ID) && hy.GossipMeshed(x.ID)
-	}
-	if !wait.Until(connectTimeout, meshed) {
-		return fmt.Errorf("not in each other's gossip mesh within %v", connectTimeout)
-	}
 	return nil
 }
 
-// ConnectAll links every pair of nodes.
-func (c *Cluster) ConnectAll() {
+// waitMeshed waits until the two ends of each dialled pair are in each
+// other's gossip mesh. Gossipsub grafts a new peer at its next heartbeat;
+// until then a transaction one of them relays (rather than publishes)
+// does not reach the other, so a test's next send could go nowhere.
+func (c *Cluster) waitMeshed(pairs [][2]int) {
 	c.t.Helper()
-	for a := range c.nodes {
-		for b := a + 1; b < len(c.nodes); b++ {
-			c.Connect(a, b)
+	for _, l := range pairs {
+		x, y := c.nodes[l[0]], c.nodes[l[1]]
+		meshed := func() bool {
+			hx, hy := x.Host(), y.Host()
+			return hx != nil && hy != nil && hx.GossipMeshed(y.ID) && hy.GossipMeshed(x.ID)
 		}
-	}
-}
-
-// Line links node i to node i+1 for every i.
-func (c *Cluster) Line() {
-	c.t.Helper()
-	for i := 0; i+1 < len(c.nodes); i++ {
-		c.Connect(i, i+1)
+		if !wait.Until(connectTimeout, meshed) {
+			c.t.Fatalf("testnet: connect %d-%d: not in each other's gossip mesh within %v", l[0], l[1], connectTimeout)
+		}
 	}
 }
 
@@ -662,13 +699,16 @@ func (c *Cluster) healCuts(redial bool) {
 	if !redial {
 		return
 	}
+	var dialled [][2]int
 	for l := range cut {
 		if c.links[l] && c.nodes[l[0]].Running() && c.nodes[l[1]].Running() {
 			if err := c.dial(l[0], l[1]); err != nil {
 				c.t.Fatalf("testnet: heal %d-%d: %v", l[0], l[1], err)
 			}
+			dialled = append(dialled, l)
 		}
 	}
+	c.waitMeshed(dialled)
 }
 
 // Heal ends a partition (on libp2p: lifts the cuts and dials the links
@@ -787,13 +827,16 @@ func (c *Cluster) Start(i int) {
 			c.applyShape(l[0], l[1], s)
 		}
 	}
+	var dialled [][2]int
 	for l := range c.links {
 		if j := l[0] + l[1] - i; (l[0] == i || l[1] == i) && !c.cuts[l] && c.nodes[j].Running() {
 			if err := c.dial(i, j); err != nil {
 				c.t.Fatalf("testnet: start %s: redial %d: %v", c.nodes[i].ID, j, err)
 			}
+			dialled = append(dialled, [2]int{i, j})
 		}
 	}
+	c.waitMeshed(dialled)
 }
 
 // WaitFor waits until cond holds, failing the test after timeout.
