@@ -480,6 +480,7 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 		if err := bc.disconnectTip(events); err != nil {
 			return nil, err
 		}
+		bc.yieldToReaders()
 	}
 	var path []*node
 	for n := target; n != fork; n = n.parent {
@@ -491,6 +492,7 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 		deferred := (i > 0 && bc.groupRoom()) || bc.groupOpen()
 		err := bc.connect(n, inHand[n.hash], deferred, events)
 		if err == nil {
+			bc.yieldToReaders()
 			continue
 		}
 		if consensus.CodeOf(err) == 0 {
@@ -514,6 +516,19 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 			Reorg: !bc.main.contains(oldTip)})
 	}
 	return failed, nil
+}
+
+// yieldToReaders lets the readers waiting for mu in between two steps of a
+// reorganisation, so that a long one (thousands of blocks) holds no lock
+// readers need for longer than one block's disconnect or connect: the API
+// answers throughout. After each step the index, the main chain and the
+// state agree (the tip is a block on the way from the old branch to the
+// new, its state that block's), which is what readers see; writers cannot
+// come in, as they all hold procMu, which the reorganisation keeps.
+// Called with mu held for writing; holds it again on return.
+func (bc *Blockchain) yieldToReaders() {
+	bc.mu.Unlock()
+	bc.mu.Lock()
 }
 
 // connect validates n's block against the current tip's state and makes it

@@ -49,6 +49,8 @@ const APIPrefix = "/api/v1/devnet"
 //	POST /api/v1/devnet/nodes/{name}/mine      {"blocks": 5}
 //	POST /api/v1/devnet/nodes/{name}/hashrate  {"percent": 60}
 //	POST /api/v1/devnet/nodes/{name}/send      {"to": "b", "amount": 1000}
+//	GET  /api/v1/devnet/load                   the transaction load (LoadStatus)
+//	POST /api/v1/devnet/load                   {"tps": 100} (0 stops it)
 //
 // Errors are JSON {"error": "..."}: 404 for an unknown node, 409 for a
 // control the node's state refuses (stopped, running, exists), 400 for bad
@@ -62,6 +64,7 @@ type Controller struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	cop     *http.CrossOriginProtection
+	load    *Load
 
 	mu        sync.Mutex
 	groups    [][]string // the partition made through this controller; nil: whole
@@ -86,7 +89,8 @@ func NewController(cl Cluster, obs *Observatory, log *slog.Logger) *Controller {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Controller{cluster: cl, obs: obs, log: log, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection()}
+	c := &Controller{cluster: cl, obs: obs, log: log, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection(),
+		load: NewLoad(cl, log)}
 	c.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusForbidden, errors.New("cross-origin request refused: devnet controls accept only same-origin or non-browser requests"))
 	}))
@@ -100,6 +104,8 @@ func NewController(cl Cluster, obs *Observatory, log *slog.Logger) *Controller {
 	c.mux.HandleFunc("POST "+APIPrefix+"/shape", c.shape)
 	c.mux.HandleFunc("POST "+APIPrefix+"/nodes", c.add)
 	c.mux.HandleFunc("POST "+APIPrefix+"/nodes/{name}/{op}", c.nodeOp)
+	c.mux.HandleFunc("GET "+APIPrefix+"/load", c.loadStatus)
+	c.mux.HandleFunc("POST "+APIPrefix+"/load", c.setLoad)
 	c.mux.Handle("GET /", uiHandler())
 	return c
 }

@@ -187,6 +187,9 @@ func (s *Syncer) runSession(ctx context.Context, id p2p.PeerID) error {
 	if err == nil {
 		err = s.checkBetter(hc, startTip.Work)
 	}
+	if err == nil {
+		err = s.checkMinimumWork(hc)
+	}
 	if err == nil && len(hc.headers) > 0 {
 		last := hc.headers[len(hc.headers)-1]
 		s.peers.noteBlock(id, hc.hashes[len(hc.hashes)-1], last.Height)

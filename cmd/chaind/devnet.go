@@ -43,6 +43,7 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
   chaind devnet add e --peer a
   chaind devnet mine a 5
   chaind devnet hashrate a 60
+  chaind devnet load --tps 100
   chaind devnet report [--json]
   chaind devnet scenario examples/scenarios/partition-60-40.yaml --seed 1`,
 		Args: cobra.NoArgs,
@@ -66,6 +67,7 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level (debug, info, warn, error)")
 	fl.DurationVar(&f.duration, "for", 0, "stop after this long and print the report (0: run until Ctrl-C)")
 	fl.BoolVar(&f.json, "json", false, "print the final report as JSON")
+	fl.Float64Var(&f.tps, "tps", 0, "transaction load from the start: N signed transactions a second through the nodes (see 'load')")
 
 	var ctl string
 	for _, sub := range []struct{ use, short string }{
@@ -79,6 +81,7 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
 		{"mine NODE BLOCKS", "have a node mine blocks now"},
 		{"hashrate NODE PERCENT", "set a node's share of the network's hash rate"},
 		{"send FROM TO AMOUNT", "send base units from one node's key to another's"},
+		{"load --tps N", "send N transactions a second through the nodes, from their keys in turn (0 stops)"},
 	} {
 		sub := sub
 		c := &cobra.Command{
@@ -308,6 +311,7 @@ type devnetFlags struct {
 	logLevel   string
 	duration   time.Duration
 	json       bool
+	tps        float64
 }
 
 // networkOf builds the network from the file or the flags.
@@ -396,11 +400,18 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 		return err
 	}
 	defer cleanup()
-	ctrl := lab.NewController(cl, obs, log)
+	ctl := lab.NewController(cl, obs, log)
+	defer ctl.Close()
 	if offer != "" {
-		ctrl.OfferRecording(offer)
+		ctl.OfferRecording(offer)
 	}
-	srv := &http.Server{Handler: ctrl, ReadHeaderTimeout: 5 * time.Second}
+	if f.tps > 0 {
+		if _, err := ctl.Load().Set(f.tps); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	srv := &http.Server{Handler: ctl, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 
@@ -421,6 +432,7 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	select {
 	case <-ctx.Done():
 	case err := <-done:
+		ctl.Close()
 		cl.Close()
 		return fmt.Errorf("controller: %w", err)
 	}
@@ -428,6 +440,7 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	shut, cancelShut := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelShut()
 	srv.Shutdown(shut)
+	ctl.Close()
 	if err := cl.Close(); err != nil {
 		return err
 	}

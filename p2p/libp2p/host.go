@@ -75,6 +75,7 @@ type Host struct {
 	selfID p2p.PeerID
 	book   *penalty.Book
 	gater  *gater
+	links  *linkControl // shapes and cuts (shape.go)
 	events *feed.Feed[p2p.PeerEvent]
 
 	bootstrap []peer.AddrInfo
@@ -155,7 +156,8 @@ func NewHost(cfg Config) (*Host, error) {
 		self:       self,
 		selfID:     p2p.PeerID(self.String()),
 		book:       book,
-		gater:      newGater(book),
+		gater:      newGater(book, cfg.IPLimits),
+		links:      newLinkControl(),
 		events:     feed.New[p2p.PeerEvent](p2p.EventBuffer),
 		bootstrap:  boot,
 		kept:       make(map[peer.ID]peer.AddrInfo),
@@ -283,7 +285,8 @@ func (h *Host) start(ctx context.Context) error {
 	lh, err := newLibp2pHost(hostParts{
 		key:       h.key,
 		userAgent: UserAgent,
-		gater:     h.gater,
+		gater:     cutGater{ConnectionGater: h.gater, links: h.links},
+		links:     h.links,
 		connMgr:   cm,
 		resources: rm,
 		handlers:  handlers,
@@ -478,7 +481,7 @@ func (h *Host) Penalize(id p2p.PeerID, points int, reason string) {
 	}
 	h.log.Warn("peer banned", "peer", id.Short(), "points", total, "reason", reason, "for", h.cfg.BanDuration)
 	if h.started() {
-		h.spawn(func() { _ = h.h.Network().ClosePeer(p) })
+		h.spawn(func() { h.closeBanned(p) })
 	}
 }
 

@@ -34,6 +34,8 @@
 //	'm' "version"          → format version (4); Open refuses any other
 //	'm' "network"          → network name (1 to MaxNetworkNameSize bytes)
 //	'm' "genesis"          → genesis block hash (32)
+//	'm' "seq"              → sequence number (8) of the last connect or
+//	                         disconnect batch; absent before the first
 //
 // Blocks and header records of side branches and disconnected blocks stay
 // stored; only the main-chain entries ('n', 'u', 't', 'x', 'T') and
@@ -46,6 +48,12 @@
 // and marking its blocks connected (a crash during the upgrade makes the
 // next Open start it again); side-branch blocks of an upgraded directory
 // stay unmarked, as the old layouts did not record it.
+//
+// Beside the database, the file SyncedFile records the sequence number of
+// the last batch a sync covered, so that Open tells damage at the very end
+// of the newest write-ahead log (synced batches missing) from a crash's
+// torn tail, which Pebble alone cannot (see synced.go); it refuses the
+// former with store.ErrCorrupt.
 //
 // Open refuses a directory of another network (store.ErrWrongNetwork), of
 // another format version, or locked by another process (store.ErrInUse).

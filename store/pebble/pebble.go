@@ -55,6 +55,11 @@ type Store struct {
 	closed atomic.Bool
 	space  *spaceGuard
 
+	// seq is the sequence number of the last connect or disconnect batch
+	// committed; synced records the last one a sync covered (synced.go).
+	seq    atomic.Uint64
+	synced *syncedFile
+
 	// mu serializes writers: the tip check and the commit of a connect or
 	// disconnect, and the read-modify-write of header records.
 	mu  sync.Mutex
@@ -118,6 +123,9 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Stor
 	}
 	p := &Store{dir: dir, db: db, lock: lock, space: space}
 	if err := p.init(network, genesis); err != nil {
+		return nil, errors.Join(err, p.Close())
+	}
+	if err := p.initSynced(o.logger); err != nil {
 		return nil, errors.Join(err, p.Close())
 	}
 	return p, nil
@@ -534,11 +542,14 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 		}
 	}
 	set(tipKey, u.Hash[:])
+	seq := p.seq.Load() + 1
+	set(metaKey(metaSeq), encodeSeq(seq))
 	errs = append(errs, b.Commit(writeOpts(u)))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("connect block %d %s: %w", h.Height, u.Hash, err)
 	}
 	p.tip = store.TipState{Hash: u.Hash, Height: h.Height, OK: true}
+	p.committed(seq, !u.Deferred)
 	return nil
 }
 
@@ -581,11 +592,14 @@ func (p *Store) DisconnectBlock(u *store.Update) error {
 	} else {
 		errs = append(errs, b.Delete(tipKey, nil))
 	}
+	seq := p.seq.Load() + 1
+	errs = append(errs, b.Set(metaKey(metaSeq), encodeSeq(seq), nil))
 	errs = append(errs, b.Commit(writeOpts(u)))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("disconnect block %d %s: %w", h.Height, u.Hash, err)
 	}
 	p.tip = newTip
+	p.committed(seq, !u.Deferred)
 	return nil
 }
 
@@ -597,15 +611,25 @@ func writeOpts(u *store.Update) *pebble.WriteOptions {
 	return pebble.Sync
 }
 
+// committed notes batch seq as committed, and as synced when it was.
+func (p *Store) committed(seq uint64, synced bool) {
+	p.seq.Store(seq)
+	if synced {
+		p.synced.record(seq)
+	}
+}
+
 // Sync syncs the write-ahead log, making every batch written so far
 // durable (the log is sequential).
 func (p *Store) Sync() error {
 	if p.closed.Load() {
 		return store.ErrClosed
 	}
+	seq := p.seq.Load() // committed before the sync: covered by it
 	if err := p.db.LogData(nil, pebble.Sync); err != nil {
 		return fmt.Errorf("sync store in %s: %w", p.dir, err)
 	}
+	p.synced.record(seq)
 	return nil
 }
 
@@ -801,7 +825,11 @@ func (p *Store) Close() error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := errors.Join(p.db.Close(), p.lock.Close()); err != nil {
+	var serr error
+	if p.synced != nil {
+		serr = p.synced.close()
+	}
+	if err := errors.Join(p.db.Close(), p.lock.Close(), serr); err != nil {
 		return fmt.Errorf("close store in %s: %w", p.dir, err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package netsync
+package systest
 
 import (
 	"context"
@@ -13,8 +13,9 @@ import (
 // without closing connections or banning: requests to them fail as if not
 // connected, their gossip and requests are ignored, and they leave Peers()
 // with a Disconnected event (and come back with a Connected one). The
-// libp2p Host offers no way to drop a connection except a ban, so the
-// libp2p partition tests cut here, above the real transport.
+// libp2p host has no partitions yet, so the libp2p partition tests cut
+// here, above the real transport: testnet.Config.Wrap puts the gate on
+// every node and testnet's Partition and Heal drive it (Cut, Uncut).
 type gatedNet struct {
 	p2p.Network
 
@@ -51,17 +52,23 @@ func (g *gatedNet) block(ids ...p2p.PeerID) {
 	}
 }
 
-// unblockAll ends every cut.
-func (g *gatedNet) unblockAll() {
+// Cut and Uncut let testnet's Partition and Heal drive the gate.
+func (g *gatedNet) Cut(id p2p.PeerID) error {
+	g.block(id)
+	return nil
+}
+
+func (g *gatedNet) Uncut(id p2p.PeerID) error {
 	connected := g.connected()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for id := range g.blocked {
+	if g.blocked[id] {
 		delete(g.blocked, id)
 		if connected[id] {
 			g.emitLocked(p2p.PeerEvent{Peer: id, Connected: true})
 		}
 	}
+	return nil
 }
 
 func (g *gatedNet) connected() map[p2p.PeerID]bool {
