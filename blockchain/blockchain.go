@@ -178,9 +178,14 @@ func (bc *Blockchain) load() error {
 		return fmt.Errorf("load accounts: %w", err)
 	}
 	// A crash between the steps of a reorg leaves a heavier branch stored
-	// but not connected: finish the job.
+	// but not connected: finish the job. settle is called with mu held
+	// (a reorganisation lets go of it between steps), even here where no
+	// one else can hold it yet.
 	var events []Notification
-	if _, err := bc.settle(nil, nil, &events); err != nil {
+	bc.mu.Lock()
+	_, err = bc.settle(nil, nil, &events)
+	bc.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("settle on the best stored branch: %w", err)
 	}
 	return nil
