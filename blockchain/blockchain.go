@@ -178,9 +178,9 @@ func (bc *Blockchain) load() error {
 		return fmt.Errorf("load accounts: %w", err)
 	}
 	// A crash between the steps of a reorg leaves a heavier branch stored
-	// but not connected: finish the job.
-	// settle is called with mu held (a reorganisation yields it to readers
-	// between steps); nobody else has the chain yet.
+	// but not connected: finish the job. settle is called with mu held
+	// (a reorganisation lets go of it between steps), even here where no
+	// one else can hold it yet.
 	var events []Notification
 	bc.mu.Lock()
 	_, err = bc.settle(nil, nil, &events)
