@@ -1,0 +1,68 @@
+package lab
+
+import (
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"testing"
+	"time"
+)
+
+// TestSimLarge runs examples/bench/sim-1000.yaml (CHAIND_LONG=1) for
+// CHAIND_SIM_FOR (default 60s) and logs the report's propagation figures,
+// the heap per node and the wall time per simulated hour.
+func TestSimLarge(t *testing.T) {
+	if os.Getenv("CHAIND_LONG") == "" {
+		t.Skip("CHAIND_LONG=1 runs the 1,000-node simulation")
+	}
+	file := os.Getenv("CHAIND_SIM_NETWORK")
+	if file == "" {
+		file = "../examples/bench/sim-1000.yaml"
+	}
+	d := 60 * time.Second
+	if s := os.Getenv("CHAIND_SIM_FOR"); s != "" {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := LoadNetwork(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := NewObservatory(nil)
+	start := time.Now()
+	c, err := NewMemCluster(MemConfig{Network: n, Observatory: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d nodes started in %v", len(n.Nodes), time.Since(start))
+	t0 := time.Now()
+	time.Sleep(d)
+	wall := time.Since(t0)
+	runtime.GC()
+	if path := os.Getenv("CHAIND_SIM_HEAP"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	gs := runtime.NumGoroutine()
+	c.Close()
+	r := obs.Report()
+	t.Logf("heap in use %d MiB (%.0f KiB per node), sys %d MiB, goroutines %d", ms.HeapInuse>>20,
+		float64(ms.HeapInuse)/1024/float64(len(n.Nodes)), ms.Sys>>20, gs)
+	f := n.Compression
+	sim := time.Duration(float64(wall) * f)
+	t.Logf("wall %v for %v simulated: %v per simulated hour", wall, sim, time.Duration(float64(time.Hour)*float64(wall)/float64(sim)))
+	t.Logf("simulated: to100 p50 %v p90 %v p99 %v; to90 p99 %v; mean delay %v; find interval %v",
+		scale(r.To100.Median, f), scale(r.To100.P90, f), scale(r.To100.P99, f), scale(r.To90.P99, f), scale(r.Delay, f), scale(r.FindInterval, f))
+	t.Logf("found %d main %d stale %d; to50 %+v; to90 %+v; to100 %+v; delay %v; find interval %v",
+		r.Found, r.MainChain, r.Stale, r.To50, r.To90, r.To100, r.Delay, r.FindInterval)
+}
+
+func scale(d time.Duration, f float64) time.Duration { return time.Duration(float64(d) * f) }
