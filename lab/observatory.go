@@ -225,24 +225,39 @@ type Report struct {
 	// block is found while one propagates). StaleRate counts the stale
 	// blocks among all found, stale ones included, so it is about
 	// ForkRate / (1 + ForkRate) when forks are one block deep.
-	Forks      int           `json:"forks"`
-	ForkRate   float64       `json:"fork_rate"`
-	Reorgs     int           `json:"reorgs"`
-	ReorgDepth map[int]int   `json:"reorg_depths"` // depth -> count
-	MaxReorg   int           `json:"max_reorg"`
-	Txs        int           `json:"txs"`
-	TxTo100    Dist          `json:"tx_to_all"` // first sight anywhere to every running node
-	Miners     []MinerReport `json:"miners"`
-	BlockTime  time.Duration `json:"mean_block_time"` // session time / main-chain blocks
-	Tip        string        `json:"tip"`
-	TipHeight  uint32        `json:"tip_height"`
+	Forks    int     `json:"forks"`
+	ForkRate float64 `json:"fork_rate"`
+	// ForkPerBlock averages 1 - e^(-d_b/T) over the clean blocks b, each
+	// with its own hash-weighted delay d_b: the fork chance of a Poisson
+	// race when each block's delays are fixed by where it was found
+	// (below StaleTextbook by Jensen's inequality).
+	ForkPerBlock float64       `json:"fork_per_block"`
+	Reorgs       int           `json:"reorgs"`
+	ReorgDepth   map[int]int   `json:"reorg_depths"` // depth -> count
+	MaxReorg     int           `json:"max_reorg"`
+	Txs          int           `json:"txs"`
+	TxTo100      Dist          `json:"tx_to_all"` // first sight anywhere to every running node
+	Miners       []MinerReport `json:"miners"`
+	BlockTime    time.Duration `json:"mean_block_time"` // session time / main-chain blocks
+	Tip          string        `json:"tip"`
+	TipHeight    uint32        `json:"tip_height"`
 }
 
 // Report computes the report from the events so far.
-func (o *Observatory) Report() Report {
+func (o *Observatory) Report() Report { return o.ReportSince(time.Time{}) }
+
+// ReportSince computes the report over the blocks found from since on (a
+// warm-up left out: a thousand nodes starting at once propagate slowly).
+// The main chain is still traced through every block; reorgs and
+// transactions are counted over the whole session.
+func (o *Observatory) ReportSince(since time.Time) Report {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	r := Report{From: o.first, To: o.last, Events: o.events, Nodes: len(o.nodes), ReorgDepth: map[int]int{}}
+	first := o.first
+	if since.After(first) {
+		first = since
+	}
+	r := Report{From: first, To: o.last, Events: o.events, Nodes: len(o.nodes), ReorgDepth: map[int]int{}}
 
 	// The main chain: from the best tip (highest; first found on a tie)
 	// back through known parents.
@@ -272,8 +287,8 @@ func (o *Observatory) Report() Report {
 		perMiner[node] = &MinerReport{Node: node, HashShare: s}
 	}
 	for _, b := range o.blocks {
-		if b.found.IsZero() {
-			continue // seen but not found in the session
+		if b.found.IsZero() || b.found.Before(first) {
+			continue // seen but not found in the session (or its part reported)
 		}
 		r.Found++
 		m := perMiner[b.miner]
@@ -326,12 +341,15 @@ func (o *Observatory) Report() Report {
 	if len(delays) > 0 {
 		r.Delay = distOf(delays).Mean
 	}
-	o.cleanBlocks(&r, main)
-	if r.Found > 0 && o.last.After(o.first) {
-		r.FindInterval = o.last.Sub(o.first) / time.Duration(r.Found)
+	perBlock := o.cleanBlocks(&r, main, first)
+	if r.Found > 0 && o.last.After(first) {
+		r.FindInterval = o.last.Sub(first) / time.Duration(r.Found)
 		T := r.FindInterval.Seconds()
 		r.StaleTextbook = 1 - math.Exp(-r.HashDelay.Seconds()/T)
 		r.StaleMeanDelay = 1 - math.Exp(-r.Delay.Seconds()/T)
+		for _, d := range perBlock {
+			r.ForkPerBlock += (1 - math.Exp(-d.Seconds()/T)) / float64(len(perBlock))
+		}
 	}
 	for _, ds := range o.reorgs {
 		for _, d := range ds {
@@ -365,8 +383,8 @@ func (o *Observatory) Report() Report {
 		r.Miners = append(r.Miners, *m)
 	}
 	sort.Slice(r.Miners, func(i, j int) bool { return r.Miners[i].Node < r.Miners[j].Node })
-	if r.MainChain > 0 && o.last.After(o.first) {
-		r.BlockTime = o.last.Sub(o.first) / time.Duration(r.MainChain)
+	if r.MainChain > 0 && o.last.After(first) {
+		r.BlockTime = o.last.Sub(first) / time.Duration(r.MainChain)
 	}
 	return r
 }
@@ -375,7 +393,7 @@ func (o *Observatory) Report() Report {
 // blocks found on a parent no other block was found on, when every node
 // running had that parent. Their first sights are plain propagation, with
 // no fork in the way. Called with o.mu held.
-func (o *Observatory) cleanBlocks(r *Report, main map[string]bool) {
+func (o *Observatory) cleanBlocks(r *Report, main map[string]bool, since time.Time) (perBlock []time.Duration) {
 	children := map[string]int{}
 	for _, b := range o.blocks {
 		if !b.found.IsZero() {
@@ -383,7 +401,7 @@ func (o *Observatory) cleanBlocks(r *Report, main map[string]bool) {
 		}
 	}
 	for _, b := range o.blocks {
-		if !b.found.IsZero() && main[b.hash] && children[b.parent] > 1 {
+		if !b.found.IsZero() && !b.found.Before(since) && main[b.hash] && children[b.parent] > 1 {
 			r.Forks++
 		}
 	}
@@ -393,7 +411,7 @@ func (o *Observatory) cleanBlocks(r *Report, main map[string]bool) {
 	var to100, delays []time.Duration
 	var hashSum time.Duration
 	for _, b := range o.blocks {
-		if b.found.IsZero() || !main[b.hash] || children[b.parent] != 1 {
+		if b.found.IsZero() || b.found.Before(since) || !main[b.hash] || children[b.parent] != 1 {
 			continue
 		}
 		if p := o.blocks[b.parent]; p != nil { // the genesis is known to all
@@ -433,6 +451,7 @@ func (o *Observatory) cleanBlocks(r *Report, main map[string]bool) {
 		}
 		if weights > 0 {
 			hashSum += time.Duration(weighted / weights)
+			perBlock = append(perBlock, time.Duration(weighted/weights))
 		}
 	}
 	r.CleanTo100 = distOf(to100)
@@ -442,6 +461,7 @@ func (o *Observatory) cleanBlocks(r *Report, main map[string]bool) {
 	if r.Clean > 0 {
 		r.HashDelay = hashSum / time.Duration(r.Clean)
 	}
+	return perBlock
 }
 
 // earlier orders blocks of equal height: first found, then by hash.

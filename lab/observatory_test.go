@@ -92,8 +92,18 @@ func TestObservatoryReport(t *testing.T) {
 	if math.Abs(r.StaleTextbook-want) > 1e-12 {
 		t.Errorf("textbook %.6f, want %.6f", r.StaleTextbook, want)
 	}
+	if math.Abs(r.ForkPerBlock-want) > 1e-12 { // one clean block: no Jensen gap
+		t.Errorf("per block %.6f, want %.6f", r.ForkPerBlock, want)
+	}
 	if want := 1 - math.Exp(-r.Delay.Seconds()/0.890); math.Abs(r.StaleMeanDelay-want) > 1e-12 {
 		t.Errorf("with the mean delay %.6f, want %.6f", r.StaleMeanDelay, want)
+	}
+	// From 1.5 s on: h2, x2 and h3 found, h2 and h3 on the main chain,
+	// over the 2.06 s left.
+	if r := o.ReportSince(at(1500)); r.Found != 3 || r.MainChain != 2 || r.Stale != 1 || r.Forks != 1 ||
+		r.Clean != 0 || r.FindInterval != 2060*time.Millisecond/3 {
+		t.Errorf("since 1.5 s: found %d, main %d, stale %d, forks %d, clean %d, find interval %v",
+			r.Found, r.MainChain, r.Stale, r.Forks, r.Clean, r.FindInterval)
 	}
 	shares := map[string]MinerReport{}
 	for _, m := range r.Miners {

@@ -30,16 +30,43 @@ func TestSimLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs := NewObservatory(nil)
+	var rec *Recorder
+	if path := os.Getenv("CHAIND_SIM_RECORD"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rec = NewRecorder(f)
+	}
+	obs := NewObservatory(rec)
 	start := time.Now()
 	c, err := NewMemCluster(MemConfig{Network: n, Observatory: obs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d nodes started in %v", len(n.Nodes), time.Since(start))
+	warm := 20 * time.Second
+	if s := os.Getenv("CHAIND_SIM_WARMUP"); s != "" {
+		if warm, err = time.ParseDuration(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(warm) // the start's status rounds and syncs
+	if path := os.Getenv("CHAIND_SIM_CPU"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t0 := time.Now()
 	time.Sleep(d)
 	wall := time.Since(t0)
+	pprof.StopCPUProfile()
 	runtime.GC()
 	if path := os.Getenv("CHAIND_SIM_HEAP"); path != "" {
 		f, err := os.Create(path)
@@ -53,7 +80,7 @@ func TestSimLarge(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	gs := runtime.NumGoroutine()
 	c.Close()
-	r := obs.Report()
+	r := obs.ReportSince(t0)
 	t.Logf("heap in use %d MiB (%.0f KiB per node), sys %d MiB, goroutines %d", ms.HeapInuse>>20,
 		float64(ms.HeapInuse)/1024/float64(len(n.Nodes)), ms.Sys>>20, gs)
 	f := n.Compression
@@ -61,6 +88,9 @@ func TestSimLarge(t *testing.T) {
 	t.Logf("wall %v for %v simulated: %v per simulated hour", wall, sim, time.Duration(float64(time.Hour)*float64(wall)/float64(sim)))
 	t.Logf("simulated: to100 p50 %v p90 %v p99 %v; to90 p99 %v; mean delay %v; find interval %v",
 		scale(r.To100.Median, f), scale(r.To100.P90, f), scale(r.To100.P99, f), scale(r.To90.P99, f), scale(r.Delay, f), scale(r.FindInterval, f))
+	t.Logf("simulated: clean blocks %d of %d main-chain, to 100%% p50 %v p90 %v p99 %v max %v; forks %d (%.1f%%); hash delay %v",
+		r.Clean, r.MainChain, scale(r.CleanTo100.Median, f), scale(r.CleanTo100.P90, f), scale(r.CleanTo100.P99, f),
+		scale(r.CleanTo100.Max, f), r.Forks, 100*r.ForkRate, scale(r.HashDelay, f))
 	t.Logf("found %d main %d stale %d; to50 %+v; to90 %+v; to100 %+v; delay %v; find interval %v",
 		r.Found, r.MainChain, r.Stale, r.To50, r.To90, r.To100, r.Delay, r.FindInterval)
 }
