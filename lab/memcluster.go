@@ -37,6 +37,10 @@ const (
 	// peer and blocks spread by gossip anyway.
 	memStatusInterval = time.Second
 	statusNodes       = 100
+	// largePublishQueue is the netsync publish queue of nodes of networks
+	// larger than statusNodes (netsync.PublishQueue's 4,096 would cost
+	// each 160 KB).
+	largePublishQueue = 1024
 	// privateQueue bounds the public blocks a selfish node's private chain
 	// has yet to take in.
 	privateQueue = 4096
@@ -71,7 +75,8 @@ type MemCluster struct {
 	closed   bool
 	seedNext uint64
 
-	statusEvery time.Duration // the nodes' status interval, set by the network's size
+	statusEvery  time.Duration // the nodes' status interval, set by the network's size
+	publishQueue int           // the nodes' netsync publish queue (0: netsync's default)
 }
 
 // memNode is one node; its parts are rebuilt on every start.
@@ -114,6 +119,9 @@ func NewMemCluster(cfg MemConfig) (*MemCluster, error) {
 		network: &Network{}, nodes: map[string]*memNode{}, links: map[Pair]Shape{}, seedNext: n.Seed*1000 + 1}
 	*c.network = *n
 	c.statusEvery = statusInterval(len(n.Nodes))
+	if len(n.Nodes) > statusNodes {
+		c.publishQueue = largePublishQueue
+	}
 	c.network.Nodes = nil
 	c.network.Links = nil
 	if c.obs == nil {
@@ -278,7 +286,7 @@ func (c *MemCluster) startNode(nd *memNode) error {
 	pn := c.net.NewNode()
 	c.mu.Unlock()
 	sy, err := netsync.New(netsync.Config{Chain: bc, Pool: pool, Net: pn, Logger: log,
-		StatusInterval: c.statusEvery, Now: c.now})
+		StatusInterval: c.statusEvery, PublishQueue: c.publishQueue, Now: c.now})
 	if err != nil {
 		return fmt.Errorf("node %s: %w", name, err)
 	}

@@ -509,12 +509,18 @@ func newScheduler() *scheduler {
 	return &scheduler{wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
-// after schedules fn to run d from now.
+// after schedules fn to run d from now. It wakes the run loop only when fn
+// comes first: the loop already waits for an earlier item, and waking it
+// for every message of a thousand nodes' gossip costs a timer reset each.
 func (s *scheduler) after(d time.Duration, fn func()) {
 	s.mu.Lock()
 	s.seq++
 	heap.Push(&s.q, item{at: time.Now().Add(d), seq: s.seq, fn: fn})
+	first := s.q[0].seq == s.seq
 	s.mu.Unlock()
+	if !first {
+		return
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:
