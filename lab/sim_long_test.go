@@ -39,6 +39,8 @@ func TestSimLarge(t *testing.T) {
 		defer f.Close()
 		rec = NewRecorder(f)
 	}
+	lo, hi := latencyBound(n)
+	t.Logf("latency alone (shortest paths, no processing): a miner's block reaches every node in %v on average, %v at most", lo, hi)
 	obs := NewObservatory(rec)
 	start := time.Now()
 	c, err := NewMemCluster(MemConfig{Network: n, Observatory: obs})
@@ -96,3 +98,54 @@ func TestSimLarge(t *testing.T) {
 }
 
 func scale(d time.Duration, f float64) time.Duration { return time.Duration(float64(d) * f) }
+
+// latencyBound returns the mean and the largest, over the network's
+// miners, of the time a block takes to reach every node along shortest
+// paths by link latency: the propagation of a network that processes
+// blocks in no time.
+func latencyBound(n *Network) (mean, most time.Duration) {
+	adj := map[string][]Link{}
+	for _, l := range n.Links {
+		adj[l.Pair.A] = append(adj[l.Pair.A], l)
+		adj[l.Pair.B] = append(adj[l.Pair.B], l)
+	}
+	var sum time.Duration
+	miners := 0
+	for _, src := range n.Nodes {
+		if !src.Mining {
+			continue
+		}
+		dist := map[string]time.Duration{src.Name: 0}
+		done := map[string]bool{}
+		for len(done) < len(dist) {
+			var u string
+			for v, d := range dist { // O(n^2) Dijkstra: 20 sources of 1,000 nodes
+				if !done[v] && (u == "" || d < dist[u]) {
+					u = v
+				}
+			}
+			done[u] = true
+			for _, l := range adj[u] {
+				v := l.Pair.A
+				if v == u {
+					v = l.Pair.B
+				}
+				d := dist[u] + time.Duration(l.Shape.Latency)
+				if old, ok := dist[v]; !ok || d < old {
+					dist[v] = d
+				}
+			}
+		}
+		var ecc time.Duration
+		for _, d := range dist {
+			ecc = max(ecc, d)
+		}
+		sum += ecc
+		most = max(most, ecc)
+		miners++
+	}
+	if miners == 0 {
+		return 0, 0
+	}
+	return sum / time.Duration(miners), most
+}
