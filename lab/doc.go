@@ -13,9 +13,12 @@
 // The observatory takes the events of the network (a block found, a node
 // seeing a block or a transaction first, a reorg, a partition, a shape) and
 // computes per-block propagation (from the find to 50%, 90% and 100% of the
-// nodes), the stale-block rate, reorg depths and each miner's share of the
-// main chain against its hash-rate share. The session's events are recorded
-// as JSON lines, so a report can be recomputed from a recording.
+// nodes), the stale-block and fork rates against the textbook 1 - e^(-d/T)
+// (d measured as the estimate means it: the hash-weighted delay to the
+// miners, over the blocks no fork disturbed), reorg depths and each
+// miner's share of the main chain against its hash-rate share. The
+// session's events are recorded as JSON lines, so a report can be
+// recomputed from a recording.
 //
 // The controller serves the controls and the report over HTTP for a
 // running devnet (the CLI's `chaind devnet partition ...` and the

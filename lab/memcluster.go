@@ -23,11 +23,24 @@ import (
 // Tunables of the in-memory cluster.
 const (
 	// FundsPerNode is what the genesis of a lab network gives every node's
-	// key, so scenarios can send transactions from the first block on.
+	// key (the first FundedNodes nodes' in a larger network), so scenarios
+	// can send transactions from the first block on.
 	FundsPerNode = 1000 * consensus.Coin
-	// memStatusInterval is the status exchange interval of lab nodes:
-	// short, so a healed partition converges within seconds.
+	// FundedNodes bounds the nodes the genesis funds: every node holds the
+	// whole genesis state, so funding all of a 1,000-node simulation would
+	// cost a million accounts.
+	FundedNodes = 100
+	// memStatusInterval is the status exchange interval of lab nodes of
+	// networks up to statusNodes nodes: short, so a healed partition
+	// converges within seconds. Larger networks exchange status less
+	// often (statusInterval), as a round costs every node a request per
+	// peer and blocks spread by gossip anyway.
 	memStatusInterval = time.Second
+	statusNodes       = 100
+	// largePublishQueue is the netsync publish queue of nodes of networks
+	// larger than statusNodes (netsync.PublishQueue's 4,096 would cost
+	// each 160 KB).
+	largePublishQueue = 1024
 	// privateQueue bounds the public blocks a selfish node's private chain
 	// has yet to take in.
 	privateQueue = 4096
@@ -61,6 +74,9 @@ type MemCluster struct {
 	groups   [][]string // the partition, by name; nil: healed
 	closed   bool
 	seedNext uint64
+
+	statusEvery  time.Duration // the nodes' status interval, set by the network's size
+	publishQueue int           // the nodes' netsync publish queue (0: netsync's default)
 }
 
 // memNode is one node; its parts are rebuilt on every start.
@@ -102,6 +118,10 @@ func NewMemCluster(cfg MemConfig) (*MemCluster, error) {
 	c := &MemCluster{obs: cfg.Observatory, log: log, start: time.Now(), net: net,
 		network: &Network{}, nodes: map[string]*memNode{}, links: map[Pair]Shape{}, seedNext: n.Seed*1000 + 1}
 	*c.network = *n
+	c.statusEvery = statusInterval(len(n.Nodes))
+	if len(n.Nodes) > statusNodes {
+		c.publishQueue = largePublishQueue
+	}
 	c.network.Nodes = nil
 	c.network.Links = nil
 	if c.obs == nil {
@@ -142,7 +162,8 @@ func nodeKey(network, name string) *wallet.Key {
 
 // labParams returns the network's consensus rules: devnet's, or for a
 // simulated network regtest's trivial proof of work without retarget
-// (the draws set the block times); the genesis funds every node.
+// (the draws set the block times); the genesis funds every node's key, or
+// the first FundedNodes'.
 func labParams(n *Network, keys []*wallet.Key) *consensus.Params {
 	p := consensus.Devnet()
 	if n.Simulated {
@@ -151,7 +172,7 @@ func labParams(n *Network, keys []*wallet.Key) *consensus.Params {
 	}
 	p.Name = "lab-" + n.Name
 	p.GenesisData = "chaind lab " + n.Name
-	for _, k := range keys {
+	for _, k := range keys[:min(len(keys), FundedNodes)] {
 		p.Allocations = append(p.Allocations, consensus.Allocation{Address: k.Address(), Amount: FundsPerNode})
 	}
 	return p
@@ -265,7 +286,7 @@ func (c *MemCluster) startNode(nd *memNode) error {
 	pn := c.net.NewNode()
 	c.mu.Unlock()
 	sy, err := netsync.New(netsync.Config{Chain: bc, Pool: pool, Net: pn, Logger: log,
-		StatusInterval: memStatusInterval, Now: c.now})
+		StatusInterval: c.statusEvery, PublishQueue: c.publishQueue, Now: c.now})
 	if err != nil {
 		return fmt.Errorf("node %s: %w", name, err)
 	}
@@ -322,13 +343,25 @@ func (c *MemCluster) startNode(nd *memNode) error {
 			c.linkLocked(p, s)
 		}
 	}
-	c.applyPartitionLocked()
+	if c.groups != nil {
+		c.applyPartitionLocked() // the restarted node has a new id
+	}
 	c.mu.Unlock()
 	if self != nil {
 		self.start()
 	}
 	nd.setMining(nd.spec.Mining && nd.spec.Share > 0)
 	return nil
+}
+
+// statusInterval is the status exchange interval of a network of n nodes:
+// memStatusInterval up to statusNodes nodes, then growing with n, so the
+// network's status requests per second stay at statusNodes rounds.
+func statusInterval(n int) time.Duration {
+	if n <= statusNodes {
+		return memStatusInterval
+	}
+	return memStatusInterval * time.Duration(n) / statusNodes
 }
 
 // meanInterval is a simulated miner's mean real time between its blocks.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chaind/chaind/wallet"
 )
 
 // waitFor polls cond until it holds or timeout passes.
@@ -133,5 +135,29 @@ func TestMemClusterControls(t *testing.T) {
 	r := c.Observatory().Report()
 	if r.Found < 5 || r.To100.Count == 0 {
 		t.Errorf("report: %+v", r)
+	}
+}
+
+// TestLargeNetworkTunables checks what a large network changes: a longer
+// status interval past statusNodes nodes and a genesis that funds only
+// the first FundedNodes nodes.
+func TestLargeNetworkTunables(t *testing.T) {
+	if got := statusInterval(statusNodes); got != memStatusInterval {
+		t.Errorf("status interval at %d nodes: %v", statusNodes, got)
+	}
+	if got := statusInterval(1000); got != 10*memStatusInterval {
+		t.Errorf("status interval at 1,000 nodes: %v", got)
+	}
+	var keys []*wallet.Key
+	for i := range FundedNodes + 50 {
+		keys = append(keys, nodeKey("big", fmt.Sprintf("n%d", i)))
+	}
+	p := labParams(&Network{Name: "big", Simulated: true, BlockTime: time.Second}, keys)
+	if len(p.Allocations) != FundedNodes || p.Allocations[0].Address != keys[0].Address() ||
+		p.Allocations[FundedNodes-1].Address != keys[FundedNodes-1].Address() {
+		t.Fatalf("%d allocations", len(p.Allocations))
+	}
+	if p := labParams(&Network{Name: "small"}, keys[:3]); len(p.Allocations) != 3 {
+		t.Fatalf("a 3-node network funds %d keys", len(p.Allocations))
 	}
 }

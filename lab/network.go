@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"regexp"
 	"time"
@@ -76,11 +77,15 @@ type NetworkFile struct {
 	// BlockTime is the simulated miners' network block time.
 	BlockTime Duration `yaml:"block_time"`
 	// Compression divides simulated time: block time and latencies alike.
-	Compression float64       `yaml:"compression"`
-	Link        Shape         `yaml:"link"`
-	Generate    *GenerateSpec `yaml:"generate"`
-	Nodes       []NodeSpec    `yaml:"nodes"`
-	Links       []LinkSpec    `yaml:"links"`
+	Compression float64 `yaml:"compression"`
+	Link        Shape   `yaml:"link"`
+	// LatencySpread gives each topology link its own latency, drawn from
+	// the seed uniformly in [Link.Latency, Link.Latency+LatencySpread]
+	// (a network of links of 50 to 200 ms: latency 50ms, spread 150ms).
+	LatencySpread Duration      `yaml:"latency_spread"`
+	Generate      *GenerateSpec `yaml:"generate"`
+	Nodes         []NodeSpec    `yaml:"nodes"`
+	Links         []LinkSpec    `yaml:"links"`
 }
 
 // GenerateSpec adds Count nodes named Prefix1..PrefixN after the listed
@@ -319,8 +324,17 @@ func (f *NetworkFile) Resolve() (*Network, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f.LatencySpread < 0 || time.Duration(f.Link.Latency+f.LatencySpread) > MaxLatency {
+			return nil, fmt.Errorf("%w: latency_spread %v: latency plus spread not in 0..%v", ErrBadNetwork,
+				time.Duration(f.LatencySpread), MaxLatency)
+		}
+		rng := rand.New(rand.NewPCG(n.Seed, 0x6c6174)) // the spread's draws, one per link in order
 		for _, p := range pairs {
-			addLink(p, f.Link)
+			s := f.Link
+			if f.LatencySpread > 0 {
+				s.Latency += Duration(rng.Int64N(int64(f.LatencySpread) + 1))
+			}
+			addLink(p, s)
 		}
 	}
 	for _, l := range f.Links {

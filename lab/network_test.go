@@ -210,3 +210,40 @@ func TestShapeParsing(t *testing.T) {
 		t.Errorf("c-a: %v %v", p, err)
 	}
 }
+
+// TestLatencySpread checks that topology links get latencies drawn in the
+// spread, the same ones for the same seed, and that a bad spread is refused.
+func TestLatencySpread(t *testing.T) {
+	const file = `
+name: spread
+topology: random:3
+seed: 7
+link: {latency: 50ms}
+latency_spread: 150ms
+generate: {count: 40}
+`
+	n, err := ParseNetwork([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := ParseNetwork([]byte(file))
+	lo, hi := time.Hour, time.Duration(0)
+	for i, l := range n.Links {
+		d := time.Duration(l.Shape.Latency)
+		if d < 50*time.Millisecond || d > 200*time.Millisecond {
+			t.Fatalf("link %s: latency %v not in 50..200 ms", l.Pair, d)
+		}
+		if again.Links[i] != l {
+			t.Fatalf("link %d: %v then %v for the same seed", i, l, again.Links[i])
+		}
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	if hi-lo < 100*time.Millisecond {
+		t.Errorf("latencies only span %v..%v", lo, hi)
+	}
+	for _, bad := range []string{"latency_spread: -1ms", "latency_spread: 2m"} {
+		if _, err := ParseNetwork([]byte("topology: ring\nnodes: [{name: a}, {name: b}]\n" + bad + "\n")); !errors.Is(err, ErrBadNetwork) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -192,33 +192,72 @@ type Report struct {
 	To50  Dist `json:"to_50"`
 	To90  Dist `json:"to_90"`
 	To100 Dist `json:"to_100"`
-	// Delay is the mean time from a find to each other node's first sight.
+	// Delay is the mean time from a find to each other node's first sight,
+	// over every block found. A node that was on a competing block sees
+	// the winner only when the fork resolves, about a block time later,
+	// so forks inflate it.
 	Delay time.Duration `json:"mean_delay"`
+	// Clean counts the blocks whose propagation no fork disturbed: on the
+	// main chain, the only block found on their parent, and found when
+	// every running node had that parent. CleanTo100 is their
+	// propagation to every node: how long after a block the whole
+	// network is on one tip when no block competes.
+	Clean      int  `json:"clean_blocks"`
+	CleanTo100 Dist `json:"clean_to_100"`
+	// CleanDelay is the mean delay from a find to each other node over
+	// the clean blocks. HashDelay is the d of the textbook estimate: the
+	// mean over clean blocks of the hash-share-weighted delay to the
+	// miners, the finder counting 0 (Decker and Wattenhofer's integral of
+	// the hash power that does not know the block yet).
+	CleanDelay time.Duration `json:"clean_delay"`
+	HashDelay  time.Duration `json:"hash_delay"`
 	// FindInterval is the session's time over the blocks found in it: the
 	// network's block time T, stale blocks included.
 	FindInterval time.Duration `json:"find_interval"`
-	// StaleTextbook is the textbook stale rate 1 - e^(-d/T) with d = Delay
-	// and T = FindInterval; StalePairs averages 1 - e^(-d_i/T) over every
-	// (block, other node) delay d_i instead, which a skewed delay
-	// distribution (Jensen) puts below the textbook figure.
-	StaleTextbook float64       `json:"stale_textbook"`
-	StalePairs    float64       `json:"stale_pairs"`
-	Reorgs        int           `json:"reorgs"`
-	ReorgDepth    map[int]int   `json:"reorg_depths"` // depth -> count
-	MaxReorg      int           `json:"max_reorg"`
-	Txs           int           `json:"txs"`
-	TxTo100       Dist          `json:"tx_to_all"` // first sight anywhere to every running node
-	Miners        []MinerReport `json:"miners"`
-	BlockTime     time.Duration `json:"mean_block_time"` // session time / main-chain blocks
-	Tip           string        `json:"tip"`
-	TipHeight     uint32        `json:"tip_height"`
+	// StaleTextbook is the textbook stale rate 1 - e^(-d/T) with d =
+	// HashDelay and T = FindInterval; StaleMeanDelay is the same with d =
+	// Delay.
+	StaleTextbook  float64 `json:"stale_textbook"`
+	StaleMeanDelay float64 `json:"stale_mean_delay"`
+	// Forks counts the main-chain blocks whose parent had another child
+	// found: the heights where the chain branched. ForkRate is Forks over
+	// MainChain, what 1 - e^(-d/T) estimates (the chance that another
+	// block is found while one propagates). StaleRate counts the stale
+	// blocks among all found, stale ones included, so it is about
+	// ForkRate / (1 + ForkRate) when forks are one block deep.
+	Forks    int     `json:"forks"`
+	ForkRate float64 `json:"fork_rate"`
+	// ForkPerBlock averages 1 - e^(-d_b/T) over the clean blocks b, each
+	// with its own hash-weighted delay d_b: the fork chance of a Poisson
+	// race when each block's delays are fixed by where it was found
+	// (below StaleTextbook by Jensen's inequality).
+	ForkPerBlock float64       `json:"fork_per_block"`
+	Reorgs       int           `json:"reorgs"`
+	ReorgDepth   map[int]int   `json:"reorg_depths"` // depth -> count
+	MaxReorg     int           `json:"max_reorg"`
+	Txs          int           `json:"txs"`
+	TxTo100      Dist          `json:"tx_to_all"` // first sight anywhere to every running node
+	Miners       []MinerReport `json:"miners"`
+	BlockTime    time.Duration `json:"mean_block_time"` // session time / main-chain blocks
+	Tip          string        `json:"tip"`
+	TipHeight    uint32        `json:"tip_height"`
 }
 
 // Report computes the report from the events so far.
-func (o *Observatory) Report() Report {
+func (o *Observatory) Report() Report { return o.ReportSince(time.Time{}) }
+
+// ReportSince computes the report over the blocks found from since on (a
+// warm-up left out: a thousand nodes starting at once propagate slowly).
+// The main chain is still traced through every block; reorgs and
+// transactions are counted over the whole session.
+func (o *Observatory) ReportSince(since time.Time) Report {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	r := Report{From: o.first, To: o.last, Events: o.events, Nodes: len(o.nodes), ReorgDepth: map[int]int{}}
+	first := o.first
+	if since.After(first) {
+		first = since
+	}
+	r := Report{From: first, To: o.last, Events: o.events, Nodes: len(o.nodes), ReorgDepth: map[int]int{}}
 
 	// The main chain: from the best tip (highest; first found on a tie)
 	// back through known parents.
@@ -248,8 +287,8 @@ func (o *Observatory) Report() Report {
 		perMiner[node] = &MinerReport{Node: node, HashShare: s}
 	}
 	for _, b := range o.blocks {
-		if b.found.IsZero() {
-			continue // seen but not found in the session
+		if b.found.IsZero() || b.found.Before(first) {
+			continue // seen but not found in the session (or its part reported)
 		}
 		r.Found++
 		m := perMiner[b.miner]
@@ -302,16 +341,14 @@ func (o *Observatory) Report() Report {
 	if len(delays) > 0 {
 		r.Delay = distOf(delays).Mean
 	}
-	if r.Found > 0 && o.last.After(o.first) {
-		r.FindInterval = o.last.Sub(o.first) / time.Duration(r.Found)
+	perBlock := o.cleanBlocks(&r, main, first)
+	if r.Found > 0 && o.last.After(first) {
+		r.FindInterval = o.last.Sub(first) / time.Duration(r.Found)
 		T := r.FindInterval.Seconds()
-		r.StaleTextbook = 1 - math.Exp(-r.Delay.Seconds()/T)
-		if len(delays) > 0 {
-			sum := 0.0
-			for _, d := range delays {
-				sum += 1 - math.Exp(-d.Seconds()/T)
-			}
-			r.StalePairs = sum / float64(len(delays))
+		r.StaleTextbook = 1 - math.Exp(-r.HashDelay.Seconds()/T)
+		r.StaleMeanDelay = 1 - math.Exp(-r.Delay.Seconds()/T)
+		for _, d := range perBlock {
+			r.ForkPerBlock += (1 - math.Exp(-d.Seconds()/T)) / float64(len(perBlock))
 		}
 	}
 	for _, ds := range o.reorgs {
@@ -346,10 +383,85 @@ func (o *Observatory) Report() Report {
 		r.Miners = append(r.Miners, *m)
 	}
 	sort.Slice(r.Miners, func(i, j int) bool { return r.Miners[i].Node < r.Miners[j].Node })
-	if r.MainChain > 0 && o.last.After(o.first) {
-		r.BlockTime = o.last.Sub(o.first) / time.Duration(r.MainChain)
+	if r.MainChain > 0 && o.last.After(first) {
+		r.BlockTime = o.last.Sub(first) / time.Duration(r.MainChain)
 	}
 	return r
+}
+
+// cleanBlocks fills the report's figures over the clean blocks: main-chain
+// blocks found on a parent no other block was found on, when every node
+// running had that parent. Their first sights are plain propagation, with
+// no fork in the way. Called with o.mu held.
+func (o *Observatory) cleanBlocks(r *Report, main map[string]bool, since time.Time) (perBlock []time.Duration) {
+	children := map[string]int{}
+	for _, b := range o.blocks {
+		if !b.found.IsZero() {
+			children[b.parent]++
+		}
+	}
+	for _, b := range o.blocks {
+		if !b.found.IsZero() && !b.found.Before(since) && main[b.hash] && children[b.parent] > 1 {
+			r.Forks++
+		}
+	}
+	if r.MainChain > 0 {
+		r.ForkRate = float64(r.Forks) / float64(r.MainChain)
+	}
+	var to100, delays []time.Duration
+	var hashSum time.Duration
+	for _, b := range o.blocks {
+		if b.found.IsZero() || b.found.Before(since) || !main[b.hash] || children[b.parent] != 1 {
+			continue
+		}
+		if p := o.blocks[b.parent]; p != nil { // the genesis is known to all
+			ok := true
+			for n := range b.running {
+				if t, seen := p.seen[n]; !seen || t.After(b.found) {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+		}
+		r.Clean++
+		var last time.Duration
+		all := true
+		var weighted, weights float64
+		for n := range b.running {
+			t, seen := b.seen[n]
+			if !seen {
+				all = false
+				continue
+			}
+			d := max(t.Sub(b.found), 0)
+			last = max(last, d)
+			if n != b.miner {
+				delays = append(delays, d)
+			}
+			if s := o.shares[n]; s > 0 {
+				weighted += s * float64(d)
+				weights += s
+			}
+		}
+		if all {
+			to100 = append(to100, last)
+		}
+		if weights > 0 {
+			hashSum += time.Duration(weighted / weights)
+			perBlock = append(perBlock, time.Duration(weighted/weights))
+		}
+	}
+	r.CleanTo100 = distOf(to100)
+	if len(delays) > 0 {
+		r.CleanDelay = distOf(delays).Mean
+	}
+	if r.Clean > 0 {
+		r.HashDelay = hashSum / time.Duration(r.Clean)
+	}
+	return perBlock
 }
 
 // earlier orders blocks of equal height: first found, then by hash.

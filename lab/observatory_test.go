@@ -71,13 +71,39 @@ func TestObservatoryReport(t *testing.T) {
 	if r.TxTo100.Count != 1 || r.TxTo100.Max != 60*time.Millisecond {
 		t.Errorf("tx: %+v", r.TxTo100)
 	}
-	// T = 3.56 s of session over 4 finds; d = mean of the 9 other-node delays.
-	if r.FindInterval != 890*time.Millisecond || !(r.StalePairs > 0 && r.StalePairs <= r.StaleTextbook && r.StaleTextbook < 1) {
-		t.Errorf("find interval %v, textbook %.4f, per pair %.4f", r.FindInterval, r.StaleTextbook, r.StalePairs)
+	// Only h1 is clean: h2 had a rival, and c and d lacked h2 when h3 was
+	// found. h1 reached b, c, d at +10, +20, +100 ms; the miners a and c
+	// hold half the hash rate each, so d = (0 + 20 ms) / 2.
+	if r.Clean != 1 || r.CleanTo100.Count != 1 || r.CleanTo100.Max != 100*time.Millisecond {
+		t.Errorf("clean %d, to 100%% %+v", r.Clean, r.CleanTo100)
 	}
-	want := 1 - math.Exp(-r.Delay.Seconds()/r.FindInterval.Seconds())
+	if r.CleanDelay != 130*time.Millisecond/3 || r.HashDelay != 10*time.Millisecond {
+		t.Errorf("clean delay %v, hash delay %v", r.CleanDelay, r.HashDelay)
+	}
+	// One fork: h2 and x2 on h1.
+	if r.Forks != 1 || math.Abs(r.ForkRate-1.0/3) > 1e-12 {
+		t.Errorf("forks %d, rate %.4f", r.Forks, r.ForkRate)
+	}
+	// T = 3.56 s of session over 4 finds.
+	if r.FindInterval != 890*time.Millisecond {
+		t.Errorf("find interval %v", r.FindInterval)
+	}
+	want := 1 - math.Exp(-0.010/0.890)
 	if math.Abs(r.StaleTextbook-want) > 1e-12 {
 		t.Errorf("textbook %.6f, want %.6f", r.StaleTextbook, want)
+	}
+	if math.Abs(r.ForkPerBlock-want) > 1e-12 { // one clean block: no Jensen gap
+		t.Errorf("per block %.6f, want %.6f", r.ForkPerBlock, want)
+	}
+	if want := 1 - math.Exp(-r.Delay.Seconds()/0.890); math.Abs(r.StaleMeanDelay-want) > 1e-12 {
+		t.Errorf("with the mean delay %.6f, want %.6f", r.StaleMeanDelay, want)
+	}
+	// From 1.5 s on: h2, x2 and h3 found, h2 and h3 on the main chain,
+	// over the 2.06 s left.
+	if r := o.ReportSince(at(1500)); r.Found != 3 || r.MainChain != 2 || r.Stale != 1 || r.Forks != 1 ||
+		r.Clean != 0 || r.FindInterval != 2060*time.Millisecond/3 {
+		t.Errorf("since 1.5 s: found %d, main %d, stale %d, forks %d, clean %d, find interval %v",
+			r.Found, r.MainChain, r.Stale, r.Forks, r.Clean, r.FindInterval)
 	}
 	shares := map[string]MinerReport{}
 	for _, m := range r.Miners {

@@ -27,8 +27,10 @@ func (r Report) WriteTable(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", row.name, row.d.Count, ms(row.d.Median), ms(row.d.P90), ms(row.d.P99), ms(row.d.Max))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "mean delay from a find to each other node: %s; find interval %s; stale rate %.2f%% against 1-e^(-d/T) %.2f%% (per-pair mean %.2f%%)\n",
-		ms(r.Delay), ms(r.FindInterval), 100*r.StaleRate, 100*r.StaleTextbook, 100*r.StalePairs)
+	fmt.Fprintf(w, "clean blocks (no fork in their way) %d: to 100%% of nodes p50 %s, p99 %s; mean delay to each other node %s (all blocks: %s)\n",
+		r.Clean, ms(r.CleanTo100.Median), ms(r.CleanTo100.P99), ms(r.CleanDelay), ms(r.Delay))
+	fmt.Fprintf(w, "forks %d: %.2f%% of main-chain blocks, against 1-e^(-d/T) %.2f%% (per block %.2f%%) with d = %s (hash-weighted delay to the miners) and T = %s (find interval)\n",
+		r.Forks, 100*r.ForkRate, 100*r.StaleTextbook, 100*r.ForkPerBlock, ms(r.HashDelay), ms(r.FindInterval))
 	var depths []string
 	keys := make([]int, 0, len(r.ReorgDepth))
 	for d := range r.ReorgDepth {

@@ -100,6 +100,6 @@
 // before the network starts); Start runs the goroutines (peer events,
 // status rounds, the sync loop, publishing, progress logs) and Stop cancels
 // and waits for all of them, including requests in flight. Chain and pool
-// notifications only enqueue publications (bounded by PublishQueue), so
+// notifications only enqueue publications (bounded by Config.PublishQueue), so
 // they never block ProcessBlock or the pool.
 package netsync

@@ -7,16 +7,18 @@ import (
 )
 
 // hashSet is a bounded set of hashes: when full, adding forgets the oldest.
-// Safe for concurrent use.
+// It grows as hashes come rather than taking its bound at once (a lab runs
+// a thousand nodes in one process). Safe for concurrent use.
 type hashSet struct {
 	mu   sync.Mutex
+	size int
 	m    map[chain.Hash]struct{}
 	ring []chain.Hash
 	next int
 }
 
 func newHashSet(size int) *hashSet {
-	return &hashSet{m: make(map[chain.Hash]struct{}, size), ring: make([]chain.Hash, 0, size)}
+	return &hashSet{size: size, m: make(map[chain.Hash]struct{})}
 }
 
 // add inserts h and reports whether it was new.
@@ -26,7 +28,7 @@ func (s *hashSet) add(h chain.Hash) bool {
 	if _, ok := s.m[h]; ok {
 		return false
 	}
-	if len(s.ring) < cap(s.ring) {
+	if len(s.ring) < s.size {
 		s.ring = append(s.ring, h)
 	} else {
 		delete(s.m, s.ring[s.next])

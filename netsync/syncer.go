@@ -89,6 +89,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Now is the clock for peer status times and progress (time.Now when nil).
 	Now func() time.Time
+	// PublishQueue bounds the blocks and transactions waiting to be
+	// published (PublishQueue when zero; its buffer is allocated at once,
+	// so a process of a thousand nodes gives each a smaller one).
+	PublishQueue int
 }
 
 // Errors of the Syncer.
@@ -160,6 +164,9 @@ func New(cfg Config) (*Syncer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.PublishQueue <= 0 {
+		cfg.PublishQueue = PublishQueue
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -175,7 +182,7 @@ func New(cfg Config) (*Syncer, error) {
 		requestTimeout: cfg.RequestTimeout,
 		peers:          newPeerTable(),
 		published:      newHashSet(RecentSize),
-		pubq:           make(chan pubItem, PublishQueue),
+		pubq:           make(chan pubItem, cfg.PublishQueue),
 		kick:           make(chan struct{}, 1),
 		sessionSem:     make(chan struct{}, 1),
 		statusSem:      make(chan struct{}, MaxConcurrentStatus),

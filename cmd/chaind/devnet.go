@@ -66,6 +66,7 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
 	fl.StringVar(&f.replay, "replay", "", "offer this recorded session (JSON lines) for replay in the network view, instead of the --record file")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level (debug, info, warn, error)")
 	fl.DurationVar(&f.duration, "for", 0, "stop after this long and print the report (0: run until Ctrl-C)")
+	fl.DurationVar(&f.warmup, "warmup", 0, "leave the blocks found in the first D after the nodes started out of the final report (a large network's first status rounds)")
 	fl.BoolVar(&f.json, "json", false, "print the final report as JSON")
 	fl.Float64Var(&f.tps, "tps", 0, "transaction load from the start: N signed transactions a second through the nodes (see 'load')")
 
@@ -310,6 +311,7 @@ type devnetFlags struct {
 	dir        string
 	logLevel   string
 	duration   time.Duration
+	warmup     time.Duration
 	json       bool
 	tps        float64
 }
@@ -394,7 +396,12 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	if err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
+	if f.warmup < 0 {
+		ln.Close()
+		return fmt.Errorf("--warmup %v: negative", f.warmup)
+	}
 	cl, cleanup, err := startCluster(n, obs, log, f.dir)
+	started := time.Now()
 	if err != nil {
 		ln.Close()
 		return err
@@ -444,5 +451,9 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	if err := cl.Close(); err != nil {
 		return err
 	}
-	return printReport(cmd, obs.Report(), f.json)
+	var since time.Time // every block
+	if f.warmup > 0 {
+		since = started.Add(f.warmup)
+	}
+	return printReport(cmd, obs.ReportSince(since), f.json)
 }

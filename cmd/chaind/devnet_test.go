@@ -60,3 +60,18 @@ func TestDevnetControlWithoutController(t *testing.T) {
 		t.Fatalf("heal without a devnet: %v\n%s", err, out)
 	}
 }
+
+// TestDevnetWarmup runs a short simulated devnet whose report leaves a
+// warm-up out, and refuses a negative one.
+func TestDevnetWarmup(t *testing.T) {
+	out, err := exec.Command(chaindBin, "devnet", "--sim", "--nodes", "3", "--controller", "127.0.0.1:0",
+		"--for", "3s", "--warmup", "-1s").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--warmup -1s: negative") {
+		t.Fatalf("negative warm-up: %v\n%s", err, out)
+	}
+	out, err = exec.Command(chaindBin, "devnet", "--sim", "--nodes", "3", "--controller", "127.0.0.1:0",
+		"--for", "2s", "--warmup", "1h", "--json").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"blocks_found": 0`) {
+		t.Fatalf("an hour's warm-up in a 2 s run reports no block: %v\n%s", err, out)
+	}
+}

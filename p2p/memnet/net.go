@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,7 +129,8 @@ type Net struct {
 	nodes  map[p2p.PeerID]*Node
 	order  []*Node
 	links  map[pairKey]*link
-	groups map[p2p.PeerID]int // nil when not partitioned
+	adj    map[p2p.PeerID][]*link // each node's links, by id (a reopened node keeps them)
+	groups map[p2p.PeerID]int     // nil when not partitioned
 	closed bool
 
 	sent, lost, dropped, delivered, requests atomic.Uint64
@@ -151,6 +153,7 @@ func New(cfg Config) (*Net, error) {
 		sched: newScheduler(),
 		nodes: make(map[p2p.PeerID]*Node),
 		links: make(map[pairKey]*link),
+		adj:   make(map[p2p.PeerID][]*link),
 	}
 	go n.sched.run()
 	return n, nil
@@ -209,6 +212,8 @@ func (n *Net) Link(a, b p2p.PeerID, p LinkParams) error {
 	}
 	l := &link{a: na, b: nb, params: p}
 	n.links[k] = l
+	n.adj[a] = append(n.adj[a], l)
+	n.adj[b] = append(n.adj[b], l)
 	n.refresh(l)
 	return nil
 }
@@ -293,6 +298,8 @@ func (n *Net) unlinkLocked(a, b p2p.PeerID) {
 		return
 	}
 	delete(n.links, k)
+	n.adj[a] = slices.DeleteFunc(n.adj[a], func(x *link) bool { return x == l })
+	n.adj[b] = slices.DeleteFunc(n.adj[b], func(x *link) bool { return x == l })
 	n.setUp(l, false)
 }
 
@@ -367,7 +374,7 @@ func (n *Net) refreshAll() {
 
 // refreshNode refreshes every link of nd. Called with n.mu held.
 func (n *Net) refreshNode(nd *Node) {
-	for _, l := range n.links {
+	for _, l := range n.adj[nd.id] {
 		if l.a == nd || l.b == nd {
 			n.refresh(l)
 		}
@@ -409,7 +416,7 @@ func (n *Net) neighbours(nd *Node) []hop {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	var out []hop
-	for _, l := range n.links {
+	for _, l := range n.adj[nd.id] {
 		if l.up && (l.a == nd || l.b == nd) {
 			out = append(out, hop{to: l.other(nd), params: l.params, link: l})
 		}
@@ -502,12 +509,18 @@ func newScheduler() *scheduler {
 	return &scheduler{wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
-// after schedules fn to run d from now.
+// after schedules fn to run d from now. It wakes the run loop only when fn
+// comes first: the loop already waits for an earlier item, and waking it
+// for every message of a thousand nodes' gossip costs a timer reset each.
 func (s *scheduler) after(d time.Duration, fn func()) {
 	s.mu.Lock()
 	s.seq++
 	heap.Push(&s.q, item{at: time.Now().Add(d), seq: s.seq, fn: fn})
+	first := s.q[0].seq == s.seq
 	s.mu.Unlock()
+	if !first {
+		return
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:

@@ -236,7 +236,7 @@ func (nd *Node) Peers() []p2p.PeerInfo {
 	}
 	nd.net.mu.Lock()
 	var out []p2p.PeerInfo
-	for _, l := range nd.net.links {
+	for _, l := range nd.net.adj[nd.id] {
 		if !l.up || (l.a != nd && l.b != nd) {
 			continue
 		}

@@ -163,3 +163,34 @@ func TestShaperCutAndUncut(t *testing.T) {
 	}
 	waitFor(t, time.Second, "the link back up", func() bool { return len(ns[0].Peers()) == 1 && len(ns[1].Peers()) == 1 })
 }
+
+// TestUnlinkAndRelink: a removed link leaves both ends' peer lists and
+// carries no gossip; linking again brings both back.
+func TestUnlinkAndRelink(t *testing.T) {
+	n := newNet(t, Config{Seed: 6})
+	ns, ss := nodes(t, n, 3, 1024, 1024)
+	p := LinkParams{Latency: time.Millisecond}
+	mustLink(t, n, ns[0], ns[1], p)
+	mustLink(t, n, ns[0], ns[2], p)
+	n.Unlink(ns[1].Self(), ns[0].Self()) // either order names the link
+	if got := ns[0].Peers(); len(got) != 1 || got[0].ID != ns[2].Self() {
+		t.Fatalf("a's peers after the unlink: %v", got)
+	}
+	if len(ns[1].Peers()) != 0 {
+		t.Fatalf("b's peers after the unlink: %v", ns[1].Peers())
+	}
+	if err := ns[0].Publish("blocks", []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "gossip to c", func() bool { _, ok := ss[2].arrival("one"); return ok })
+	time.Sleep(20 * time.Millisecond)
+	if _, ok := ss[1].arrival("one"); ok {
+		t.Fatal("gossip crossed a removed link")
+	}
+	mustLink(t, n, ns[1], ns[0], p)
+	waitFor(t, time.Second, "the link back", func() bool { return len(ns[0].Peers()) == 2 && len(ns[1].Peers()) == 1 })
+	if err := ns[0].Publish("blocks", []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "gossip to b again", func() bool { _, ok := ss[1].arrival("two"); return ok })
+}
