@@ -1,0 +1,202 @@
+package netsync
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/blockchain"
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/p2p/libp2p"
+	"github.com/chaind/chaind/store"
+	"github.com/chaind/chaind/store/pebble"
+)
+
+// timeline is a slog.Handler that records when each log record was made,
+// relative to a start time, for the join trace.
+type timeline struct {
+	mu    *sync.Mutex
+	start *time.Time
+	lines *[]string
+	attrs []slog.Attr
+}
+
+func newTimeline() *timeline {
+	now := time.Now()
+	return &timeline{mu: new(sync.Mutex), start: &now, lines: new([]string)}
+}
+
+func (t *timeline) Enabled(context.Context, slog.Level) bool { return true }
+
+func (t *timeline) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	t.mu.Lock()
+	fmt.Fprintf(&b, "%9.3f ms  %s", float64(r.Time.Sub(*t.start).Microseconds())/1000, r.Message)
+	for _, a := range t.attrs {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	})
+	*t.lines = append(*t.lines, b.String())
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *timeline) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *t
+	c.attrs = append(append([]slog.Attr(nil), t.attrs...), as...)
+	return &c
+}
+
+func (t *timeline) WithGroup(string) slog.Handler { return t }
+
+func (t *timeline) mark(msg string) {
+	_ = t.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, msg, 0))
+}
+
+func (t *timeline) reset() {
+	t.mu.Lock()
+	*t.start = time.Now()
+	*t.lines = nil
+	t.mu.Unlock()
+}
+
+// TestJoinTimeline prints the timeline of one late join over libp2p on
+// loopback (CHAIND_JOIN_TRACE=blocks, e.g. 2000): when the dial, the
+// status, each headers round, each blocks request and answer and the
+// connects happened, as the joiner's debug logs record them.
+func TestJoinTimeline(t *testing.T) {
+	n := 0
+	if s := os.Getenv("CHAIND_JOIN_TRACE"); s != "" {
+		fmt.Sscan(s, &n)
+	}
+	if n <= 0 {
+		t.Skip("set CHAIND_JOIN_TRACE=blocks to print a join's timeline")
+	}
+	keys := chaintest.Keys(4)
+	p := chaintest.Params(keys, 1<<50)
+	br := chaintest.NewBranch(p, keys)
+	var blocks []*chain.Block
+	for i := 0; i < n; i++ {
+		blocks = append(blocks, br.Next(nil, chaintest.Spec{}))
+	}
+	seed, err := blockchain.New(blockchain.Config{Params: p, Store: store.NewMemory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blocks {
+		if _, err := seed.ProcessBlock(b, blockchain.Requested); err != nil {
+			t.Fatal(err)
+		}
+	}
+	npeers := 1
+	if s := os.Getenv("CHAIND_JOIN_PEERS"); s != "" {
+		fmt.Sscan(s, &npeers)
+	}
+	var seeds []*libp2p.Host
+	for i := 0; i < npeers; i++ {
+		sh := traceHost(t, p)
+		ss, err := New(Config{Chain: seed, Net: sh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sh.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := ss.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ss.Stop(); _ = sh.Close() })
+		seeds = append(seeds, sh)
+	}
+
+	tl := newTimeline()
+	jh := traceHost(t, p)
+	ps, err := pebble.Open(t.TempDir(), p.Name, p.GenesisHash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ps.Close() })
+	bc, err := blockchain.New(blockchain.Config{Params: p, Store: ps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := New(Config{Chain: bc, Net: jh, Logger: slog.New(tl)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jh.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := js.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { js.Stop(); _ = jh.Close() })
+	want := blocks[len(blocks)-1].Hash()
+	reached := make(chan struct{})
+	var first sync.Once
+	bc.Subscribe(func(nt blockchain.Notification) {
+		if nt.Type == blockchain.BlockConnected {
+			first.Do(func() { tl.mark("first block connected") })
+		}
+		if nt.Type == blockchain.TipChanged && nt.Hash == want {
+			tl.mark("tip reached")
+			close(reached)
+		}
+	})
+	tl.reset()
+	tl.mark("dial")
+	for _, sh := range seeds {
+		if _, err := jh.Connect(context.Background(), traceAddr(t, sh)); err != nil {
+			t.Fatal(err)
+		}
+		tl.mark("connected (identified)")
+	}
+	select {
+	case <-reached:
+	case <-time.After(time.Minute):
+		t.Fatal("no tip after a minute")
+	}
+	tm := bc.Timings()
+	tl.mu.Lock()
+	for _, l := range *tl.lines {
+		t.Log(l)
+	}
+	tl.mu.Unlock()
+	t.Logf("store %v (sync %v, %d syncs), validate %v", tm.Store, tm.Sync, tm.Syncs, tm.Validate)
+}
+
+// traceHost is a loopback libp2p host with discovery off.
+func traceHost(t *testing.T, p *consensus.Params) *libp2p.Host {
+	t.Helper()
+	cfg := libp2p.DefaultConfig(p.GenesisHash().String())
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DHT, cfg.PeerExchange, cfg.MDNS = false, false, false
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	h, err := libp2p.NewHost(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// traceAddr is h's TCP multiaddr.
+func traceAddr(t *testing.T, h *libp2p.Host) string {
+	t.Helper()
+	for _, a := range h.ListenAddrs() {
+		if strings.Contains(a, "/tcp/") && !strings.Contains(a, "/ws") {
+			return a
+		}
+	}
+	t.Fatalf("no TCP address in %v", h.ListenAddrs())
+	return ""
+}
