@@ -50,9 +50,13 @@ const (
 // its blocks are downloaded, from every peer whose own chain has them,
 // and connected in order.
 type candidate struct {
-	peer    p2p.PeerID
-	hc      headerChain
-	next    int // index into hc.hashes of the next block to hand to the connector
+	peer p2p.PeerID
+	hc   headerChain
+	next int // index into hc.hashes of the next block to hand to the connector
+	// scan is where batchFor looks for blocks to request: every block
+	// before it is asked for, downloaded or ours (reset when a request
+	// gives blocks back).
+	scan    int
 	started time.Time
 	tip     blockchain.Tip // our tip when it started, for the summary
 	// progress is when a block of it last arrived or was handed on.
@@ -139,6 +143,8 @@ type syncState struct {
 	handed       int // blocks with the connector
 
 	conn *connector
+
+	peers []peer // the peer table, taken once per turn of the loop (refresh)
 
 	recheck bool // look for peers to sync headers from
 	force   bool // ... ignoring back-offs (SyncNow)
@@ -267,6 +273,9 @@ func (st *syncState) onHeaders(u headerUpdate) {
 	st.updateTarget()
 }
 
+// refresh takes the peer table for this turn of the loop.
+func (st *syncState) refresh() { st.peers = st.s.peers.snapshot() }
+
 // updateTarget sets the relay gate and the progress target from the
 // candidates: the highest header that showed more work than ours.
 func (st *syncState) updateTarget() {
@@ -276,7 +285,7 @@ func (st *syncState) updateTarget() {
 	}
 	st.s.syncTarget.Store(target)
 	claimed := target
-	for _, p := range st.s.peers.snapshot() {
+	for _, p := range st.peers {
 		if _, ok := st.headerSyncs[p.ID]; ok {
 			claimed = max(claimed, p.BestHeight)
 		}
@@ -443,7 +452,7 @@ func (st *syncState) assign() {
 		}
 	}
 	now := st.s.now()
-	all := st.s.peers.snapshot()
+	all := st.peers
 	peers := slices.Clone(all)
 	for {
 		var pick *peer
@@ -474,6 +483,11 @@ func (st *syncState) assign() {
 		}
 		st.inflight[pick.ID]++
 		pick.BlocksFetched += uint64(len(hashes)) // local tally, for the next pick
+		for i := range all {
+			if all[i].ID == pick.ID {
+				all[i].BlocksFetched = pick.BlocksFetched
+			}
+		}
 		st.request(pick.ID, hashes, heights)
 	}
 }
@@ -485,6 +499,14 @@ func (st *syncState) batchFor(c *candidate, upTo uint32, peers []peer) ([]chain.
 	var hashes []chain.Hash
 	var heights []uint32
 	end := min(len(c.hc.hashes), c.next+BlockWindow)
+	from := max(c.next, c.scan)
+	orphan := -1 // the first block seen in the chain's orphan pool
+	defer func() {
+		c.scan = from
+		if orphan >= 0 {
+			c.scan = orphan
+		}
+	}()
 	// Share the window among the peers that announced the next block's
 	// height, MaxInFlightPerPeer requests each.
 	next, sharing := c.hc.baseHeight+1+uint32(c.next), 0
@@ -495,18 +517,26 @@ func (st *syncState) batchFor(c *candidate, upTo uint32, peers []peer) ([]chain.
 	}
 	size := (end - c.next) / max(1, sharing*MaxInFlightPerPeer)
 	size = min(max(size, minBatch), MaxBlocksPerRequest)
-	for i := c.next; i < end && len(hashes) < size; i++ {
-		if (i > c.next && st.waitingBytes > MaxWindowBytes) || c.hc.baseHeight+1+uint32(i) > upTo {
+	for ; from < end && len(hashes) < size; from++ {
+		if (from > c.next && st.waitingBytes > MaxWindowBytes) || c.hc.baseHeight+1+uint32(from) > upTo {
 			break
 		}
 		// A block in the chain's orphan pool connects when its parent
-		// does; if it expires from the pool first, it is asked for then.
-		h := c.hc.hashes[i]
-		if st.slots[h] != nil || st.s.chain.HaveBlock(h) {
+		// does; if it leaves the pool otherwise (it expired, or its
+		// branch was still the lighter one when its parent came), it is
+		// asked for then: the scan comes back to it.
+		h := c.hc.hashes[from]
+		if st.slots[h] != nil {
+			continue
+		}
+		if st.s.chain.HaveBlock(h) {
+			if orphan < 0 && !st.inIndex(h) {
+				orphan = from
+			}
 			continue
 		}
 		hashes = append(hashes, h)
-		heights = append(heights, c.hc.baseHeight+1+uint32(i))
+		heights = append(heights, c.hc.baseHeight+1+uint32(from))
 	}
 	return hashes, heights
 }
@@ -533,6 +563,9 @@ func (st *syncState) onResult(r dlResult) {
 	release := func(h chain.Hash) {
 		if sl := st.slots[h]; sl != nil && sl.state == slotInFlight && sl.peer == r.peer {
 			delete(st.slots, h)
+			for _, c := range st.cands {
+				c.scan = 0 // to be asked of others
+			}
 		}
 	}
 	if r.err != nil {
@@ -586,7 +619,9 @@ func (st *syncState) onResult(r dlResult) {
 		s.peers.updateKnown(r.peer, func(p *peer) { p.BlocksFetched += uint64(n) })
 		now := s.now()
 		for _, c := range st.cands {
-			c.progress = now
+			if h, ok := c.hashAt(r.heights[0]); ok && h == r.hashes[0] {
+				c.progress = now
+			}
 		}
 	default:
 		// It has none of them (another branch, or pruned): ask others.
@@ -615,8 +650,8 @@ func (st *syncState) unserved(r dlResult) {
 // It returns when the loop should look again (a cooling peer's return).
 func (st *syncState) checkStalls() (wake time.Time) {
 	now := st.s.now()
-	live := make(map[p2p.PeerID]bool)
-	for _, p := range st.s.peers.snapshot() {
+	live := make(map[p2p.PeerID]bool, len(st.peers))
+	for _, p := range st.peers {
 		live[p.ID] = true
 	}
 	for _, c := range st.cands {

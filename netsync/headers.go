@@ -1,6 +1,7 @@
 package netsync
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -114,6 +115,7 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 	locator := s.chain.Locator()
 	var prev chain.Hash
 	var prevHeight uint32
+	var pow powChecker
 	for round := 0; round < maxHeaderRounds; round++ {
 		resp, err := s.request(ctx, id, ProtoHeaders, encodeHeadersRequest(headersRequest{Locator: locator}))
 		if err != nil {
@@ -151,14 +153,15 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 			if h.PrevHash != prev || h.Height != prevHeight+1 {
 				return hc, handed, s.blame(id, PenaltyInvalid, fmt.Sprintf("header %d does not link to the one before", h.Height))
 			}
-			if err := consensus.CheckProofOfWork(h, s.params.PowLimit); err != nil {
+			hash := h.Hash()
+			work, err := pow.check(h, hash, s.params.PowLimit)
+			if err != nil {
 				return hc, handed, s.blame(id, PenaltyInvalid, "header: "+err.Error())
 			}
-			hash := h.Hash()
 			if info, ok := s.chain.BlockInfo(hash); ok && info.Invalid {
 				return hc, handed, s.blame(id, PenaltyInvalid, "header of a block known to be invalid")
 			}
-			hc.shown.Add(hc.shown, consensus.WorkFromBits(h.Bits))
+			hc.shown.Add(hc.shown, work)
 			if len(hc.hashes) < MaxSessionHeaders {
 				hc.hashes = append(hc.hashes, hash)
 			}
@@ -192,6 +195,38 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 		locator = locator[:min(len(locator), blockchain.MaxLocatorHashes)]
 	}
 	return hc, handed, nil
+}
+
+// powChecker checks headers' proof of work as consensus.CheckProofOfWork
+// does, hashing each header once and keeping the target and work of the
+// last bits seen (a chain's bits change once per retarget at most).
+type powChecker struct {
+	known  bool
+	bits   uint32
+	err    error
+	target [32]byte
+	work   *big.Int
+}
+
+// check returns the work of h, whose hash is hash, or why its proof of
+// work is invalid under limit.
+func (c *powChecker) check(h *chain.Header, hash chain.Hash, limit *big.Int) (*big.Int, error) {
+	if !c.known || h.Bits != c.bits {
+		c.known, c.bits, c.err = true, h.Bits, nil
+		t, err := consensus.TargetFromBits(h.Bits, limit)
+		if err != nil {
+			c.err = err
+		} else {
+			c.target, c.work = consensus.TargetBytes(t), consensus.Work(t)
+		}
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	if bytes.Compare(hash[:], c.target[:]) > 0 {
+		return nil, fmt.Errorf("block %s hash above target %08x", hash, h.Bits)
+	}
+	return c.work, nil
 }
 
 // betterThanTip reports whether work is more than our tip's: the presync

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -119,13 +121,52 @@ func TestJoinTimeline(t *testing.T) {
 		seeds = append(seeds, sh)
 	}
 
+	runs := 1
+	if s := os.Getenv("CHAIND_JOIN_RUNS"); s != "" {
+		fmt.Sscan(s, &runs)
+	}
+	want := blocks[len(blocks)-1].Hash()
+	var walls, cpus []time.Duration
+	for i := 0; i < runs; i++ {
+		wall, cpu, lines, tm := joinOnce(t, p, seeds, want)
+		walls, cpus = append(walls, wall), append(cpus, cpu)
+		if i == runs-1 {
+			for _, l := range lines {
+				t.Log(l)
+			}
+			t.Logf("store %v (sync %v, %d syncs), validate %v", tm.Store, tm.Sync, tm.Syncs, tm.Validate)
+		}
+	}
+	t.Logf("%d blocks from %d peer(s): wall %v, CPU of the process (joiner and seeds) %v: medians of %d (walls %v, CPU %v)",
+		n, npeers, medianOf(walls), medianOf(cpus), runs, walls, cpus)
+}
+
+func medianOf(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// joinOnce starts a fresh joiner on Pebble, dials the seeds and waits for
+// want as its tip: the wall and process CPU time from the first dial, the
+// joiner's timeline and the chain's timings.
+func joinOnce(t *testing.T, p *consensus.Params, seeds []*libp2p.Host, want chain.Hash) (wall, cpu time.Duration, lines []string, tm blockchain.Timings) {
 	tl := newTimeline()
 	jh := traceHost(t, p)
 	ps, err := pebble.Open(t.TempDir(), p.Name, p.GenesisHash())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ps.Close() })
+	defer ps.Close()
 	bc, err := blockchain.New(blockchain.Config{Params: p, Store: ps})
 	if err != nil {
 		t.Fatal(err)
@@ -140,8 +181,7 @@ func TestJoinTimeline(t *testing.T) {
 	if err := js.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { js.Stop(); _ = jh.Close() })
-	want := blocks[len(blocks)-1].Hash()
+	defer func() { js.Stop(); _ = jh.Close(); _ = bc.Close() }()
 	reached := make(chan struct{})
 	var first sync.Once
 	bc.Subscribe(func(nt blockchain.Notification) {
@@ -154,6 +194,7 @@ func TestJoinTimeline(t *testing.T) {
 		}
 	})
 	tl.reset()
+	cpu0, start := cpuTime(t), time.Now()
 	tl.mark("dial")
 	for _, sh := range seeds {
 		if _, err := jh.Connect(context.Background(), traceAddr(t, sh)); err != nil {
@@ -166,13 +207,11 @@ func TestJoinTimeline(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("no tip after a minute")
 	}
-	tm := bc.Timings()
+	wall, cpu = time.Since(start), cpuTime(t)-cpu0
 	tl.mu.Lock()
-	for _, l := range *tl.lines {
-		t.Log(l)
-	}
+	lines = slices.Clone(*tl.lines)
 	tl.mu.Unlock()
-	t.Logf("store %v (sync %v, %d syncs), validate %v", tm.Store, tm.Sync, tm.Syncs, tm.Validate)
+	return wall, cpu, lines, bc.Timings()
 }
 
 // traceHost is a loopback libp2p host with discovery off.

@@ -26,6 +26,7 @@ func (s *Syncer) syncLoop() {
 	defer st.timer.Stop()
 	st.recheck = true
 	for {
+		st.refresh()
 		if st.recheck {
 			st.startHeaderSyncs()
 		}

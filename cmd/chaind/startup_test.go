@@ -18,7 +18,8 @@ import (
 // /healthz and to its first dial of a --peer (a TCP listener standing in
 // for the peer records when the dial arrives), on a fresh data directory
 // and on a restart of it. It prints the medians and, with -v, when each
-// log line of the last run appeared.
+// log line of the last run appeared. CHAIND_STARTUP_BIN runs another
+// chaind binary instead of the one built for the tests (to compare).
 func TestStartupTimes(t *testing.T) {
 	runs := 0
 	fmt.Sscan(os.Getenv("CHAIND_STARTUP"), &runs)
@@ -44,12 +45,16 @@ func TestStartupTimes(t *testing.T) {
 	}()
 	peerAddr := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq", peerLn.Addr().(*net.TCPAddr).Port)
 
+	bin := chaindBin
+	if b := os.Getenv("CHAIND_STARTUP_BIN"); b != "" {
+		bin = b
+	}
 	var health, dial [2][]time.Duration
 	var lastLog [2][]string
 	for i := 0; i < runs; i++ {
 		dir := t.TempDir()
 		for phase := 0; phase < 2; phase++ { // fresh, restart
-			h, d, logs := startOnce(t, dir, peerAddr, accepted)
+			h, d, logs := startOnce(t, bin, dir, peerAddr, accepted)
 			health[phase] = append(health[phase], h)
 			dial[phase] = append(dial[phase], d)
 			lastLog[phase] = logs
@@ -76,7 +81,7 @@ func median(ds []time.Duration) time.Duration {
 // startOnce starts chaind on dir, waits for /healthz and the first dial,
 // stops it and returns both times and its log lines, each stamped with
 // when it was read.
-func startOnce(t *testing.T, dir, peer string, accepted <-chan time.Time) (health, dial time.Duration, logs []string) {
+func startOnce(t *testing.T, bin, dir, peer string, accepted <-chan time.Time) (health, dial time.Duration, logs []string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -87,7 +92,7 @@ func startOnce(t *testing.T, dir, peer string, accepted <-chan time.Time) (healt
 	for len(accepted) > 0 {
 		<-accepted
 	}
-	cmd := exec.Command(chaindBin, "run", "--datadir", dir, "--http", httpAddr, "--p2p", "127.0.0.1:0",
+	cmd := exec.Command(bin, "run", "--datadir", dir, "--http", httpAddr, "--p2p", "127.0.0.1:0",
 		"--mine=false", "--log-level", "debug", "--peer", peer)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
