@@ -29,7 +29,8 @@ const (
 	// small that round trips dominate.
 	minBatch = 16
 	// MaxWindowBytes bounds the bytes of downloaded blocks waiting to be
-	// connected; beyond it only the next block of each chain is requested.
+	// connected (with the connector or not yet in order); beyond it only
+	// the next block of each chain is requested.
 	MaxWindowBytes = 64 << 20
 	// MaxInFlightPerPeer bounds the block requests one peer serves at
 	// once, so that the window is shared among the peers that have the
@@ -382,8 +383,7 @@ func (st *syncState) inIndex(h chain.Hash) bool {
 
 // handOn gives a downloaded block to the connector.
 func (st *syncState) handOn(c *candidate, h chain.Hash, sl *slot) {
-	sl.state = slotHanded
-	st.waitingBytes -= sl.size
+	sl.state = slotHanded // its bytes count as waiting until it is connected
 	st.handed++
 	queued := len(c.hc.hashes) - c.next - 1
 	if !c.hc.final {
@@ -411,7 +411,10 @@ func (st *syncState) finish(c *candidate) {
 // onConnected takes the connector's report on one block.
 func (st *syncState) onConnected(d connDone) {
 	st.handed--
-	delete(st.slots, d.hash)
+	if sl := st.slots[d.hash]; sl != nil {
+		st.waitingBytes -= sl.size
+		delete(st.slots, d.hash)
+	}
 	if d.err == nil {
 		return
 	}
@@ -473,7 +476,7 @@ func (st *syncState) assign() {
 		if c == nil {
 			c, upTo = best, pick.BestHeight
 		}
-		hashes, heights := st.batchFor(c, upTo, all)
+		hashes, heights := st.batchFor(c, upTo, st.inflight[pick.ID] > 0, all)
 		if len(hashes) == 0 {
 			peers = removePeer(peers, pick.ID) // nothing it can serve now
 			continue
@@ -495,10 +498,12 @@ func (st *syncState) assign() {
 // batchFor returns up to MaxBlocksPerRequest blocks of c's window that
 // nobody is fetching and we do not have. Over MaxWindowBytes waiting,
 // only c's next block is asked for.
-func (st *syncState) batchFor(c *candidate, upTo uint32, peers []peer) ([]chain.Hash, []uint32) {
+func (st *syncState) batchFor(c *candidate, upTo uint32, busy bool, peers []peer) ([]chain.Hash, []uint32) {
 	var hashes []chain.Hash
 	var heights []uint32
-	end := min(len(c.hc.hashes), c.next+BlockWindow)
+	// The window starts at the next block to connect: blocks with the
+	// connector count in it, so the download keeps pace with connecting.
+	end := min(len(c.hc.hashes), c.next+max(0, BlockWindow-st.handed))
 	from := max(c.next, c.scan)
 	orphan := -1 // the first block seen in the chain's orphan pool
 	defer func() {
@@ -537,6 +542,12 @@ func (st *syncState) batchFor(c *candidate, upTo uint32, peers []peer) ([]chain.
 		}
 		hashes = append(hashes, h)
 		heights = append(heights, c.hc.baseHeight+1+uint32(from))
+	}
+	if busy && len(hashes) > 0 && len(hashes) < minBatch && end < len(c.hc.hashes) {
+		// The window is nearly full: a peer with requests out waits for
+		// room for a batch worth its round trip (the scan comes back).
+		from = int(heights[0]-c.hc.baseHeight) - 1
+		return nil, nil
 	}
 	return hashes, heights
 }
