@@ -7,6 +7,11 @@ import (
 	"github.com/chaind/chaind/chain"
 )
 
+// reportBatch is how many connected blocks the connector reports to the
+// sync loop at once while more are queued: a fraction of BlockWindow, so
+// the window reopens in steps worth a request.
+const reportBatch = BlockWindow / 8
+
 // connector connects downloaded blocks in the order the sync loop hands
 // them on, in a goroutine of its own, so that requests go on while blocks
 // are validated and written (and while a group of them is synced to
@@ -115,8 +120,14 @@ func (c *connector) run() {
 			}
 			c.mu.Lock()
 			c.done = append(c.done, connDone{hash: it.hash, height: it.block.Header.Height, err: err})
+			// Reports go to the sync loop in batches while blocks keep
+			// coming (each wakes it for a turn); at once when the queue
+			// is empty or a block failed.
+			wake := len(c.done) >= reportBatch || len(c.items) == 0 || err != nil
 			c.mu.Unlock()
-			signal(c.out)
+			if wake {
+				signal(c.out)
+			}
 		}
 		// Nothing more for now: what a group left unsynced is synced
 		// if no next block comes soon.

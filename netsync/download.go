@@ -201,6 +201,7 @@ func (st *syncState) startHeaderSyncs() {
 	s := st.s
 	force := st.force
 	st.recheck, st.force = false, false
+	st.forgetGone()
 	for _, id := range s.pickSyncPeers(force) {
 		if len(st.headerSyncs) >= MaxHeaderSyncs {
 			return
@@ -220,6 +221,32 @@ func (st *syncState) startHeaderSyncs() {
 			cancel()
 			delete(st.headerSyncs, id)
 			return
+		}
+	}
+}
+
+// forgetGone drops what the loop holds about peers no longer connected
+// (and with no request out), so peers coming and going cost no memory.
+func (st *syncState) forgetGone() {
+	live := make(map[p2p.PeerID]bool, len(st.peers))
+	for _, p := range st.peers {
+		live[p.ID] = true
+	}
+	for _, m := range []map[p2p.PeerID]bool{st.dropped, st.abandoned} {
+		for id := range m {
+			if !live[id] {
+				delete(m, id)
+			}
+		}
+	}
+	for id := range st.cooling {
+		if !live[id] {
+			delete(st.cooling, id)
+		}
+	}
+	for id, n := range st.inflight {
+		if n == 0 && !live[id] {
+			delete(st.inflight, id)
 		}
 	}
 }

@@ -19,7 +19,9 @@ import (
 // for the peer records when the dial arrives), on a fresh data directory
 // and on a restart of it. It prints the medians and, with -v, when each
 // log line of the last run appeared. CHAIND_STARTUP_BIN runs another
-// chaind binary instead of the one built for the tests (to compare).
+// chaind binary instead of the one built for the tests (to compare);
+// CHAIND_STARTUP_KEYSTORE=1 gives each data directory an encrypted wallet
+// key that the node unlocks at start (scrypt), as a miner's node does.
 func TestStartupTimes(t *testing.T) {
 	runs := 0
 	fmt.Sscan(os.Getenv("CHAIND_STARTUP"), &runs)
@@ -51,8 +53,16 @@ func TestStartupTimes(t *testing.T) {
 	}
 	var health, dial [2][]time.Duration
 	var lastLog [2][]string
+	keystore := os.Getenv("CHAIND_STARTUP_KEYSTORE") == "1"
 	for i := 0; i < runs; i++ {
 		dir := t.TempDir()
+		if keystore {
+			cmd := exec.Command(bin, "wallet", "new", "--datadir", dir)
+			cmd.Env = append(os.Environ(), "CHAIND_PASSPHRASE=startup")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("wallet new: %v\n%s", err, out)
+			}
+		}
 		for phase := 0; phase < 2; phase++ { // fresh, restart
 			h, d, logs := startOnce(t, bin, dir, peerAddr, accepted)
 			health[phase] = append(health[phase], h)
@@ -94,6 +104,9 @@ func startOnce(t *testing.T, bin, dir, peer string, accepted <-chan time.Time) (
 	}
 	cmd := exec.Command(bin, "run", "--datadir", dir, "--http", httpAddr, "--p2p", "127.0.0.1:0",
 		"--mine=false", "--log-level", "debug", "--peer", peer)
+	if os.Getenv("CHAIND_STARTUP_KEYSTORE") == "1" {
+		cmd.Env = append(os.Environ(), "CHAIND_PASSPHRASE=startup")
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
