@@ -19,9 +19,10 @@ import (
 // Bounds of the block download.
 const (
 	// BlockWindow bounds how far past the next block of a peer's header
-	// chain to connect its blocks are requested: the download keeps at
-	// most this far ahead of connecting, so a peer that joins later still
-	// gets its share.
+	// chain to hand to the connector its blocks are requested, and the
+	// blocks the connector may hold: the download keeps at most twice
+	// this far ahead of connecting, so a peer that joins later still gets
+	// its share.
 	BlockWindow = 512
 	// minBatch is the fewest blocks a request asks for while the window
 	// has more: the window is shared out among the peers that have the
@@ -528,9 +529,13 @@ func (st *syncState) assign() {
 func (st *syncState) batchFor(c *candidate, upTo uint32, busy bool, peers []peer) ([]chain.Hash, []uint32) {
 	var hashes []chain.Hash
 	var heights []uint32
-	// The window starts at the next block to connect: blocks with the
-	// connector count in it, so the download keeps pace with connecting.
-	end := min(len(c.hc.hashes), c.next+max(0, BlockWindow-st.handed))
+	// The window runs from the next block to hand to the connector; the
+	// connector holds at most another BlockWindow, so the download keeps
+	// pace with connecting and what waits in memory stays bounded.
+	if st.handed >= BlockWindow {
+		return nil, nil
+	}
+	end := min(len(c.hc.hashes), c.next+BlockWindow)
 	from := max(c.next, c.scan)
 	orphan := -1 // the first block seen in the chain's orphan pool
 	defer func() {
