@@ -79,7 +79,8 @@
 //     candidate is dropped; a headers request that times out costs
 //     PenaltyStall.
 //  3. Blocks, shared by all candidates: the blocks of each candidate we
-//     lack, at most BlockWindow past the next one to connect, are
+//     lack, at most BlockWindow past the next one to hand to the
+//     connector (which holds at most BlockWindow more), are
 //     requested from the least busy peer whose own header chain contains
 //     them (or, while a peer's headers are still coming, the heaviest
 //     candidate's up to the height it announced), MaxInFlightPerPeer
