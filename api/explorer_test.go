@@ -10,6 +10,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/node"
 )
 
 // sideBlock builds a valid block on parent that competes with the node's
@@ -79,6 +80,57 @@ func TestTreeAndChainTips(t *testing.T) {
 	if len(tips.Tips) != 1 || !tips.Truncated {
 		t.Fatalf("limit 1: %+v", tips)
 	}
+}
+
+// TestChainTipsAfterRestart: a branch that was the main chain until a
+// reorg is "valid-fork" and a block never connected "valid-headers", and
+// both stay so when the node restarts on its Pebble store (the store
+// keeps which blocks were connected).
+func TestChainTipsAfterRestart(t *testing.T) {
+	keys := chaintest.Keys(2)
+	p := chaintest.Params(keys, 100*consensus.Coin)
+	nc := node.Config{Params: p, DataDir: t.TempDir(), Threads: 1}
+	var before apitypes.ChainTips
+	var stale, never *chain.Block
+	t.Run("before", func(t *testing.T) {
+		e := startEnv(t, nc, Config{})
+		b1 := e.mine()
+		stale = e.mine()
+		s2 := sideBlock(p, &b1.Header, keys[1].Address(), "fork")
+		s3 := sideBlock(p, &s2.Header, keys[1].Address(), "fork")
+		never = sideBlock(p, &p.Genesis().Header, keys[1].Address(), "never")
+		for _, b := range []*chain.Block{s2, s3, never} {
+			if _, err := e.n.Chain.ProcessBlock(b, blockchain.Requested); err != nil {
+				t.Fatalf("process block %d: %v", b.Header.Height, err)
+			}
+		}
+		e.mine()
+		e.call("GET", "/api/v1/chaintips", nil, 200, &before)
+	})
+	if t.Failed() {
+		return
+	}
+	status := map[chain.Hash]string{}
+	for _, tip := range before.Tips {
+		status[tip.Hash] = tip.Status
+	}
+	if len(before.Tips) != 3 || before.Tips[0].Status != "active" || before.Tips[0].Height != 4 ||
+		status[stale.Hash()] != "valid-fork" || status[never.Hash()] != "valid-headers" {
+		t.Fatalf("tips before the restart: %+v", before.Tips)
+	}
+	t.Run("after", func(t *testing.T) {
+		e := startEnv(t, nc, Config{})
+		var after apitypes.ChainTips
+		e.call("GET", "/api/v1/chaintips", nil, 200, &after)
+		if len(after.Tips) != len(before.Tips) {
+			t.Fatalf("tips after the restart: %+v, before: %+v", after.Tips, before.Tips)
+		}
+		for i := range before.Tips {
+			if after.Tips[i] != before.Tips[i] {
+				t.Fatalf("tip %d after the restart: %+v, before: %+v", i, after.Tips[i], before.Tips[i])
+			}
+		}
+	})
 }
 
 // TestExplorerRoutesBadInput: every parameter of the explorer's routes is

@@ -153,6 +153,7 @@ func (bc *Blockchain) load() error {
 		}
 		n := bc.addNode(hash, r.Header, parent)
 		n.invalid = r.Invalid || (parent != nil && parent.invalid)
+		n.connected = r.Connected
 	}
 	tipHash, _, err := bc.store.Tip()
 	if err != nil {
@@ -177,9 +178,14 @@ func (bc *Blockchain) load() error {
 		return fmt.Errorf("load accounts: %w", err)
 	}
 	// A crash between the steps of a reorg leaves a heavier branch stored
-	// but not connected: finish the job.
+	// but not connected: finish the job. settle is called with mu held
+	// (a reorganisation lets go of it between steps), even here where no
+	// one else can hold it yet.
 	var events []Notification
-	if _, err := bc.settle(nil, nil, &events); err != nil {
+	bc.mu.Lock()
+	_, err = bc.settle(nil, nil, &events)
+	bc.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("settle on the best stored branch: %w", err)
 	}
 	return nil
@@ -305,7 +311,7 @@ func (bc *Blockchain) processBlock(b *chain.Block, flags Flags, events *[]Notifi
 		res.LowWork = true
 		return res, nil
 	}
-	*events = append(*events, Notification{Type: BlockAccepted, Block: b, Hash: hash, Height: n.height()})
+	*events = append(*events, Notification{Type: BlockAccepted, Block: b, Hash: hash, Height: n.height(), Flags: flags})
 	fresh := []*node{n}
 	// The blocks of this call are connected from memory, not read back
 	// from the store they were just written to.
@@ -325,7 +331,7 @@ func (bc *Blockchain) processBlock(b *chain.Block, flags Flags, events *[]Notifi
 				continue
 			}
 			inHand[oh] = o.block
-			*events = append(*events, Notification{Type: BlockAccepted, Block: o.block, Hash: oh, Height: c.height()})
+			*events = append(*events, Notification{Type: BlockAccepted, Block: o.block, Hash: oh, Height: c.height(), Flags: o.flags})
 			fresh = append(fresh, c)
 		}
 	}
@@ -479,6 +485,7 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 		if err := bc.disconnectTip(events); err != nil {
 			return nil, err
 		}
+		bc.yieldToReaders()
 	}
 	var path []*node
 	for n := target; n != fork; n = n.parent {
@@ -490,6 +497,7 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 		deferred := (i > 0 && bc.groupRoom()) || bc.groupOpen()
 		err := bc.connect(n, inHand[n.hash], deferred, events)
 		if err == nil {
+			bc.yieldToReaders()
 			continue
 		}
 		if consensus.CodeOf(err) == 0 {
@@ -513,6 +521,19 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 			Reorg: !bc.main.contains(oldTip)})
 	}
 	return failed, nil
+}
+
+// yieldToReaders lets the readers waiting for mu in between two steps of a
+// reorganisation, so that a long one (thousands of blocks) holds no lock
+// readers need for longer than one block's disconnect or connect: the API
+// answers throughout. After each step the index, the main chain and the
+// state agree (the tip is a block on the way from the old branch to the
+// new, its state that block's), which is what readers see; writers cannot
+// come in, as they all hold procMu, which the reorganisation keeps.
+// Called with mu held for writing; holds it again on return.
+func (bc *Blockchain) yieldToReaders() {
+	bc.mu.Unlock()
+	bc.mu.Lock()
 }
 
 // connect validates n's block against the current tip's state and makes it

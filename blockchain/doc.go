@@ -49,5 +49,11 @@
 // is released but before ProcessBlock returns, so they may read the chain;
 // they must not call ProcessBlock.
 //
+// Readers (Tip, BlockInfo, the queries) take the chain lock for reading
+// only; a reorganisation releases it between each disconnect and connect,
+// so a reorg of thousands of blocks never keeps readers (the API) waiting
+// for more than one step. Between steps they see a consistent chain on
+// the way from the old branch to the new one.
+//
 // A Blockchain is safe for concurrent use.
 package blockchain

@@ -67,7 +67,8 @@ func (c *syncCounter) counts() (syncs, pending, maxRun int) {
 // MaxGroupBlocks and MaxGroupAge while catching up (an old tip, or a long
 // queue), and never past a call with nothing queued, Flush or Close.
 func TestGroupCommit(t *testing.T) {
-	p, nkeys := crashParams()
+	const nkeys = 6
+	p := chaintest.Params(chaintest.Keys(nkeys), 1_000_000_000)
 	blocks := chaintest.NewBranch(p, chaintest.Keys(nkeys)).Extend(rand.New(rand.NewSource(3)), 1500, 0)
 	var clock time.Time
 	st := &syncCounter{Memory: store.NewMemory()}

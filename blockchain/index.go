@@ -20,8 +20,9 @@ type node struct {
 	// (acceptBlock or connect), so connecting it again skips them.
 	sigsChecked bool
 	// connected is set once the block was connected to the main chain
-	// (validated in full); blocks on the main chain when the index was
-	// loaded count as connected.
+	// (validated in full); the store keeps it (HeaderRecord.Connected),
+	// and blocks on the main chain when the index was loaded count as
+	// connected.
 	connected bool
 }
 

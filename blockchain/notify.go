@@ -41,4 +41,7 @@ type Notification struct {
 	Hash   chain.Hash
 	Height uint32
 	Reorg  bool // for TipChanged: the old tip left the main chain
+	// Flags, for BlockAccepted, are the flags the block reached
+	// ProcessBlock with (Unrequested: gossip).
+	Flags Flags
 }

@@ -116,3 +116,49 @@ func TxIDs(txs []*Tx) []Hash {
 	}
 	return ids
 }
+
+// DecodeBlockTx decodes the header and the transaction at index i of an
+// encoded block, skipping the other transactions by their lengths rather
+// than decoding them, so a reader that wants one transaction of a large
+// block does not pay for all of them. It checks the framing it walks; the
+// whole block is checked by DecodeBlock.
+func DecodeBlockTx(b []byte, i int) (Header, *Tx, error) {
+	var h Header
+	if len(b) > MaxBlockSize {
+		return h, nil, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrMalformed, len(b), MaxBlockSize)
+	}
+	if len(b) < BlockOverhead {
+		return h, nil, fmt.Errorf("%w: block needs at least %d bytes, have %d", ErrMalformed, BlockOverhead, len(b))
+	}
+	h.get(b[:HeaderSize])
+	p := HeaderSize
+	dataLen := int(binary.BigEndian.Uint16(b[p:]))
+	p += 2
+	if dataLen > MaxDataSize || len(b)-p < dataLen+4 {
+		return h, nil, fmt.Errorf("%w: block truncated in its data note", ErrMalformed)
+	}
+	p += dataLen
+	count := binary.BigEndian.Uint32(b[p:])
+	p += 4
+	if i < 0 || uint64(i) >= uint64(count) {
+		return h, nil, fmt.Errorf("%w: transaction %d of a block of %d", ErrMalformed, i, count)
+	}
+	for range i {
+		if len(b)-p < MinTxSize {
+			return h, nil, fmt.Errorf("%w: block truncated before transaction %d", ErrMalformed, i)
+		}
+		memoLen := int(b[p+txMemoLenOffset])
+		if memoLen > MaxMemoSize {
+			return h, nil, fmt.Errorf("%w: memo of %d bytes exceeds %d", ErrMalformed, memoLen, MaxMemoSize)
+		}
+		p += MinTxSize + memoLen
+	}
+	if p > len(b) {
+		return h, nil, fmt.Errorf("%w: block truncated before transaction %d", ErrMalformed, i)
+	}
+	tx, _, err := decodeTx(b[p:])
+	if err != nil {
+		return h, nil, fmt.Errorf("transaction %d: %w", i, err)
+	}
+	return h, tx, nil
+}

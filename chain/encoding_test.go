@@ -761,3 +761,35 @@ func readCorpusFile(t *testing.T, path string) []string {
 	}
 	return out
 }
+
+// TestDecodeBlockTx decodes every transaction of random blocks (memos of
+// every length) one at a time and compares it with DecodeBlock's; indexes
+// out of range and truncated blocks are refused.
+func TestDecodeBlockTx(t *testing.T) {
+	rng := newRand(11)
+	for n := 0; n < randomCases/10; n++ {
+		b := randBlock(rng, rng.IntN(chain.MaxDataSize+1), 1+rng.IntN(maxRandomTxs))
+		enc := b.Encode()
+		for i, want := range b.Txs {
+			h, tx, err := chain.DecodeBlockTx(enc, i)
+			if err != nil {
+				t.Fatalf("block %d tx %d: %v", n, i, err)
+			}
+			if h != b.Header {
+				t.Fatalf("block %d tx %d: header differs", n, i)
+			}
+			if tx.ID() != want.ID() {
+				t.Fatalf("block %d tx %d: decoded another transaction", n, i)
+			}
+		}
+		for _, i := range []int{-1, len(b.Txs), math.MaxInt} {
+			_, _, err := chain.DecodeBlockTx(enc, i)
+			assertMalformed(t, "index "+strconv.Itoa(i), err)
+		}
+		last := len(b.Txs) - 1
+		_, _, err := chain.DecodeBlockTx(enc[:len(enc)-1], last)
+		assertMalformed(t, "truncated block", err)
+		_, _, err = chain.DecodeBlockTx(enc[:chain.BlockOverhead-1], 0)
+		assertMalformed(t, "block shorter than its framing", err)
+	}
+}

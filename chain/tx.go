@@ -15,6 +15,9 @@ const (
 	MinTxSize = PublicKeySize + AddressSize + 8 + 8 + 8 + 1 + SignatureSize
 	// MaxTxSize is the size of a transaction with the longest memo.
 	MaxTxSize = MinTxSize + MaxMemoSize
+	// txMemoLenOffset is where a transaction's encoding holds its memo's
+	// length: after the public key, the recipient, amount, fee and nonce.
+	txMemoLenOffset = PublicKeySize + AddressSize + 8 + 8 + 8
 )
 
 // ErrMalformed wraps every decoding error: the bytes are not a canonical

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/chaind/chaind/chain"
 )
@@ -47,6 +49,9 @@ type GenesisFile struct {
 	MaxFutureTime   int64             `json:"max_future_time"`
 	Data            string            `json:"data"`
 	Alloc           map[string]uint64 `json:"alloc"`
+	// MinimumChainWork is Params.MinimumChainWork in hex (at most 64
+	// digits, an optional 0x); empty: none.
+	MinimumChainWork string `json:"minimum_chain_work"`
 }
 
 // LoadGenesisFile reads a custom network from a genesis JSON file.
@@ -140,6 +145,13 @@ func ParseGenesis(b []byte) (*Params, error) {
 		p.MaxFutureTime = g.MaxFutureTime
 	}
 	p.GenesisData = g.Data
+	if g.MinimumChainWork != "" {
+		w, err := parseWork(g.MinimumChainWork)
+		if err != nil {
+			return nil, err
+		}
+		p.MinimumChainWork = w
+	}
 	addrs := make([]string, 0, len(g.Alloc))
 	for a := range g.Alloc {
 		addrs = append(addrs, a)
@@ -162,6 +174,19 @@ func ParseGenesis(b []byte) (*Params, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// parseWork reads minimum_chain_work: hex, at most 256 bits.
+func parseWork(s string) (*big.Int, error) {
+	h := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	if h == "" || len(h) > 64 {
+		return nil, fmt.Errorf("minimum_chain_work: want 1 to 64 hex digits, got %q", s)
+	}
+	w, ok := new(big.Int).SetString(h, 16)
+	if !ok {
+		return nil, fmt.Errorf("minimum_chain_work: %q is not hex", s)
+	}
+	return w, nil
 }
 
 func parseBits(field, s string) (uint32, error) {

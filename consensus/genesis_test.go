@@ -51,6 +51,7 @@ func fullGenesis(order ...byte) string {
   "max_block_txs": 200,
   "max_future_time": 120,
   "data": "lab network",
+  "minimum_chain_work": "0x1000000000",
   "alloc": {` + strings.Join(alloc, ", ") + `}
 }`
 }
@@ -81,6 +82,7 @@ func TestParseGenesisFull(t *testing.T) {
 		{"data", p.GenesisData, "lab network"},
 		{"allocations", len(p.Allocations), 3},
 		{"no retarget", p.NoRetarget, false},
+		{"minimum chain work", p.MinimumChainWork.String(), "68719476736"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -185,6 +187,10 @@ func TestParseGenesisRejects(t *testing.T) {
 		"negative reward":       `{"name": "lab", "reward": -1}`,
 		"missing name":          `{"address_prefix": "tst"}`,
 		"bad prefix":            `{"name": "lab", "address_prefix": "T-S"}`,
+		"work not hex":          `{"name": "lab", "minimum_chain_work": "12g4"}`,
+		"work too long":         `{"name": "lab", "minimum_chain_work": "1` + strings.Repeat("0", 64) + `"}`,
+		"work empty after 0x":   `{"name": "lab", "minimum_chain_work": "0x"}`,
+		"work negative":         `{"name": "lab", "minimum_chain_work": "-5"}`,
 		"alloc wrong prefix":    `{"name": "lab", "address_prefix": "tst", "alloc": {"` + devAddr + `": 5}}`,
 		"alloc typo":            `{"name": "lab", "address_prefix": "tst", "alloc": {"` + tstAddr[:len(tstAddr)-1] + flipChar(tstAddr[len(tstAddr)-1]) + `": 5}}`,
 		"alloc hex address":     `{"name": "lab", "address_prefix": "tst", "alloc": {"00112233445566778899aabbccddeeff00112233": 5}}`,

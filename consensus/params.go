@@ -56,6 +56,18 @@ type Params struct {
 	GenesisData string
 	Allocations []Allocation
 
+	// MinimumChainWork is the least cumulative work (genesis included) of
+	// a chain this node downloads and calls synced, as Bitcoin Core's
+	// nMinimumChainWork: until its tip has this much work the node is in
+	// initial download, and it fetches no block of a header chain whose
+	// headers have not shown this much, however many such chains peers
+	// offer. It protects a fresh node from spending its disk and time on a
+	// cheap fake chain while the real one is out of reach; it is no
+	// checkpoint (any chain above it is judged by work alone). Set at each
+	// release to the work of the network's chain a little before then.
+	// Nil or zero: no minimum (development networks).
+	MinimumChainWork *big.Int
+
 	genesisOnce sync.Once
 	genesis     *chain.Block
 	genesisHash chain.Hash
@@ -103,10 +115,22 @@ func (p *Params) Reward(height uint32) uint64 {
 	return p.InitialReward >> halvings
 }
 
+// MeetsMinimumWork reports whether a chain of the given cumulative work
+// (genesis included) has at least MinimumChainWork.
+func (p *Params) MeetsMinimumWork(work *big.Int) bool {
+	if p.MinimumChainWork == nil || p.MinimumChainWork.Sign() <= 0 {
+		return true
+	}
+	return work != nil && work.Cmp(p.MinimumChainWork) >= 0
+}
+
 // Validate checks that the params make a usable network.
 func (p *Params) Validate() error {
 	if p.Name == "" {
 		return fmt.Errorf("network name is empty")
+	}
+	if p.MinimumChainWork != nil && p.MinimumChainWork.Sign() < 0 {
+		return fmt.Errorf("minimum chain work is negative")
 	}
 	if err := chain.ValidAddressPrefix(p.AddressPrefix); err != nil {
 		return err
@@ -178,7 +202,8 @@ func mustBits(bits uint32) *big.Int {
 // machine (docs/retarget.md).
 const DevnetGenesisBits = 0x1e01ffff
 
-// Devnet is the default network: a block about every second, starting at a
+// Devnet is the default network (no minimum chain work: a new devnet starts
+// from its genesis block): a block about every second, starting at a
 // target calibrated for a typical core, with a five-second half-life and the
 // relative, idle-forgiving retarget, so it reaches its block time within
 // seconds and an idle devnet resumes without a flood (docs/retarget.md).
@@ -203,9 +228,20 @@ func Devnet() *Params {
 	}
 }
 
+// MainnetGenesisBits is mainnet's starting target: about 2^28 hashes a
+// block.
+const MainnetGenesisBits = 0x1d0fffff
+
 // Mainnet is the production-like network: one-minute blocks, a half-life of
 // a day of blocks, a starting target that needs about 2^28 hashes (seconds
 // on a few cores), and the clock tolerance of a network of strangers.
+//
+// Its MinimumChainWork is the work of what exists of it: no mainnet chain
+// has been mined beyond its genesis block as of this release (2026-11-30),
+// so the minimum is the genesis block's work and every chain meets it. A
+// release after mainnet has run sets it to the work of the chain then (as
+// Bitcoin Core does from a recent block), in hex, with the height and hash
+// it came from in a comment.
 func Mainnet() *Params {
 	return &Params{
 		Name:            "mainnet",
@@ -220,8 +256,10 @@ func Mainnet() *Params {
 		MaxBlockTxs:     5_000,
 		MaxFutureTime:   600,
 		GenesisTime:     1767225600,
-		GenesisBits:     0x1d0fffff,
+		GenesisBits:     MainnetGenesisBits,
 		GenesisData:     "chaind mainnet genesis 2026-01-01",
+		// The genesis block's work: see above.
+		MinimumChainWork: WorkFromBits(MainnetGenesisBits),
 	}
 }
 
@@ -230,7 +268,7 @@ func Mainnet() *Params {
 const RegtestMaxFutureTime = 2 * 60 * 60
 
 // Regtest is for tests: the easiest target and no retarget, so blocks are
-// found in a couple of hashes forever.
+// found in a couple of hashes forever. Like devnet, no minimum chain work.
 //
 // Its clock tolerance is RegtestMaxFutureTime, so a test can mine many
 // blocks at once (bitcoind's generatetoaddress 1000). Timestamps are whole

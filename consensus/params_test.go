@@ -3,6 +3,7 @@ package consensus_test
 import (
 	"errors"
 	"math"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,25 @@ func TestRegtestBurst(t *testing.T) {
 	n, err := burst(consensus.Devnet(), 1000)
 	if !errors.Is(err, consensus.ErrTimeTooNew) || n > 120 {
 		t.Fatalf("devnet: burst stopped at block %d with %v; want the future limit near block 90", n, err)
+	}
+}
+
+func TestMinimumChainWork(t *testing.T) {
+	for _, p := range []*consensus.Params{consensus.Devnet(), consensus.Regtest()} {
+		if p.MinimumChainWork != nil || !p.MeetsMinimumWork(new(big.Int)) {
+			t.Errorf("%s has a minimum chain work", p.Name)
+		}
+	}
+	m := consensus.Mainnet()
+	genesis := consensus.WorkFromBits(m.Genesis().Header.Bits)
+	if m.MinimumChainWork.Cmp(genesis) != 0 {
+		t.Fatalf("mainnet minimum %s, want the genesis block's work %s (no mainnet chain exists yet)", m.MinimumChainWork, genesis)
+	}
+	if !m.MeetsMinimumWork(genesis) || m.MeetsMinimumWork(new(big.Int).Sub(genesis, big.NewInt(1))) || m.MeetsMinimumWork(nil) {
+		t.Error("MeetsMinimumWork compares wrongly")
+	}
+	m.MinimumChainWork = big.NewInt(-1)
+	if err := m.Validate(); err == nil {
+		t.Error("a negative minimum chain work validated")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,27 @@ import (
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/node"
 )
+
+// maxPromBlocks bounds the blocks TestPrometheusScrapesNodes mines while
+// waiting for one to reach another node by gossip.
+const maxPromBlocks = 20
+
+// propagationCount is the number of blocks n's propagation histogram
+// counted.
+func propagationCount(t *testing.T, n *node.Node) uint64 {
+	t.Helper()
+	mfs, err := n.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "chaind_block_propagation_seconds" {
+			return mf.GetMetric()[0].GetHistogram().GetSampleCount()
+		}
+	}
+	t.Fatal("no chaind_block_propagation_seconds series")
+	return 0
+}
 
 // startAPINode starts a regtest node with networking on loopback and its
 // API on a free loopback port; it returns the node and the API's host:port.
@@ -93,13 +115,26 @@ func TestPrometheusScrapesNodes(t *testing.T) {
 	}
 
 	a, apiA := startAPINode(t, nil)
-	_, apiB := startAPINode(t, a.ListenAddrs()[:1])
-	_, apiC := startAPINode(t, a.ListenAddrs()[:1])
-	for range 3 {
-		if _, err := a.Mine(context.Background(), ""); err != nil {
+	b, apiB := startAPINode(t, a.ListenAddrs()[:1])
+	c, apiC := startAPINode(t, a.ListenAddrs()[:1])
+	// Mine at A until B or C has counted a gossiped block in its
+	// propagation histogram (blocks that reach them by sync, before the
+	// gossip mesh forms, are not counted), at least 3 blocks.
+	var height uint32
+	for gossiped := false; height < 3 || !gossiped; {
+		if height == maxPromBlocks {
+			t.Fatalf("no block reached B or C by gossip in %d blocks", maxPromBlocks)
+		}
+		blk, err := a.Mine(context.Background(), "")
+		if err != nil {
 			t.Fatal(err)
 		}
+		height = blk.Header.Height
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && !gossiped; time.Sleep(100 * time.Millisecond) {
+			gossiped = propagationCount(t, b)+propagationCount(t, c) > 0
+		}
 	}
+	want := strconv.FormatUint(uint64(height), 10)
 
 	// One API request per node, so the API latency histogram the
 	// dashboard draws has a series to scrape.
@@ -151,20 +186,28 @@ scrape_configs:
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		res, err := promQuery(base, `chaind_height{job="chaind"}`)
-		at3 := 0
+		atTip := 0
 		for _, r := range res {
-			if r.Value[1] == "3" {
-				at3++
+			if r.Value[1] == want {
+				atTip++
 			}
 		}
-		if err == nil && at3 == 3 {
+		if err == nil && atTip == 3 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("chaind_height of three nodes at 3 not read back through Prometheus within 60s: %v %v", res, err)
+			t.Fatalf("chaind_height of three nodes at %s not read back through Prometheus within 60s: %v %v", want, res, err)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+
+	// The propagation histogram counted the gossiped blocks, read back
+	// through Prometheus.
+	res, err := promQuery(base, `sum(chaind_block_propagation_seconds_count{job="chaind"})`)
+	if err != nil || len(res) != 1 || res[0].Value[1] == "0" {
+		t.Fatalf("chaind_block_propagation_seconds_count through Prometheus: %v %v", res, err)
+	}
+	t.Logf("blocks counted by the propagation histograms: %v", res[0].Value[1])
 
 	// Every dashboard query parses and runs, and every chaind series it
 	// names is scraped.

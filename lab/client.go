@@ -164,6 +164,16 @@ func (c *Client) Control(ctx context.Context, cmd Command) (any, error) {
 			return nil, fmt.Errorf("%w: amount %q", ErrBadRequest, cmd.Args[2])
 		}
 		err = c.Do(ctx, http.MethodPost, "/nodes/"+cmd.Args[0]+"/send", map[string]any{"to": cmd.Args[1], "amount": amt}, &out)
+	case "load":
+		f, ferr := flags(cmd.Args, "tps")
+		if ferr != nil {
+			return nil, ferr
+		}
+		var tps float64
+		if _, serr := fmt.Sscan(f["tps"], &tps); serr != nil {
+			return nil, fmt.Errorf("%w: usage: load --tps N", ErrBadRequest)
+		}
+		err = c.Do(ctx, http.MethodPost, "/load", map[string]float64{"tps": tps}, &out)
 	default:
 		return nil, fmt.Errorf("%w: unknown control %q", ErrBadRequest, cmd.Op)
 	}

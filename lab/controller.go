@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,6 +25,9 @@ const (
 	eventBuffer = 1024
 	// controlTimeout bounds one control (mine waits for its blocks).
 	controlTimeout = 5 * time.Minute
+	// MaxRecordingSize bounds the recording GET /recording serves (a
+	// longer one is replayed with chaind devnet replay).
+	MaxRecordingSize = 32 << 20
 )
 
 // APIPrefix is where the controller's routes live.
@@ -30,7 +37,8 @@ const APIPrefix = "/api/v1/devnet"
 // HTTP:
 //
 //	GET  /api/v1/devnet/nodes                  the nodes (NodeStatus)
-//	GET  /api/v1/devnet/network                the network (nodes, links)
+//	GET  /api/v1/devnet/network                the network (NetworkView: nodes, links, partition)
+//	GET  /api/v1/devnet/recording              the recording offered for replay (JSON lines)
 //	GET  /api/v1/devnet/report                 the observatory's report
 //	GET  /api/v1/devnet/events                 live events as JSON lines
 //	POST /api/v1/devnet/partition              {"groups": [["a","b"],["c","d"]]}
@@ -41,6 +49,8 @@ const APIPrefix = "/api/v1/devnet"
 //	POST /api/v1/devnet/nodes/{name}/mine      {"blocks": 5}
 //	POST /api/v1/devnet/nodes/{name}/hashrate  {"percent": 60}
 //	POST /api/v1/devnet/nodes/{name}/send      {"to": "b", "amount": 1000}
+//	GET  /api/v1/devnet/load                   the transaction load (LoadStatus)
+//	POST /api/v1/devnet/load                   {"tps": 100} (0 stops it)
 //
 // Errors are JSON {"error": "..."}: 404 for an unknown node, 409 for a
 // control the node's state refuses (stopped, running, exists), 400 for bad
@@ -54,6 +64,24 @@ type Controller struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	cop     *http.CrossOriginProtection
+	load    *Load
+
+	mu        sync.Mutex
+	groups    [][]string // the partition made through this controller; nil: whole
+	recording string     // the file GET /recording serves; "": none
+}
+
+// NetworkView is the answer of GET /network: the cluster's network, the
+// partition in force and whether a recording is offered for replay.
+type NetworkView struct {
+	*Network
+	// Partition is the partition in force as groups of node names (the
+	// nodes the partition named no group for form the last one); nil when
+	// the network is whole. Partitions made through this controller (the
+	// only way into a running devnet) are known.
+	Partition [][]string `json:"partition"`
+	// Recording says GET /recording serves a recording to replay.
+	Recording bool `json:"recording"`
 }
 
 // NewController serves cl and obs.
@@ -61,19 +89,23 @@ func NewController(cl Cluster, obs *Observatory, log *slog.Logger) *Controller {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Controller{cluster: cl, obs: obs, log: log, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection()}
+	c := &Controller{cluster: cl, obs: obs, log: log, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection(),
+		load: NewLoad(cl, log)}
 	c.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusForbidden, errors.New("cross-origin request refused: devnet controls accept only same-origin or non-browser requests"))
 	}))
 	c.mux.HandleFunc("GET "+APIPrefix+"/nodes", c.nodes)
 	c.mux.HandleFunc("GET "+APIPrefix+"/network", c.network)
 	c.mux.HandleFunc("GET "+APIPrefix+"/report", c.report)
+	c.mux.HandleFunc("GET "+APIPrefix+"/recording", c.serveRecording)
 	c.mux.HandleFunc("GET "+APIPrefix+"/events", c.events)
 	c.mux.HandleFunc("POST "+APIPrefix+"/partition", c.partition)
 	c.mux.HandleFunc("POST "+APIPrefix+"/heal", c.heal)
 	c.mux.HandleFunc("POST "+APIPrefix+"/shape", c.shape)
 	c.mux.HandleFunc("POST "+APIPrefix+"/nodes", c.add)
 	c.mux.HandleFunc("POST "+APIPrefix+"/nodes/{name}/{op}", c.nodeOp)
+	c.mux.HandleFunc("GET "+APIPrefix+"/load", c.loadStatus)
+	c.mux.HandleFunc("POST "+APIPrefix+"/load", c.setLoad)
 	c.mux.Handle("GET /", uiHandler())
 	return c
 }
@@ -165,8 +197,89 @@ func (c *Controller) nodes(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c.cluster.Status())
 }
 
+// OfferRecording makes GET /recording serve the recording in the file at
+// path (the session's own --record file, which grows while it runs, or an
+// earlier one), so the network view can replay it. The path comes from the
+// operator, never from a request.
+func (c *Controller) OfferRecording(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.recording = path
+}
+
 func (c *Controller) network(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, c.cluster.Network())
+	n := c.cluster.Network()
+	c.mu.Lock()
+	v := NetworkView{Network: n, Partition: partitionOf(c.groups, n.Nodes), Recording: c.recording != ""}
+	c.mu.Unlock()
+	writeJSON(w, http.StatusOK, v)
+}
+
+// partitionOf completes the groups of a partition with the group of the
+// nodes it did not name; nil for no partition.
+func partitionOf(groups [][]string, nodes []Node) [][]string {
+	if groups == nil {
+		return nil
+	}
+	named := map[string]bool{}
+	out := make([][]string, 0, len(groups)+1)
+	for _, g := range groups {
+		out = append(out, slices.Clone(g))
+		for _, name := range g {
+			named[name] = true
+		}
+	}
+	var rest []string
+	for _, nd := range nodes {
+		if !named[nd.Name] {
+			rest = append(rest, nd.Name)
+		}
+	}
+	if rest != nil {
+		out = append(out, rest)
+	}
+	return out
+}
+
+// serveRecording answers GET /recording with the offered recording's
+// events, checked (ReadEvents) and written again as JSON lines; a line
+// still being written at the end of a growing file is left out.
+func (c *Controller) serveRecording(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	path := c.recording
+	c.mu.Unlock()
+	if path == "" {
+		writeErr(w, http.StatusNotFound, errors.New("no recording offered: start the devnet with --record FILE or --replay FILE"))
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		writeErr(w, http.StatusInternalServerError, fmt.Errorf("recording: %w", err))
+		return
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxRecordingSize+1))
+	if err != nil {
+		writeErr(w, http.StatusInternalServerError, fmt.Errorf("recording %s: %w", path, err))
+		return
+	}
+	if len(b) > MaxRecordingSize {
+		writeErr(w, http.StatusInternalServerError, fmt.Errorf("recording %s is over %d bytes: replay it with chaind devnet replay", path, MaxRecordingSize))
+		return
+	}
+	evs, err := ReadEvents(bytes.NewReader(b[:bytes.LastIndexByte(b, '\n')+1]))
+	if err != nil {
+		writeErr(w, http.StatusInternalServerError, fmt.Errorf("%s: %w", path, err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	for _, ev := range evs {
+		if enc.Encode(ev) != nil {
+			return
+		}
+	}
 }
 
 func (c *Controller) report(w http.ResponseWriter, r *http.Request) {
@@ -210,7 +323,13 @@ func (c *Controller) partition(w http.ResponseWriter, r *http.Request) {
 		c.done(w, "partition", nil, err)
 		return
 	}
-	c.done(w, "partition "+GroupsString(req.Groups), nil, c.cluster.Partition(req.Groups))
+	err := c.cluster.Partition(req.Groups)
+	if err == nil {
+		c.mu.Lock()
+		c.groups = req.Groups
+		c.mu.Unlock()
+	}
+	c.done(w, "partition "+GroupsString(req.Groups), nil, err)
 }
 
 func (c *Controller) heal(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +338,13 @@ func (c *Controller) heal(w http.ResponseWriter, r *http.Request) {
 		c.done(w, "heal", nil, err)
 		return
 	}
-	c.done(w, "heal", nil, c.cluster.Heal())
+	err := c.cluster.Heal()
+	if err == nil {
+		c.mu.Lock()
+		c.groups = nil
+		c.mu.Unlock()
+	}
+	c.done(w, "heal", nil, err)
 }
 
 // ShapeRequest is the body of POST /shape.

@@ -3,8 +3,11 @@ package lab
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +161,127 @@ func TestControllerCrossOrigin(t *testing.T) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
 		t.Errorf("network view: %v, CSP %q", resp.Status, resp.Header.Get("Content-Security-Policy"))
+	}
+}
+
+// TestControllerNetworkView: GET /network carries the partition made
+// through the controller (the unnamed nodes as the last group) and the
+// links' shapes; heal clears it.
+func TestControllerNetworkView(t *testing.T) {
+	c := simNetwork(t, lineSim)
+	srv := httptest.NewServer(NewController(c, c.Observatory(), nil))
+	defer srv.Close()
+	cl := NewClient(srv.URL)
+	ctx := context.Background()
+	view := func() NetworkView {
+		t.Helper()
+		var v NetworkView
+		if err := cl.Do(ctx, http.MethodGet, "/network", nil, &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := view(); v.Partition != nil || v.Recording || len(v.Nodes) != 3 {
+		t.Fatalf("whole network: %+v", v)
+	}
+	control := func(s string) error {
+		cmd, err := ParseCommand(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cl.Control(ctx, cmd)
+		return err
+	}
+	for _, s := range []string{"partition a", "shape a-b --delay 50ms"} {
+		if err := control(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	v := view()
+	if GroupsString(v.Partition) != "a|b,c" {
+		t.Fatalf("partition %v, want a|b,c", v.Partition)
+	}
+	shaped := false
+	for _, l := range v.Links {
+		shaped = shaped || l.Pair.String() == "a-b" && l.Shape.Latency == Duration(50*time.Millisecond)
+	}
+	if !shaped {
+		t.Fatalf("links %+v: a-b not shaped to 50ms", v.Links)
+	}
+	// A refused partition keeps the one in force.
+	if err := control("partition a,zed"); err == nil {
+		t.Fatal("partition with an unknown node accepted")
+	}
+	if GroupsString(view().Partition) != "a|b,c" {
+		t.Fatalf("a refused partition changed the view's partition")
+	}
+	if err := control("heal"); err != nil {
+		t.Fatal(err)
+	}
+	if v := view(); v.Partition != nil {
+		t.Fatalf("partition %v after heal", v.Partition)
+	}
+}
+
+// TestControllerRecording: GET /recording serves the offered recording's
+// checked events (a line cut short at the end of a growing file left
+// out), 404 when none is offered, and an error for a file that is not a
+// recording.
+func TestControllerRecording(t *testing.T) {
+	c := simNetwork(t, lineSim)
+	ctrl := NewController(c, c.Observatory(), nil)
+	srv := httptest.NewServer(ctrl)
+	defer srv.Close()
+	get := func() (int, string) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + APIPrefix + "/recording")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(); code != http.StatusNotFound || !strings.Contains(body, "no recording offered") {
+		t.Fatalf("no recording: %d %s", code, body)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.jsonl")
+	var rec strings.Builder
+	r := NewRecorder(&rec)
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	r.Record(Event{T: t0, Kind: KindFound, Node: "a", Hash: strings.Repeat("1", 64), Parent: strings.Repeat("0", 64), Height: 1})
+	r.Record(Event{T: t0.Add(time.Second), Kind: KindPartition, Detail: "a|b,c"})
+	if err := os.WriteFile(path, []byte(rec.String()+`{"t":"2026-11-30T12:00:02Z","ki`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctrl.OfferRecording(path)
+	var v NetworkView
+	if err := NewClient(srv.URL).Do(context.Background(), http.MethodGet, "/network", nil, &v); err != nil || !v.Recording {
+		t.Fatalf("network view does not offer the recording: %v %+v", err, v)
+	}
+	code, body := get()
+	if code != http.StatusOK {
+		t.Fatalf("recording: %d %s", code, body)
+	}
+	evs, err := ReadEvents(strings.NewReader(body))
+	if err != nil || len(evs) != 2 || evs[0].Kind != KindFound || evs[1].Detail != "a|b,c" {
+		t.Fatalf("recording served %v %+v", err, evs)
+	}
+	for name, content := range map[string]string{
+		"not JSON":      "hello\n",
+		"no kind":       `{"t":"2026-11-30T12:00:02Z"}` + "\n",
+		"over the size": strings.Repeat(" ", MaxRecordingSize) + "\n",
+	} {
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := get(); code != http.StatusInternalServerError || !strings.Contains(body, "error") {
+			t.Errorf("%s: %d %.200s", name, code, body)
+		}
+	}
+	os.Remove(path)
+	if code, _ := get(); code != http.StatusInternalServerError {
+		t.Errorf("missing file: %d", code)
 	}
 }

@@ -20,5 +20,8 @@
 // The controller serves the controls and the report over HTTP for a
 // running devnet (the CLI's `chaind devnet partition ...` and the
 // explorer's network view call it); the network itself is behind the
-// Cluster interface, so the same controller runs over memnet and libp2p.
+// Cluster interface, so the same controller runs over memnet and libp2p
+// (partitions and link shapes included: see P2PCluster). The controller
+// also runs a transaction load (Load): signed transfers at a steady rate
+// through the nodes, for blocks that carry transactions.
 package lab

@@ -16,6 +16,7 @@ import (
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/miner"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/wallet"
 )
 
@@ -35,9 +36,12 @@ type P2PConfig struct {
 // same code as `chaind run`: Pebble store, libp2p host on loopback, sync,
 // mempool, miner), each in its own directory under Dir. Nodes are peered
 // along the network's links at start; the hosts' own discovery may add
-// links. Partitions and link shapes need the libp2p stream wrapper and
-// connection gating, not built yet: Partition, Heal and Shape return
-// ErrUnsupported. Selfish miners are not supported on it either.
+// links. Partitions and link shapes go through the hosts' p2p.Shaper: a
+// partition cuts every pair of nodes on different sides (connections closed
+// and refused by connection gating, both ends) and a link's shape delays
+// what each end sends (see package p2p/libp2p for how loss and bandwidth
+// are modelled on a reliable stream). Selfish miners are not supported on
+// it.
 type P2PCluster struct {
 	params *consensus.Params
 	obs    *Observatory
@@ -49,6 +53,7 @@ type P2PCluster struct {
 	nodes   map[string]*p2pNode
 	order   []string
 	links   map[Pair]Shape
+	groups  [][]string // the partition; nil when healed
 	closed  bool
 }
 
@@ -56,6 +61,7 @@ type p2pNode struct {
 	spec    Node
 	key     *wallet.Key
 	dir     string
+	peerID  p2p.PeerID // its host's id, stable across restarts (kept in dir)
 	running bool
 	n       *node.Node
 	api     *api.Server // the node's HTTP API on a free loopback port
@@ -76,11 +82,6 @@ func NewP2PCluster(cfg P2PConfig) (*P2PCluster, error) {
 	for _, x := range n.Nodes {
 		if x.Strategy != miner.StrategyHonest {
 			return nil, fmt.Errorf("%w: %s miner %s on libp2p", ErrUnsupported, x.Strategy, x.Name)
-		}
-	}
-	for _, l := range n.Links {
-		if l.Shape != (Shape{}) {
-			return nil, fmt.Errorf("%w: link shapes on libp2p (link %s)", ErrUnsupported, l.Pair)
 		}
 	}
 	if cfg.Dir == "" {
@@ -169,7 +170,8 @@ func (c *P2PCluster) startNode(nd *p2pNode, mine bool) error {
 		return fmt.Errorf("node %s: %w", name, err)
 	}
 	c.mu.Lock()
-	nd.n, nd.api, nd.running = n, srv, true
+	nd.n, nd.api, nd.running, nd.peerID = n, srv, true, p2p.PeerID(n.PeerID())
+	acts := c.linkActsLocked(name)
 	var peers []string
 	for p := range c.links {
 		other := ""
@@ -179,11 +181,12 @@ func (c *P2PCluster) startNode(nd *p2pNode, mine bool) error {
 		case p.B:
 			other = p.A
 		}
-		if o := c.nodes[other]; o != nil && o.running {
+		if o := c.nodes[other]; o != nil && o.running && c.side(name) == c.side(other) {
 			peers = append(peers, o.n.ListenAddrs()...)
 		}
 	}
 	c.mu.Unlock()
+	c.apply(acts)
 	for _, a := range peers {
 		ctx, cancel := context.WithTimeout(context.Background(), p2pDialTimeout)
 		if _, err := n.AddPeer(ctx, a); err != nil {
@@ -273,19 +276,159 @@ func (c *P2PCluster) Status() []NodeStatus {
 	return out
 }
 
-// Partition implements Cluster: not on libp2p yet.
-func (c *P2PCluster) Partition([][]string) error {
-	return fmt.Errorf("%w: partitions on libp2p need connection gating (use --sim)", ErrUnsupported)
+// Partition implements Cluster: every pair of nodes on different sides
+// is cut at both ends until Heal.
+func (c *P2PCluster) Partition(groups [][]string) error {
+	if len(groups) == 0 {
+		return fmt.Errorf("%w: a partition needs at least one group", ErrBadRequest)
+	}
+	c.mu.Lock()
+	seen := map[string]bool{}
+	for _, g := range groups {
+		for _, name := range g {
+			if _, ok := c.nodes[name]; !ok {
+				c.mu.Unlock()
+				return fmt.Errorf("%w: %q", ErrUnknownNode, name)
+			}
+			if seen[name] {
+				c.mu.Unlock()
+				return fmt.Errorf("%w: %s is in two groups", ErrBadRequest, name)
+			}
+			seen[name] = true
+		}
+	}
+	c.groups = groups
+	acts := c.linkActsLocked("")
+	c.mu.Unlock()
+	c.apply(acts)
+	c.obs.Add(Event{T: time.Now(), Kind: KindPartition, Detail: GroupsString(groups)})
+	return nil
 }
 
-// Heal implements Cluster: not on libp2p yet.
+// Heal implements Cluster: the cuts are lifted and the nodes redial the
+// peers they keep.
 func (c *P2PCluster) Heal() error {
-	return fmt.Errorf("%w: partitions on libp2p need connection gating (use --sim)", ErrUnsupported)
+	c.mu.Lock()
+	c.groups = nil
+	acts := c.linkActsLocked("")
+	c.mu.Unlock()
+	c.apply(acts)
+	c.obs.Add(Event{T: time.Now(), Kind: KindHeal})
+	return nil
 }
 
-// Shape implements Cluster: not on libp2p yet.
-func (c *P2PCluster) Shape(Pair, Shape) error {
-	return fmt.Errorf("%w: link shapes on libp2p need the delaying stream wrapper (use --sim)", ErrUnsupported)
+// Shape implements Cluster: both ends delay what they send on the link;
+// two nodes that were not linked are linked.
+func (c *P2PCluster) Shape(p Pair, s Shape) error {
+	if err := s.Check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	if p.A == p.B {
+		return fmt.Errorf("%w: a link joins two nodes", ErrBadRequest)
+	}
+	p = pairOf(p.A, p.B)
+	c.mu.Lock()
+	for _, name := range []string{p.A, p.B} {
+		if _, ok := c.nodes[name]; !ok {
+			c.mu.Unlock()
+			return fmt.Errorf("%w: %q", ErrUnknownNode, name)
+		}
+	}
+	_, linked := c.links[p]
+	c.links[p] = s
+	acts := c.linkActsLocked(p.A)
+	a, b := c.nodes[p.A], c.nodes[p.B]
+	var dial *node.Node
+	var addrs []string
+	if !linked && a.running && b.running && c.side(p.A) == c.side(p.B) {
+		dial, addrs = a.n, b.n.ListenAddrs()
+	}
+	c.mu.Unlock()
+	c.apply(acts)
+	for _, addr := range addrs {
+		ctx, cancel := context.WithTimeout(context.Background(), p2pDialTimeout)
+		_, err := dial.AddPeer(ctx, addr)
+		cancel()
+		if err == nil {
+			break
+		}
+		c.log.Warn("devnet: dial", "node", p.A, "peer", addr, "err", err)
+	}
+	c.obs.Add(Event{T: time.Now(), Kind: KindShape, Detail: p.String() + " " + s.String()})
+	return nil
+}
+
+// linkAct is one setting of one node's host: its cut of, or its link's
+// shape to, another node's peer.
+type linkAct struct {
+	from, to string
+	host     p2p.Shaper
+	peer     p2p.PeerID
+	cut      bool
+	shape    p2p.LinkShape
+}
+
+// side returns the group of the partition name is in (0: in none, the
+// group of the rest). Called with mu held.
+func (c *P2PCluster) side(name string) int {
+	for i, g := range c.groups {
+		if slices.Contains(g, name) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// linkActsLocked lists the cut and the shape every running node's host
+// should hold towards every other node that has run (only those involving
+// name, if it is not ""), from the partition and the links' shapes.
+// Called with mu held.
+func (c *P2PCluster) linkActsLocked(name string) []linkAct {
+	var acts []linkAct
+	for _, x := range c.order {
+		nx := c.nodes[x]
+		sh, ok := p2pShaper(nx)
+		if !ok {
+			continue
+		}
+		for _, y := range c.order {
+			ny := c.nodes[y]
+			if x == y || ny.peerID == "" || name != "" && x != name && y != name {
+				continue
+			}
+			acts = append(acts, linkAct{from: x, to: y, host: sh, peer: ny.peerID,
+				cut: c.side(x) != c.side(y), shape: c.links[pairOf(x, y)].linkShape()})
+		}
+	}
+	return acts
+}
+
+// p2pShaper returns a running node's host as a p2p.Shaper.
+func p2pShaper(nd *p2pNode) (p2p.Shaper, bool) {
+	if !nd.running || nd.n == nil || nd.n.Net == nil {
+		return nil, false
+	}
+	sh, ok := nd.n.Net.(p2p.Shaper)
+	return sh, ok
+}
+
+// apply sets the shapes, then the cuts (an uncut kept peer is redialled
+// at once, on its shaped link).
+func (c *P2PCluster) apply(acts []linkAct) {
+	for _, a := range acts {
+		if err := a.host.ShapeLink(a.peer, a.shape); err != nil {
+			c.log.Warn("devnet: shape", "node", a.from, "peer", a.to, "err", err)
+		}
+	}
+	for _, a := range acts {
+		op := a.host.Uncut
+		if a.cut {
+			op = a.host.Cut
+		}
+		if err := op(a.peer); err != nil {
+			c.log.Warn("devnet: cut", "node", a.from, "peer", a.to, "cut", a.cut, "err", err)
+		}
+	}
 }
 
 // Stop implements Cluster.

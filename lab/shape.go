@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chaind/chaind/p2p"
 )
 
 // Bounds of link shapes.
@@ -182,4 +184,14 @@ func (b Bandwidth) String() string {
 		}
 	}
 	return "0"
+}
+
+// linkShape converts the shape for a p2p.Shaper (bandwidth in bytes per
+// second, at least 1 when limited).
+func (s Shape) linkShape() p2p.LinkShape {
+	ls := p2p.LinkShape{Latency: time.Duration(s.Latency), Jitter: time.Duration(s.Jitter), Loss: float64(s.Loss)}
+	if s.Bandwidth > 0 {
+		ls.Bandwidth = max(1, int64(float64(s.Bandwidth)/8))
+	}
+	return ls
 }

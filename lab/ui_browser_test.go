@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,7 +72,8 @@ func (b *uiBrowser) mineAt(node string) string {
 
 func TestNetworkViewBrowser(t *testing.T) {
 	c := simNetwork(t, uiNet)
-	srv := httptest.NewServer(NewController(c, c.Observatory(), nil))
+	ctrl := NewController(c, c.Observatory(), nil)
+	srv := httptest.NewServer(ctrl)
 	t.Cleanup(srv.Close) // after the browser's cleanup closes the page's event stream
 	b := newUIBrowser(t)
 
@@ -107,6 +110,21 @@ func TestNetworkViewBrowser(t *testing.T) {
 		(() => { const br = n => document.querySelector('#graph .node[data-node="'+n+'"]').dataset.branch;
 			return br("a") === br("b") && br("c") === br("d") && br("a") !== br("c"); })()`, 10*time.Second)
 	b.Shot("network-view-partitioned")
+
+	// A reloaded page draws the partition and a shaped link from the
+	// controller's network answer, before any event arrives.
+	b.do(`document.getElementById("link").value = "a-b", document.getElementById("delay").value = "80ms",
+		document.querySelector('#f-shape button[type=submit]').click()`)
+	b.waitJS(`document.getElementById("result").textContent.startsWith("Done: shape")`, 5*time.Second)
+	b.Run("reload the network view", chromedp.Reload())
+	b.waitJS(`document.querySelectorAll("#graph .node").length === 4 && document.querySelectorAll("#graph .link.cut").length === 2 &&
+		document.querySelectorAll("#graph path.group").length === 2 &&
+		document.querySelector('#graph .link.shaped[data-link="a-b"]') !== null &&
+		document.getElementById("legend").textContent.includes("partitioned: a,b | c,d")`, 5*time.Second)
+	if got := uiEval[string](b, `document.querySelector('#graph .linklabel[data-link="a-b"]').textContent`); got != "80ms" {
+		t.Errorf("shaped link label %q, want 80ms", got)
+	}
+	b.Shot("network-view-reloaded-partitioned")
 
 	// Heal: one branch again.
 	b.do(`document.getElementById("heal").click()`)
@@ -145,6 +163,26 @@ func TestNetworkViewBrowser(t *testing.T) {
 	b.waitJS(`document.getElementById("status").textContent.startsWith("Replay finished: 7 events")`, 5*time.Second)
 	b.waitJS(`[...document.querySelectorAll("#graph .node")].map(n => n.dataset.node).join() === "x,y,z" &&
 		document.getElementById("graph").dataset.branches === "2" && document.querySelectorAll("#graph .link.cut").length === 2`, 5*time.Second)
+	b.do(`document.getElementById("live").click()`)
+	b.waitJS(`document.querySelectorAll("#graph .node").length === 4`, 5*time.Second)
+
+	// The same recording offered by the controller (chaind devnet --record
+	// or --replay) is replayed from the page's button.
+	if uiEval[bool](b, `!document.getElementById("replay-recorded").hidden`) {
+		t.Error("replay button shown with no recording offered")
+	}
+	path := filepath.Join(t.TempDir(), "session.jsonl")
+	if err := os.WriteFile(path, []byte(rec.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctrl.OfferRecording(path)
+	b.waitJS(`!document.getElementById("replay-recorded").hidden`, 5*time.Second)
+	b.do(`document.getElementById("speed").value = "16", document.getElementById("replay-recorded").click()`)
+	b.waitJS(`document.getElementById("status").textContent.startsWith("Replay finished: 7 events")`, 5*time.Second)
+	b.waitJS(`[...document.querySelectorAll("#graph .node")].map(n => n.dataset.node).join() === "x,y,z" &&
+		document.getElementById("graph").dataset.branches === "2" && document.querySelectorAll("#graph .link.cut").length === 2 &&
+		document.querySelectorAll("#graph path.group").length === 2`, 5*time.Second)
+	b.Shot("network-view-replay")
 	b.do(`document.getElementById("live").click()`)
 	b.waitJS(`document.querySelectorAll("#graph .node").length === 4`, 5*time.Second)
 

@@ -6,3 +6,6 @@ import "time"
 // so a test can tell a search abandoned on a tip change from one
 // refreshed on the timer.
 func SetRefresh(m *Miner, d time.Duration) { m.refresh = d }
+
+// PacedSlots is the process's hashing slots for paced threads.
+var PacedSlots = pacedSlots

@@ -66,3 +66,39 @@ func TestSetHashRateRejects(t *testing.T) {
 		t.Errorf("a refused rate changed the pace to %v", m.TargetHashRate())
 	}
 }
+
+// TestPacedThreadsTakeASlot: a paced thread hashes only while it holds one
+// of the process's hashing slots (GOMAXPROCS-1 of them, at least one), so
+// the miners of one process always leave a processor to the rest; an
+// unpaced miner needs none.
+func TestPacedThreadsTakeASlot(t *testing.T) {
+	slots := miner.PacedSlots
+	for range cap(slots) {
+		slots <- struct{}{} // every slot taken
+	}
+	held := true
+	release := func() {
+		if held {
+			for range cap(slots) {
+				<-slots
+			}
+			held = false
+		}
+	}
+	defer release()
+	paced := miner.New(impossibleChain{consensus.Regtest()}, nil, miner.Config{Threads: 2, HashRate: 100_000})
+	paced.Start()
+	unpaced := miner.New(impossibleChain{consensus.Regtest()}, nil, miner.Config{Threads: 1})
+	unpaced.Start()
+	time.Sleep(300 * time.Millisecond)
+	if h := paced.Stats().Hashes; h != 0 {
+		t.Errorf("a paced miner hashed %d times with every slot taken", h)
+	}
+	if h := unpaced.Stats().Hashes; h == 0 {
+		t.Error("an unpaced miner waited for a slot")
+	}
+	unpaced.Stop()
+	release()
+	waitFor(t, "the paced miner hashing once a slot is free", func() bool { return paced.Stats().Hashes > 0 })
+	paced.Stop()
+}

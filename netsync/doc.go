@@ -24,7 +24,11 @@
 //
 // # Gossip
 //
-// Topic "blocks" carries encoded blocks, "txs" encoded transactions. The
+// Topic "blocks" carries encoded blocks, "txs" encoded transactions, and
+// "txs/reorg" the transactions a reorg returned to the pool, each behind
+// the hash of the block that returned it (reannounce.go: the network drops
+// a node's second publication of a message, so a re-announcement needs a
+// message of its own). The
 // validators decode and hand the data to the chain or the pool, and answer
 // Accept (relayed), Ignore (duplicate, already known, parent unknown, nonce
 // or balance races that honest relays cause) or Reject (malformed, or a

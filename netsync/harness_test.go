@@ -7,12 +7,10 @@ import (
 	"log/slog"
 	"math/rand"
 	"os"
-	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/libp2p/go-libp2p/gologshim"
 
 	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/chain"
@@ -23,14 +21,6 @@ import (
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/store"
 )
-
-func TestMain(m *testing.M) {
-	// libp2p logs expected shutdown noise at error level.
-	if os.Getenv("CHAIND_NETSYNC_LOG") == "" {
-		gologshim.SetDefaultHandler(slog.DiscardHandler)
-	}
-	os.Exit(m.Run())
-}
 
 // testLogger is silent unless CHAIND_NETSYNC_LOG is "debug" or "info".
 func testLogger() *slog.Logger {
@@ -164,33 +154,6 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 	wait.For(t, timeout, what, cond)
 }
 
-// sameTip reports whether every node has the same tip.
-func sameTip(nodes []*node) bool {
-	h := nodes[0].tip().Hash
-	for _, n := range nodes[1:] {
-		if n.tip().Hash != h {
-			return false
-		}
-	}
-	return true
-}
-
-// tipSummary describes the nodes' tips for failure messages.
-func tipSummary(nodes []*node) string {
-	count := map[chain.Hash]int{}
-	heights := map[chain.Hash]uint32{}
-	for _, n := range nodes {
-		t := n.tip()
-		count[t.Hash]++
-		heights[t.Hash] = t.Height
-	}
-	var b strings.Builder
-	for h, c := range count {
-		fmt.Fprintf(&b, "%d nodes at %d %s; ", c, heights[h], h.String()[:12])
-	}
-	return b.String()
-}
-
 // buildChain returns n blocks on p's genesis, each with txs transfers.
 func buildChain(p *consensus.Params, keys int, n, txs int, seed int64) []*chain.Block {
 	br := chaintest.NewBranch(p, chaintest.Keys(keys))
@@ -204,6 +167,10 @@ func buildChain(p *consensus.Params, keys int, n, txs int, seed int64) []*chain.
 		out = append(out, br.Next(ts, chaintest.Spec{}))
 	}
 	return out
+}
+
+func hasPeer(n p2p.Network, id p2p.PeerID) bool {
+	return slices.ContainsFunc(n.Peers(), func(pi p2p.PeerInfo) bool { return pi.ID == id })
 }
 
 // load processes blocks into a node's chain.

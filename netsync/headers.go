@@ -229,10 +229,11 @@ func (c *powChecker) check(h *chain.Header, hash chain.Hash, limit *big.Int) (*b
 	return c.work, nil
 }
 
-// betterThanTip reports whether work is more than our tip's: the presync
-// rule for downloading the blocks of a header chain.
+// betterThanTip reports whether work is more than our tip's and at least
+// the network's minimum chain work (minwork.go): the presync rule
+// for downloading the blocks of a header chain.
 func (s *Syncer) betterThanTip(work *big.Int) bool {
-	return work != nil && work.Cmp(s.chain.Tip().Work) > 0
+	return work != nil && work.Cmp(s.chain.Tip().Work) > 0 && s.meetsMinimumWork(work)
 }
 
 // blame penalises a peer and returns the reason as an error.

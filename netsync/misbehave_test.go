@@ -3,7 +3,6 @@ package netsync
 import (
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"math/big"
 	"sync"
 	"sync/atomic"
@@ -15,9 +14,7 @@ import (
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/p2p"
-	"github.com/chaind/chaind/p2p/libp2p"
 	"github.com/chaind/chaind/p2p/memnet"
-	"github.com/chaind/chaind/store"
 )
 
 // fakePeer is a hand-driven peer on any p2p.Network: it answers status
@@ -299,113 +296,3 @@ func TestMalformedRequestsPenalised(t *testing.T) {
 }
 
 const blockchainMaxLocator = blockchain.MaxLocatorHashes
-
-// TestLibp2pMisbehavingPeers: hand-driven libp2p peers misbehave in five
-// ways against an honest node that keeps following an honest miner; each
-// is banned, and the honest node stays in step.
-func TestLibp2pMisbehavingPeers(t *testing.T) {
-	p := chaintest.VectorParams()
-	base, vectors, err := chaintest.LoadVectors()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h1 := newHostNode(t, "honest1", p, store.NewMemory(), "", false, nodeOpts{statusInterval: 300 * time.Millisecond})
-	h2 := newHostNode(t, "honest2", p, store.NewMemory(), "", false, nodeOpts{statusInterval: 300 * time.Millisecond})
-	h1.load(t, base)
-	h2.load(t, base)
-	connectHosts(t, h1, h2)
-
-	// h2 mines all along.
-	stop := make(chan struct{})
-	var mining sync.WaitGroup
-	mining.Add(1)
-	go func() {
-		defer mining.Done()
-		tk := time.NewTicker(150 * time.Millisecond)
-		defer tk.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-				if _, err := h2.tryMine(false); err != nil {
-					t.Errorf("honest miner: %v", err)
-					return
-				}
-			}
-		}
-	}()
-	defer func() { close(stop); mining.Wait() }()
-
-	keys := chaintest.Keys(4)
-	cases := []struct {
-		name    string
-		claim   func(Status) Status
-		headers func(parent chain.Hash, height uint32) []chain.Header
-		act     func(t *testing.T, bad *libp2p.Host)
-	}{
-		{name: "invalid rule vectors", claim: claimLow(p), act: func(t *testing.T, bad *libp2p.Host) {
-			for _, v := range vectors {
-				raw, _ := hex.DecodeString(v.Block)
-				_ = bad.Publish(TopicBlocks, raw)
-			}
-		}},
-		{name: "headers with bad proof of work", claim: claimAhead(p, 100),
-			headers: func(parent chain.Hash, height uint32) []chain.Header {
-				return fakeHeaders(p, parent, height, 10, false)
-			}},
-		{name: "endless headers", claim: claimAhead(p, 10),
-			headers: func(parent chain.Hash, height uint32) []chain.Header {
-				return fakeHeaders(p, parent, height, 2000, true)
-			}},
-		{name: "oversized requests", claim: claimLow(p), act: func(t *testing.T, bad *libp2p.Host) {
-			for i := 0; i < 10; i++ {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				_, err := bad.Request(ctx, h1.host.Self(), ProtoStatus, make([]byte, MaxStatusSize+1000))
-				cancel()
-				if err == nil {
-					t.Error("oversized status request answered")
-				}
-			}
-		}},
-		{name: "junk transaction flood", claim: claimLow(p), act: func(t *testing.T, bad *libp2p.Host) {
-			// Funded and at the sender's next nonce, so only the
-			// signature is wrong (cheaper refusals cost no penalty).
-			nonce := h1.chain.Account(keys[1].Address()).Nonce
-			for i := 0; i < 50; i++ {
-				tx := chaintest.Tx(p, keys[1], keys[2].Address(), uint64(100+i), 1, nonce)
-				tx.Signature[0] ^= 0xff
-				_ = bad.Publish(TopicTxs, tx.Encode())
-			}
-		}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			badHost := newHost(t, p, "")
-			f := &fakePeer{p: p, net: badHost, claim: tc.claim, headers: tc.headers}
-			startFake(t, f)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if _, err := badHost.Connect(ctx, tcpAddr(t, h1.host)); err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, 5*time.Second, "h1 sees the bad peer", func() bool { return hasPeer(h1.net, badHost.Self()) })
-			if tc.act != nil {
-				time.Sleep(500 * time.Millisecond) // the gossip subscriptions cross
-				tc.act(t, badHost)
-			}
-			waitFor(t, 15*time.Second, "the bad peer banned", func() bool { return !hasPeer(h1.net, badHost.Self()) })
-			if _, err := badHost.Connect(ctx, tcpAddr(t, h1.host)); err == nil {
-				waitFor(t, 2*time.Second, "the banned peer refused", func() bool { return !hasPeer(h1.net, badHost.Self()) })
-			}
-			waitFor(t, 10*time.Second, "the honest nodes in step", func() bool {
-				return h1.tip().Hash == h2.tip().Hash && h1.tip().Height > uint32(len(base))
-			})
-			// Forgotten at once, or at the latest by the next status round.
-			waitFor(t, 2*time.Second, "the syncer to forget the banned peer", func() bool {
-				_, ok := h1.sync.peers.get(badHost.Self())
-				return !ok
-			})
-		})
-	}
-}

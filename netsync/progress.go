@@ -13,7 +13,9 @@ const rateBuckets = int(RateWindow / time.Second)
 
 // Progress reports where sync stands.
 type Progress struct {
-	// Syncing is true while a sync session is fetching headers or blocks.
+	// Syncing is true while a sync session is fetching headers or blocks,
+	// and while our tip is below the network's minimum chain work (initial
+	// download).
 	Syncing bool `json:"syncing"`
 	// Height is the chain's height.
 	Height uint32 `json:"height"`
@@ -86,7 +88,7 @@ func (s *Syncer) Progress() Progress {
 	height := s.chain.Height()
 	p := Progress{Height: height, TargetHeight: height, BlocksPerSec: s.prog.rate()}
 	s.prog.mu.Lock()
-	p.Syncing = s.prog.syncing
+	p.Syncing = s.prog.syncing || s.belowMinimumWork()
 	target := s.prog.target
 	s.prog.mu.Unlock()
 	for _, ps := range s.peers.snapshot() {

@@ -3,7 +3,6 @@ package netsync
 import (
 	"context"
 	"math/big"
-	"sync"
 	"testing"
 	"time"
 
@@ -54,57 +53,6 @@ func startSyncer(t *testing.T, bc *blockchain.Blockchain, net p2p.Network, o Con
 	}
 	t.Cleanup(func() { s.Stop(); _ = net.Close() })
 	return s
-}
-
-// TestLibp2pDownloadShared: a fresh node dialling three seeds at once over
-// libp2p learns the headers from each and downloads the blocks from more
-// than one of them, each block once.
-func TestLibp2pDownloadShared(t *testing.T) {
-	keys := chaintest.Keys(4)
-	p := chaintest.Params(keys, 1<<40)
-	blocks, seed := sharedChain(t, p, keys, 3000)
-	var seeds []string
-	for i := 0; i < 3; i++ {
-		h := traceHost(t, p)
-		startSyncer(t, seed, h, Config{})
-		seeds = append(seeds, traceAddr(t, h))
-	}
-	bc, err := blockchain.New(blockchain.Config{Params: p, Store: store.NewMemory()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	jh := traceHost(t, p)
-	j := startSyncer(t, bc, jh, Config{})
-	var wg sync.WaitGroup
-	for _, a := range seeds {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if _, err := jh.Connect(ctx, a); err != nil {
-				t.Errorf("connect %s: %v", a, err)
-			}
-		})
-	}
-	wg.Wait()
-	want := blocks[len(blocks)-1].Hash()
-	wait.For(t, 60*time.Second, "the joiner at the tip", func() bool { return bc.Tip().Hash == want })
-	var from int
-	var total uint64
-	var counts []uint64
-	for _, ps := range j.Peers() {
-		counts = append(counts, ps.BlocksFetched)
-		total += ps.BlocksFetched
-		if ps.BlocksFetched > 0 {
-			from++
-		}
-	}
-	t.Logf("blocks per peer %v", counts)
-	if from < 2 {
-		t.Errorf("downloaded from %d peer(s), want more than one: %v", from, counts)
-	}
-	if total != uint64(len(blocks)) {
-		t.Errorf("downloaded %d blocks for a %d-block chain: %v", total, len(blocks), counts)
-	}
 }
 
 // TestHeadersFromEveryPeer (memnet): a peer that announces more work than

@@ -122,6 +122,8 @@ type Syncer struct {
 
 	// Blocks this node published, so none is published twice.
 	published *hashSet
+	// Transactions of blocks the current reorg disconnected (reannounce.go).
+	returned returnedTxs
 
 	pubq chan pubItem
 
@@ -204,6 +206,9 @@ func New(cfg Config) (*Syncer, error) {
 	}
 	if err := cfg.Net.HandleGossip(TopicTxs, s.onGossipTx); err != nil {
 		return nil, fmt.Errorf("netsync: register topic %s: %w", TopicTxs, err)
+	}
+	if err := cfg.Net.HandleGossip(TopicReannounce, s.onGossipReannounce); err != nil {
+		return nil, fmt.Errorf("netsync: register topic %s: %w", TopicReannounce, err)
 	}
 	s.chain.Subscribe(s.onChainEvent)
 	if s.pool != nil {
@@ -396,9 +401,22 @@ func (s *Syncer) enqueue(topic string, data []byte) {
 // it came (mined, gossiped, synced, an orphan whose parent arrived): the
 // one relay rule for blocks. A gossiped block is also relayed by the
 // network when its validator accepts it; the network sends each message
-// once, so the two meet there rather than being reconciled here.
+// once, so the two meet there rather than being reconciled here. The
+// transactions a reorg returns to the pool are re-announced when it is
+// over (reannounce.go).
 func (s *Syncer) onChainEvent(n blockchain.Notification) {
-	if n.Type != blockchain.BlockConnected || !s.running.Load() {
+	if !s.running.Load() {
+		return
+	}
+	switch n.Type {
+	case blockchain.BlockDisconnected:
+		s.returned.add(n.Block, n.Hash)
+		return
+	case blockchain.TipChanged:
+		s.reannounce()
+		return
+	case blockchain.BlockConnected:
+	default:
 		return
 	}
 	s.prog.blockConnected()

@@ -10,7 +10,10 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/chaind/chaind/blockchain"
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/internal/version"
 )
 
@@ -122,6 +125,28 @@ func TestChainMetrics(t *testing.T) {
 	if got := gauge(t, mfs, "chaind_syncing"); got != 0 {
 		t.Fatalf("syncing %v with no peers", got)
 	}
+	// The node's own blocks say nothing of propagation; a gossiped one
+	// counts from its timestamp.
+	prop := func() *dto.Histogram {
+		return gather(t, n)["chaind_block_propagation_seconds"].GetMetric()[0].GetHistogram()
+	}
+	if got := prop().GetSampleCount(); got != 0 {
+		t.Fatalf("propagation histogram counted %d of the node's own blocks", got)
+	}
+	tip := n.Chain.Tip()
+	gossiped := chaintest.Block(chaintest.Spec{Parent: &tip.Header, Time: tip.Header.Timestamp + 2,
+		Miner: chain.Address{7}, Reward: params.Reward(tip.Height + 1)})
+	clock.set(time.Unix(int64(gossiped.Header.Timestamp), 0).Add(1500 * time.Millisecond))
+	if _, err := n.Chain.ProcessBlock(gossiped, blockchain.Unrequested); err != nil {
+		t.Fatal(err)
+	}
+	if h := prop(); h.GetSampleCount() != 1 || h.GetSampleSum() != 1.5 {
+		t.Fatalf("propagation histogram: count %d sum %v, want 1 and 1.5", h.GetSampleCount(), h.GetSampleSum())
+	}
+	if got := propagationDelay(gossiped.Header.Timestamp, time.Unix(int64(gossiped.Header.Timestamp)-3, 0)); got != 0 {
+		t.Fatalf("delay of a block stamped ahead of the clock = %v, want 0", got)
+	}
+
 	labels := map[string]string{}
 	for _, l := range mfs["chaind_build_info"].GetMetric()[0].GetLabel() {
 		labels[l.GetName()] = l.GetValue()

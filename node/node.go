@@ -394,8 +394,10 @@ func (n *Node) onChainEvent(e blockchain.Notification) {
 		n.metrics.observeConnected(n.Chain, e)
 		n.hub.Publish(&BlockConnected{Block: e.Block})
 	case blockchain.BlockDisconnected:
+		n.metrics.blocksDisconn.Inc()
 		n.hub.Publish(&BlockDisconnected{Block: e.Block})
 	case blockchain.BlockAccepted:
+		n.metrics.observeAccepted(e, n.now())
 		if n.hub.Len() > 0 { // nobody listens: skip the allocation
 			n.hub.Publish(&BlockAccepted{Block: e.Block})
 		}

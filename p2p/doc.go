@@ -18,7 +18,9 @@
 //
 // Two implementations exist: package p2p/libp2p runs on go-libp2p (the
 // production network), and package p2p/memnet is an in-memory network with
-// latency, loss and partitions for tests of many nodes in one process. This
+// latency, loss and partitions for tests of many nodes in one process. Both
+// also implement the optional interfaces Addressed, Keeper and Shaper (link
+// shapes and cuts, for the lab's slow links and partitions). This
 // package imports neither, so the packages below node depend on the
 // interface alone.
 package p2p

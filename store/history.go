@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/chaind/chaind/chain"
@@ -26,7 +25,9 @@ func (p TxPosition) Less(q TxPosition) bool {
 }
 
 // HistoryEntry is one main-chain transaction of an address's history, as
-// the address index keeps it: enough to list it without reading its block.
+// AddressHistory returns it: enough to list it without reading its block.
+// (How a store keeps it is its own: Pebble keeps positions only and reads
+// the rest back from the block.)
 type HistoryEntry struct {
 	TxPosition
 	TxID chain.Hash
@@ -54,88 +55,40 @@ type AddressEntry struct {
 // with transaction ids ids (ids[i] is b.Txs[i].ID()): one per sender and
 // one per recipient of every transaction, a single one when they are the
 // same address. Both stores write exactly these on connect and remove
-// them on disconnect.
+// them on disconnect (Pebble keeps only their positions and reads the rest
+// back from the block with HistoryEntryOf).
 func AddressEntries(height uint32, b *chain.Block, ids []chain.Hash) []AddressEntry {
 	out := make([]AddressEntry, 0, 2*len(b.Txs))
 	for i, tx := range b.Txs {
-		e := HistoryEntry{TxPosition: TxPosition{Height: height, Index: i}, TxID: ids[i],
-			Amount: tx.Amount, Fee: tx.Fee, Nonce: tx.Nonce}
-		if tx.IsCoinbase() {
-			e.Received, e.Coinbase = true, true
-			out = append(out, AddressEntry{Address: tx.To, Entry: e})
-			continue
-		}
+		pos := TxPosition{Height: height, Index: i}
 		from := tx.Sender()
-		if from == tx.To {
-			e.Sent, e.Received, e.Counterparty = true, true, from
+		if !tx.IsCoinbase() && from != tx.To {
+			e, _ := HistoryEntryOf(from, pos, tx, from, ids[i])
 			out = append(out, AddressEntry{Address: from, Entry: e})
-			continue
 		}
-		sent, recv := e, e
-		sent.Sent, sent.Counterparty = true, tx.To
-		recv.Received, recv.Counterparty = true, from
-		out = append(out, AddressEntry{Address: from, Entry: sent}, AddressEntry{Address: tx.To, Entry: recv})
+		e, _ := HistoryEntryOf(tx.To, pos, tx, from, ids[i])
+		out = append(out, AddressEntry{Address: tx.To, Entry: e})
 	}
 	return out
 }
 
-// History entry flag bits.
-const (
-	historySent     = 1 << 0
-	historyReceived = 1 << 1
-	historyCoinbase = 1 << 2
-)
-
-// HistoryValueSize is the encoded size of a history entry's value (its
-// position lives in the key).
-const HistoryValueSize = chain.HashSize + 1 + chain.AddressSize + 3*8
-
-// EncodeHistoryValue encodes e without its position.
-func EncodeHistoryValue(e HistoryEntry) []byte {
-	return AppendHistoryValue(make([]byte, 0, HistoryValueSize), e)
-}
-
-// AppendHistoryValue appends the encoding of e (without its position) to
-// dst, so a writer can reuse one buffer for every entry of a block.
-func AppendHistoryValue(dst []byte, e HistoryEntry) []byte {
-	var f byte
-	if e.Sent {
-		f |= historySent
+// HistoryEntryOf is addr's history entry for tx, whose sender is from
+// (tx.Sender(), passed in because deriving it costs a hash), at pos with
+// id id; ok is false when addr neither sent nor received tx.
+func HistoryEntryOf(addr chain.Address, pos TxPosition, tx *chain.Tx, from chain.Address, id chain.Hash) (e HistoryEntry, ok bool) {
+	e = HistoryEntry{TxPosition: pos, TxID: id, Amount: tx.Amount, Fee: tx.Fee, Nonce: tx.Nonce}
+	e.Coinbase = tx.IsCoinbase()
+	e.Sent = !e.Coinbase && from == addr
+	e.Received = tx.To == addr
+	switch {
+	case e.Sent && e.Received:
+		e.Counterparty = addr
+	case e.Sent:
+		e.Counterparty = tx.To
+	case e.Received && !e.Coinbase:
+		e.Counterparty = from
 	}
-	if e.Received {
-		f |= historyReceived
-	}
-	if e.Coinbase {
-		f |= historyCoinbase
-	}
-	dst = append(dst, e.TxID[:]...)
-	dst = append(dst, f)
-	dst = append(dst, e.Counterparty[:]...)
-	dst = binary.BigEndian.AppendUint64(dst, e.Amount)
-	dst = binary.BigEndian.AppendUint64(dst, e.Fee)
-	return binary.BigEndian.AppendUint64(dst, e.Nonce)
-}
-
-// DecodeHistoryValue decodes a value of EncodeHistoryValue strictly into
-// an entry at pos.
-func DecodeHistoryValue(pos TxPosition, b []byte) (HistoryEntry, error) {
-	e := HistoryEntry{TxPosition: pos}
-	if len(b) != HistoryValueSize {
-		return e, fmt.Errorf("history entry is %d bytes, want %d", len(b), HistoryValueSize)
-	}
-	copy(e.TxID[:], b)
-	f := b[chain.HashSize]
-	if f&^(historySent|historyReceived|historyCoinbase) != 0 || f&(historySent|historyReceived) == 0 {
-		return e, fmt.Errorf("history entry flags %#x are not a valid combination", f)
-	}
-	e.Sent, e.Received, e.Coinbase = f&historySent != 0, f&historyReceived != 0, f&historyCoinbase != 0
-	o := chain.HashSize + 1
-	copy(e.Counterparty[:], b[o:])
-	o += chain.AddressSize
-	e.Amount = binary.BigEndian.Uint64(b[o:])
-	e.Fee = binary.BigEndian.Uint64(b[o+8:])
-	e.Nonce = binary.BigEndian.Uint64(b[o+16:])
-	return e, nil
+	return e, e.Sent || e.Received
 }
 
 // CheckHistoryQuery checks AddressHistory's arguments.

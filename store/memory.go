@@ -141,6 +141,9 @@ func (m *Memory) ConnectBlock(u *Update) error {
 		return fmt.Errorf("connect block %d %s: the block is marked invalid", h.Height, u.Hash)
 	}
 	m.putLocked(u.Hash, u.Block)
+	rec := m.headers[u.Hash]
+	rec.Connected = true
+	m.headers[u.Hash] = rec
 	m.main[h.Height] = u.Hash
 	m.undo[u.Hash] = copyUndo(u.Undo)
 	m.applyChanges(u.Changes)

@@ -58,10 +58,14 @@ type TxLocation struct {
 	Index  int
 }
 
-// HeaderRecord is a stored block's header and whether it failed validation.
+// HeaderRecord is a stored block's header, whether it failed validation
+// and whether it was ever connected to the main chain (and so validated in
+// full: a block of a side branch that was once the main chain stays
+// Connected after a reorg disconnects it).
 type HeaderRecord struct {
-	Header  chain.Header
-	Invalid bool
+	Header    chain.Header
+	Invalid   bool
+	Connected bool
 }
 
 // Store is what package blockchain needs from persistence. Pebble (Open)
@@ -88,18 +92,19 @@ type Store interface {
 
 	// ConnectBlock makes u.Block the new tip: height index, undo record,
 	// account changes, transaction index, address index (AddressEntries)
-	// and tip, in one batch, synced unless u.Deferred (with
-	// the block itself if it is not stored yet). u.Block's parent must be
-	// the tip, or the store must be empty and u.Block at height 0; u.Hash
-	// must be u.Block's hash and u.Undo must be set; a block marked invalid
-	// is refused. A refused update writes nothing.
+	// and tip, and sets the block's Connected flag, in one batch, synced
+	// unless u.Deferred (with the block itself if it is not stored yet).
+	// u.Block's parent must be the tip, or the store must be empty and
+	// u.Block at height 0; u.Hash must be u.Block's hash and u.Undo must
+	// be set; a block marked invalid is refused. A refused update writes
+	// nothing.
 	ConnectBlock(u *Update) error
 	// DisconnectBlock removes the tip u.Block from the main chain: its
 	// height index, transaction index and address index entries and undo
 	// record go, account changes are written and its parent becomes the
 	// tip (the store becomes empty when the tip was at height 0), in one
-	// batch, synced unless u.Deferred. u.Undo is not used. An update for
-	// a block other than the tip is refused and
+	// batch, synced unless u.Deferred; its Connected flag stays. u.Undo is
+	// not used. An update for a block other than the tip is refused and
 	// writes nothing.
 	DisconnectBlock(u *Update) error
 	// Undo returns the undo record of a main-chain block, or ErrNotFound.

@@ -39,10 +39,10 @@ var groups = []group{
 	{name: "mempool", pkg: "./mempool", benches: []string{"BenchmarkAddBatch1000"}},
 	{name: "api", pkg: "./api", benches: []string{"BenchmarkSubmitTxBatch", "BenchmarkSubmitTxSingle"}},
 	{name: "miner", pkg: "./miner", benches: []string{"BenchmarkMinerHashRate"}},
-	{name: "propagation", pkg: "./netsync", benches: []string{"BenchmarkPropagation"}, benchtime: "100x"},
-	{name: "pebblechain", pkg: "./blockchain", benches: []string{"BenchmarkPebbleChain"}, benchtime: "1x", long: true},
-	{name: "sync", pkg: "./netsync", benches: []string{"BenchmarkConnectDirect", "BenchmarkInitialSync"}, benchtime: "1x", long: true},
-	{name: "latejoin", pkg: "./netsync", benches: []string{"BenchmarkLateJoin"}, benchtime: "3x", long: true},
+	{name: "propagation", pkg: "./internal/systest", benches: []string{"BenchmarkPropagation"}, benchtime: "100x"},
+	{name: "pebblechain", pkg: "./internal/systest", benches: []string{"BenchmarkPebbleChain"}, benchtime: "1x", long: true},
+	{name: "sync", pkg: "./internal/systest", benches: []string{"BenchmarkConnectDirect", "BenchmarkInitialSync"}, benchtime: "1x", long: true},
+	{name: "latejoin", pkg: "./internal/systest", benches: []string{"BenchmarkLateJoin"}, benchtime: "3x", long: true},
 }
 
 // key names one figure: benchmark and unit.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -42,6 +43,7 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
   chaind devnet add e --peer a
   chaind devnet mine a 5
   chaind devnet hashrate a 60
+  chaind devnet load --tps 100
   chaind devnet report [--json]
   chaind devnet scenario examples/scenarios/partition-60-40.yaml --seed 1`,
 		Args: cobra.NoArgs,
@@ -60,10 +62,12 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
 	fl.StringVar(&f.dir, "dir", "", "libp2p devnet: one data directory per node (Pebble) under this folder (default: a temporary one, removed at stop)")
 	fl.StringVar(&f.controller, "controller", defaultController, "controller HTTP address (loopback)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for topology, loss, jitter and simulated miners (0: the file's)")
-	fl.StringVar(&f.record, "record", "", "record the session as JSON lines to this file")
+	fl.StringVar(&f.record, "record", "", "record the session as JSON lines to this file (the network view can replay it)")
+	fl.StringVar(&f.replay, "replay", "", "offer this recorded session (JSON lines) for replay in the network view, instead of the --record file")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level (debug, info, warn, error)")
 	fl.DurationVar(&f.duration, "for", 0, "stop after this long and print the report (0: run until Ctrl-C)")
 	fl.BoolVar(&f.json, "json", false, "print the final report as JSON")
+	fl.Float64Var(&f.tps, "tps", 0, "transaction load from the start: N signed transactions a second through the nodes (see 'load')")
 
 	var ctl string
 	for _, sub := range []struct{ use, short string }{
@@ -77,6 +81,7 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
 		{"mine NODE BLOCKS", "have a node mine blocks now"},
 		{"hashrate NODE PERCENT", "set a node's share of the network's hash rate"},
 		{"send FROM TO AMOUNT", "send base units from one node's key to another's"},
+		{"load --tps N", "send N transactions a second through the nodes, from their keys in turn (0 stops)"},
 	} {
 		sub := sub
 		c := &cobra.Command{
@@ -301,10 +306,12 @@ type devnetFlags struct {
 	controller string
 	seed       uint64
 	record     string
+	replay     string
 	dir        string
 	logLevel   string
 	duration   time.Duration
 	json       bool
+	tps        float64
 }
 
 // networkOf builds the network from the file or the flags.
@@ -359,6 +366,25 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("--controller %s: the controller listens on loopback only", f.controller)
 	}
+	offer := cmp.Or(f.replay, f.record)
+	if f.replay != "" {
+		// Checked now rather than at the first click in the view.
+		fh, err := os.Open(f.replay)
+		if err != nil {
+			return fmt.Errorf("--replay: %w", err)
+		}
+		st, err := fh.Stat()
+		if err == nil && st.Size() > lab.MaxRecordingSize {
+			err = fmt.Errorf("%d bytes, over the network view's %d (chaind devnet replay reads it)", st.Size(), lab.MaxRecordingSize)
+		}
+		if err == nil {
+			_, err = lab.ReadEvents(fh)
+		}
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("--replay %s: %w", f.replay, err)
+		}
+	}
 	obs, closeRec, err := observatory(f.record)
 	if err != nil {
 		return err
@@ -374,7 +400,18 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 		return err
 	}
 	defer cleanup()
-	srv := &http.Server{Handler: lab.NewController(cl, obs, log), ReadHeaderTimeout: 5 * time.Second}
+	ctl := lab.NewController(cl, obs, log)
+	defer ctl.Close()
+	if offer != "" {
+		ctl.OfferRecording(offer)
+	}
+	if f.tps > 0 {
+		if _, err := ctl.Load().Set(f.tps); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	srv := &http.Server{Handler: ctl, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 
@@ -395,6 +432,7 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	select {
 	case <-ctx.Done():
 	case err := <-done:
+		ctl.Close()
 		cl.Close()
 		return fmt.Errorf("controller: %w", err)
 	}
@@ -402,6 +440,7 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 	shut, cancelShut := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelShut()
 	srv.Shutdown(shut)
+	ctl.Close()
 	if err := cl.Close(); err != nil {
 		return err
 	}

@@ -28,6 +28,16 @@ func TestDevnetScenarioExitStatus(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), `"blocks_found"`) {
 		t.Fatalf("replay: %v\n%s", err, out)
 	}
+	// A devnet offered a file that is not a recording for its network
+	// view refuses to start, naming it.
+	notRec := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notRec, []byte("not a recording\n"), 0o600)
+	for _, f := range []string{notRec, filepath.Join(dir, "missing.jsonl")} {
+		out, err = exec.Command(chaindBin, "devnet", "--sim", "--nodes", "1", "--controller", "127.0.0.1:0", "--for", "1s", "--replay", f).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "--replay") {
+			t.Fatalf("devnet --replay %s: %v\n%s", f, err, out)
+		}
+	}
 
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte(`

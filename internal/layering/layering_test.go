@@ -17,7 +17,7 @@ import (
 // network interfaces, sync, pool and miner.
 var below = []string{
 	"chain", "consensus", "state", "store", "store/storetest", "blockchain",
-	"mempool", "miner", "netsync", "p2p", "p2p/memnet", "wallet",
+	"mempool", "miner", "netsync", "p2p", "p2p/memnet", "p2p/p2ptest", "wallet",
 }
 
 // forbidden are import-path fragments those packages must not depend on,
@@ -47,6 +47,40 @@ func TestNothingBelowNodeKnowsTheHeavyImplementations(t *testing.T) {
 			for _, f := range forbidden {
 				if dep == f || strings.HasPrefix(dep, f) {
 					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
+	}
+}
+
+// lightTests are the packages whose own tests run on the memory store and
+// memnet: their test binaries compile neither libp2p nor Pebble (the
+// tests that need those live in internal/systest and the implementations'
+// own packages).
+var lightTests = []string{"chain", "consensus", "state", "store", "blockchain", "mempool", "miner", "netsync", "p2p/memnet"}
+
+// heavy are the import-path fragments of the heavy implementations.
+var heavy = []string{
+	"github.com/libp2p/",
+	"github.com/cockroachdb/pebble",
+	"github.com/chaind/chaind/p2p/libp2p",
+	"github.com/chaind/chaind/store/pebble",
+}
+
+func TestUnitTestsCompileNoHeavyImplementation(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command on PATH")
+	}
+	for _, pkg := range lightTests {
+		path := "github.com/chaind/chaind/" + pkg
+		out, err := exec.Command("go", "list", "-test", "-deps", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -test -deps %s: %v\n%s", path, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range heavy {
+				if dep == f || strings.HasPrefix(dep, f) {
+					t.Errorf("the tests of %s compile %s", pkg, dep)
 				}
 			}
 		}

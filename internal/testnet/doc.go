@@ -1,11 +1,17 @@
 // Package testnet starts N full chaind nodes (the same node.Node that
 // `chaind run` runs) in one process for tests, over one in-memory network
-// (p2p/memnet), and gives the test the controls of a network lab:
+// (p2p/memnet, the default) or over libp2p hosts on loopback
+// (Config.Transport = Libp2p), and gives the test the controls of a
+// network lab:
 //
-//   - topology: Connect, ConnectAll, Line (links are made by the cluster,
-//     not dialled by the nodes);
+//   - topology: Connect, ConnectAll, Line, Disconnect (links are made by
+//     the cluster, not dialled by the nodes' own discovery);
 //   - failures: Partition into groups and Heal; Shape one link's delay,
-//     jitter, loss and bandwidth;
+//     jitter, loss and bandwidth. On libp2p they go through the nodes'
+//     networks: the host's p2p.Shaper (Cut, Uncut, ShapeLink at both
+//     ends), or a Config.Wrap network that cuts; a network that can
+//     neither fails the test with ErrUnsupported. Config.Wrap puts a
+//     test's gate or fault injector above any transport;
 //   - lifecycle: Stop (clean shutdown), Crash (see below) and Start (the
 //     node is built again on the same store and data directory, keeps its
 //     identity and its links);
@@ -25,6 +31,9 @@
 // restart. Stop differs in order: the miner and sync stop first and the
 // network closes last. With a memory store both keep every block the node
 // had connected; the Pebble store (Config.Pebble) is closed and reopened.
+// On libp2p the node's host closes first on Crash, and a restarted node
+// gets a new host with the same identity (its key is in the data
+// directory) that dials the node's links again.
 //
 // A Cluster is driven from the test's goroutine; its methods fail the test
 // (t.Fatalf) on errors. Cleanup stops every node and the network.

@@ -65,7 +65,7 @@ func TestTipSummary(t *testing.T) {
 	}
 }
 
-// TestMemnetDuelingMiners: the full-node, memnet twin of netsync's libp2p
+// TestMemnetDuelingMiners: the memnet twin of internal/systest's libp2p
 // dueling-miners test. Two nodes mine a block at the same height, each
 // with its own transaction, while cut off from each other; after they meet
 // again the next block decides, every node follows it, and the losing

@@ -144,6 +144,24 @@ function shapeText(s) {
   return parts.join(" ");
 }
 
+// convexHull returns the convex hull of points (Andrew's monotone chain),
+// the points themselves when there are fewer than three.
+function convexHull(points) {
+  const ps = [...points].sort((p, q) => p.x - q.x || p.y - q.y);
+  if (ps.length < 3) return ps;
+  const cross = (o, a, b) => (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+  const half = (list) => {
+    const out = [];
+    for (const p of list) {
+      while (out.length >= 2 && cross(out[out.length - 2], out[out.length - 1], p) <= 0) out.pop();
+      out.push(p);
+    }
+    out.pop();
+    return out;
+  };
+  return [...half(ps), ...half([...ps].reverse())];
+}
+
 let pos = new Map();
 
 function draw() {
@@ -153,6 +171,17 @@ function draw() {
   const colour = branches(state.nodes);
   const keep = g.querySelector("title");
   g.replaceChildren(keep);
+  // Each side of a partition is shaded: its nodes' convex hull drawn with
+  // a wide round stroke, so the cut reads at a glance.
+  const sides = svg("g", { class: "groups" });
+  for (const [i, grp] of (state.groups || []).entries()) {
+    const hull = convexHull(grp.map((name) => pos.get(name)).filter(Boolean));
+    if (!hull.length) continue;
+    const d = hull.map((p, j) => (j ? "L" : "M") + p.x.toFixed(1) + " " + p.y.toFixed(1)).join(" ") + " Z";
+    sides.append(svg("path", { class: "group", d, "data-group": String(i) },
+      svg("title", {}, "partition side " + (i + 1) + ": " + grp.join(", "))));
+  }
+  g.append(sides);
   const links = svg("g", { class: "links" });
   for (const l of state.links) {
     const p = pos.get(l.a), q = pos.get(l.b);
@@ -163,7 +192,7 @@ function draw() {
     line.append(svg("title", {}, l.a + "–" + l.b + (cut(l.a, l.b) ? " (cut by the partition)" : "") + (shaped ? " " + shapeText(l.shape) : "")));
     links.append(line);
     if (shaped) {
-      links.append(svg("text", { class: "linklabel", x: (p.x + q.x) / 2 + 3, y: (p.y + q.y) / 2 - 3 }, shapeText(l.shape)));
+      links.append(svg("text", { class: "linklabel", "data-link": l.a + "-" + l.b, x: (p.x + q.x) / 2 + 3, y: (p.y + q.y) / 2 - 3 }, shapeText(l.shape)));
     }
   }
   g.append(links);
@@ -326,6 +355,10 @@ async function refresh() {
     if (state.replaying) return;
     state.nodes = nodes || [];
     state.links = (net.Links || []).map((l) => ({ a: l.pair.A, b: l.pair.B, shape: l.shape || {} }));
+    // The controller knows the partition in force, so a reloaded page
+    // draws it before any event arrives.
+    state.groups = Array.isArray(net.partition) && net.partition.length ? net.partition : null;
+    $("replay-recorded").hidden = !net.recording;
     draw();
     drawTable();
     $("status").textContent = (net.Name || "devnet") + " · " + (net.Transport || "") + " · " + state.nodes.filter((n) => n.running).length + " of " + state.nodes.length + " nodes running";
@@ -462,6 +495,21 @@ function wire() {
     } catch (err) {
       out.classList.add("error");
       out.textContent = "Not a recording: " + err.message;
+    }
+  });
+  $("replay-recorded").addEventListener("click", async () => {
+    const out = $("result");
+    out.classList.remove("error");
+    out.textContent = "Loading the devnet's recording…";
+    try {
+      const r = await fetch(API + "/recording");
+      const text = await r.text();
+      if (!r.ok) throw new Error((() => { try { return JSON.parse(text).error; } catch { return "HTTP " + r.status; } })());
+      play(parseRecording(text), Number($("speed").value) || 1);
+      out.textContent = "Replaying the devnet's recording";
+    } catch (err) {
+      out.classList.add("error");
+      out.textContent = "Recording not replayed: " + err.message;
     }
   });
   $("live").addEventListener("click", () => {

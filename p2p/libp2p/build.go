@@ -37,6 +37,8 @@ type hostParts struct {
 	key       crypto.PrivKey
 	userAgent string
 	gater     connmgr.ConnectionGater
+	// links shapes every secured connection (shape.go).
+	links     *linkControl
 	connMgr   connmgr.ConnManager
 	resources network.ResourceManager
 	// handlers are set before the host starts, so identify announces
@@ -103,7 +105,11 @@ func newLibp2pHost(p hostParts) (_ host.Host, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("noise: %w", err)
 	}
-	up, err := tptu.New([]sec.SecureTransport{nt}, muxers, nil, p.resources, p.gater)
+	var st sec.SecureTransport = nt
+	if p.links != nil {
+		st = shapingTransport{SecureTransport: nt, links: p.links}
+	}
+	up, err := tptu.New([]sec.SecureTransport{st}, muxers, nil, p.resources, p.gater)
 	if err != nil {
 		return nil, fmt.Errorf("upgrader: %w", err)
 	}

@@ -71,6 +71,9 @@ type Config struct {
 	MaxGossipSize int
 	// BanDuration is how long a banned peer is refused (DefaultBanDuration if 0).
 	BanDuration time.Duration
+	// IPLimits bounds connections and bans per address (see IPLimits;
+	// zero fields take the defaults).
+	IPLimits IPLimits
 	// Logger receives the host's logs (slog.Default() if nil).
 	Logger *slog.Logger
 }

@@ -57,6 +57,9 @@ func (h *Host) connect(ctx context.Context, ai peer.AddrInfo) error {
 	if h.banned(ai.ID) {
 		return fmt.Errorf("%w: %s", p2p.ErrBanned, id.Short())
 	}
+	if h.links.isCut(ai.ID) {
+		return fmt.Errorf("%w: %s", p2p.ErrCut, id.Short())
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, ConnectTimeout)
@@ -211,7 +214,7 @@ func (h *Host) keepLoop() {
 			if h.h.Network().Connectedness(ai.ID) == network.Connected && h.peers.has(ai.ID) {
 				continue
 			}
-			if now.Before(next[ai.ID]) || !h.gater.allowed(ai.ID) {
+			if now.Before(next[ai.ID]) || !h.gater.allowed(ai.ID) || h.links.isCut(ai.ID) {
 				continue
 			}
 			attempt(ai)

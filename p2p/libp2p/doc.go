@@ -16,4 +16,9 @@
 // A peer whose identify does not list this network's peer-exchange
 // protocol is disconnected and not redialled for ForeignBackoff, and only
 // peers of this network appear in Peers and PeerEvents.
+//
+// The Host is a p2p.Shaper without root or tc (shape.go): every secured
+// connection is wrapped below yamux in a writer that delays what this node
+// sends to a shaped peer (latency, jitter, bandwidth, and loss modelled as
+// TCP retransmission delay), and a gater refuses cut peers both ways.
 package libp2p

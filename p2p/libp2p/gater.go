@@ -23,19 +23,20 @@ const foreignCloseDelay = 500 * time.Millisecond
 // maxForeign bounds the foreign-peer list.
 const maxForeign = 4096
 
-// gater is the host's connection gater: it refuses banned peers and, for a
-// while, peers of other networks, in both directions. Bans are per peer id,
-// not per IP: nodes of one network often share an IP (one machine, one
-// container network).
+// gater is the host's connection gater: it refuses banned peers, banned
+// addresses (see ipGuard: a banned identity's address is banned with it,
+// except loopback and Exempt prefixes) and, for a while, peers of other
+// networks, in both directions.
 type gater struct {
 	book *penalty.Book
+	ips  *ipGuard
 
 	mu      sync.Mutex
 	foreign map[peer.ID]time.Time
 }
 
-func newGater(book *penalty.Book) *gater {
-	return &gater{book: book, foreign: make(map[peer.ID]time.Time)}
+func newGater(book *penalty.Book, limits IPLimits) *gater {
+	return &gater{book: book, ips: newIPGuard(limits), foreign: make(map[peer.ID]time.Time)}
 }
 
 // markForeign refuses p for ForeignBackoff.
@@ -81,12 +82,17 @@ func (g *gater) allowed(p peer.ID) bool {
 
 func (g *gater) InterceptPeerDial(p peer.ID) bool { return g.allowed(p) }
 
-func (g *gater) InterceptAddrDial(p peer.ID, _ ma.Multiaddr) bool { return g.allowed(p) }
+func (g *gater) InterceptAddrDial(p peer.ID, a ma.Multiaddr) bool {
+	return !g.ips.bannedAddr(a) && g.allowed(p)
+}
 
-func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool { return true }
+// InterceptAccept refuses a banned address before any handshake.
+func (g *gater) InterceptAccept(c network.ConnMultiaddrs) bool {
+	return !g.ips.bannedAddr(c.RemoteMultiaddr())
+}
 
-func (g *gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
-	return g.allowed(p)
+func (g *gater) InterceptSecured(_ network.Direction, p peer.ID, c network.ConnMultiaddrs) bool {
+	return !g.ips.bannedAddr(c.RemoteMultiaddr()) && g.allowed(p)
 }
 
 func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }

@@ -75,6 +75,7 @@ type Host struct {
 	selfID p2p.PeerID
 	book   *penalty.Book
 	gater  *gater
+	links  *linkControl // shapes and cuts (shape.go)
 	events *feed.Feed[p2p.PeerEvent]
 
 	bootstrap []peer.AddrInfo
@@ -85,6 +86,7 @@ type Host struct {
 	mu        sync.Mutex   // serialises registration, Start and Close
 	state     atomic.Int32 // stateNew, stateStarted, stateClosed
 	topics    map[string]*topicState
+	mesh      *meshTracer // who is in the gossip mesh (GossipMeshed)
 	protocols map[string]*protoState
 
 	// Set by Start, read-only afterwards.
@@ -155,11 +157,13 @@ func NewHost(cfg Config) (*Host, error) {
 		self:       self,
 		selfID:     p2p.PeerID(self.String()),
 		book:       book,
-		gater:      newGater(book),
+		gater:      newGater(book, cfg.IPLimits),
+		links:      newLinkControl(),
 		events:     feed.New[p2p.PeerEvent](p2p.EventBuffer),
 		bootstrap:  boot,
 		kept:       make(map[peer.ID]peer.AddrInfo),
 		topics:     make(map[string]*topicState),
+		mesh:       newMeshTracer(),
 		protocols:  make(map[string]*protoState),
 		peers:      newPeerSet(),
 		candidates: make(chan peer.AddrInfo, maxCandidates),
@@ -283,7 +287,8 @@ func (h *Host) start(ctx context.Context) error {
 	lh, err := newLibp2pHost(hostParts{
 		key:       h.key,
 		userAgent: UserAgent,
-		gater:     h.gater,
+		gater:     cutGater{ConnectionGater: h.gater, links: h.links},
+		links:     h.links,
 		connMgr:   cm,
 		resources: rm,
 		handlers:  handlers,
@@ -478,7 +483,7 @@ func (h *Host) Penalize(id p2p.PeerID, points int, reason string) {
 	}
 	h.log.Warn("peer banned", "peer", id.Short(), "points", total, "reason", reason, "for", h.cfg.BanDuration)
 	if h.started() {
-		h.spawn(func() { _ = h.h.Network().ClosePeer(p) })
+		h.spawn(func() { h.closeBanned(p) })
 	}
 }
 

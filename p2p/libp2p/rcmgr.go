@@ -2,12 +2,15 @@ package libp2p
 
 import (
 	"fmt"
+	"math"
+	"net/netip"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
+	"github.com/libp2p/go-libp2p/x/rate"
 )
 
 // Resource manager limits for the chain's own protocols (requests, peer
@@ -58,11 +61,20 @@ func (h *Host) resourceManager() (network.ResourceManager, error) {
 	limits.SystemBaseLimit.FD = max(limits.SystemBaseLimit.FD, conns)
 	raise(&limits.SystemBaseLimit, ProtocolStreams)
 
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()), rcmgr.WithMetricsDisabled())
+	// go-libp2p's own per-address limits (8 connections, a rate, loopback
+	// exempt) are lifted: ipLimitedRM applies chaind's, which treat
+	// private networks apart and are configurable (see IPLimits).
+	everything := []rcmgr.NetworkPrefixLimit{{Network: netip.MustParsePrefix("0.0.0.0/0"), ConnCount: math.MaxInt}}
+	everything6 := []rcmgr.NetworkPrefixLimit{{Network: netip.MustParsePrefix("::/0"), ConnCount: math.MaxInt}}
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()),
+		rcmgr.WithMetricsDisabled(),
+		rcmgr.WithNetworkPrefixLimit(everything, everything6),
+		rcmgr.WithConnRateLimiters(&rate.Limiter{}),
+	)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: resource manager: %w", err)
 	}
-	return rm, nil
+	return &ipLimitedRM{ResourceManager: rm, guard: h.gater.ips}, nil
 }
 
 // setServiceLimits gives identify and ping, the services the host runs

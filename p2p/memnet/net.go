@@ -355,7 +355,7 @@ func (n *Net) sameGroup(a, b p2p.PeerID) bool {
 // refresh brings l.up in line with the state of its ends. Called with n.mu held.
 func (n *Net) refresh(l *link) {
 	want := l.a.running() && l.b.running() && n.sameGroup(l.a.id, l.b.id) &&
-		!l.a.bans(l.b.id) && !l.b.bans(l.a.id)
+		!l.a.bans(l.b.id) && !l.b.bans(l.a.id) && !l.a.cuts[l.b.id] && !l.b.cuts[l.a.id]
 	n.setUp(l, want)
 }
 

@@ -65,6 +65,9 @@ type Node struct {
 
 	received, duplicates, handled atomic.Uint64
 
+	// cuts are the peers this node cut (p2p.Shaper); guarded by net.mu.
+	cuts map[p2p.PeerID]bool
+
 	seenMu sync.Mutex
 	seen   map[[32]byte]struct{}
 	ring   [][32]byte // insertion order, for eviction
@@ -75,6 +78,7 @@ var (
 	_ p2p.Network   = (*Node)(nil)
 	_ p2p.Keeper    = (*Node)(nil)
 	_ p2p.Addressed = (*Node)(nil)
+	_ p2p.Shaper    = (*Node)(nil)
 )
 
 func newNode(n *Net, id p2p.PeerID) *Node {
@@ -91,6 +95,7 @@ func newNode(n *Net, id p2p.PeerID) *Node {
 		cancel:    cancel,
 		inWake:    make(chan struct{}, 1),
 		seen:      make(map[[32]byte]struct{}),
+		cuts:      make(map[p2p.PeerID]bool),
 	}
 }
 
@@ -281,6 +286,9 @@ func (nd *Node) Connect(ctx context.Context, addr string) (p2p.PeerID, error) {
 	}
 	if other.bans(nd.id) {
 		return "", fmt.Errorf("memnet: connect to %s: connection closed by the peer (banned there?)", id)
+	}
+	if nd.net.isCut(nd.id, id) {
+		return "", fmt.Errorf("%w: %s", p2p.ErrCut, id)
 	}
 	if err := nd.net.Link(nd.id, id, nd.net.cfg.Link); err != nil {
 		return "", err

@@ -131,3 +131,35 @@ func TestReopenKeepsLinks(t *testing.T) {
 		t.Fatalf("reopen of an unknown node: %v", err)
 	}
 }
+
+// TestShaperCutAndUncut: a node's Cut takes its link down on both ends and
+// refuses Connect until Uncut; ShapeLink shapes the link like Net.Shape.
+func TestShaperCutAndUncut(t *testing.T) {
+	n := newNet(t, Config{Seed: 5})
+	ns, _ := nodes(t, n, 2, 1024, 1024)
+	mustLink(t, n, ns[0], ns[1], LinkParams{})
+	var sh p2p.Shaper = ns[0]
+	if err := sh.ShapeLink(ns[1].Self(), p2p.LinkShape{Latency: 30 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := n.LinkParams(ns[0].Self(), ns[1].Self()); p.Latency != 30*time.Millisecond {
+		t.Fatalf("ShapeLink did not shape the link: %+v", p)
+	}
+	if err := sh.ShapeLink(ns[1].Self(), p2p.LinkShape{Jitter: -1}); !errors.Is(err, p2p.ErrBadShape) {
+		t.Fatalf("negative jitter: %v", err)
+	}
+	if err := sh.Cut(ns[1].Self()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "the cut on both ends", func() bool { return len(ns[0].Peers()) == 0 && len(ns[1].Peers()) == 0 })
+	if _, err := ns[1].Connect(context.Background(), ns[0].Addr()); !errors.Is(err, p2p.ErrCut) {
+		t.Fatalf("the cut peer's redial: %v, want ErrCut", err)
+	}
+	if err := sh.Cut("nobody"); err == nil {
+		t.Fatal("cut an unknown node")
+	}
+	if err := sh.Uncut(ns[1].Self()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "the link back up", func() bool { return len(ns[0].Peers()) == 1 && len(ns[1].Peers()) == 1 })
+}

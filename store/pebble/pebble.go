@@ -55,6 +55,11 @@ type Store struct {
 	closed atomic.Bool
 	space  *spaceGuard
 
+	// seq is the sequence number of the last connect or disconnect batch
+	// committed; synced records the last one a sync covered (synced.go).
+	seq    atomic.Uint64
+	synced *syncedFile
+
 	// mu serializes writers: the tip check and the commit of a connect or
 	// disconnect, and the read-modify-write of header records.
 	mu  sync.Mutex
@@ -120,6 +125,9 @@ func Open(dir string, network string, genesis chain.Hash, opts ...Option) (*Stor
 	if err := p.init(network, genesis); err != nil {
 		return nil, errors.Join(err, p.Close())
 	}
+	if err := p.initSynced(o.logger); err != nil {
+		return nil, errors.Join(err, p.Close())
+	}
 	return p, nil
 }
 
@@ -138,7 +146,7 @@ func (p *Store) init(network string, genesis chain.Hash) error {
 		return p.create(network, genesis)
 	case err != nil:
 		return fmt.Errorf("open store in %s: %w", p.dir, err)
-	case version == versionNoAddressIndex:
+	case version == versionNoAddressIndex || version == versionAddressEntries:
 		// Checked below like any store, then upgraded.
 	case version != formatVersion:
 		return fmt.Errorf("open store in %s: store format version %d is not supported; this chaind reads version %d only", p.dir, version, formatVersion)
@@ -168,54 +176,64 @@ func (p *Store) init(network string, genesis chain.Hash) error {
 	if err := p.loadTip(); err != nil {
 		return fmt.Errorf("open store in %s: %w", p.dir, err)
 	}
-	if version == versionNoAddressIndex {
-		if err := p.upgradeAddressIndex(); err != nil {
+	if version != formatVersion {
+		if err := p.upgrade(); err != nil {
 			return fmt.Errorf("open store in %s: upgrade from format version %d: %w", p.dir, version, err)
 		}
 	}
 	return nil
 }
 
-// upgradeBatchBlocks is how many blocks one batch of the address index
-// upgrade covers.
+// upgradeBatchBlocks is how many blocks one batch of an upgrade covers.
 const upgradeBatchBlocks = 1000
 
-// upgradeAddressIndex builds the address index of a version 1 store from
-// its main chain, then records the current format version. Each batch is
-// synced; the version is written last, so an upgrade cut short by a crash
-// runs again from the start (rewriting the same keys) at the next Open.
-func (p *Store) upgradeAddressIndex() error {
-	if p.tip.OK {
-		b := p.db.NewBatch()
-		for h := uint32(0); h <= p.tip.Height; h++ {
-			hash, err := p.MainHash(h)
-			if err != nil {
-				return errors.Join(err, b.Close())
-			}
-			blk, err := p.Block(hash)
-			if err != nil {
-				return errors.Join(err, b.Close())
-			}
-			ids := chain.TxIDs(blk.Txs)
-			for _, ae := range store.AddressEntries(h, blk, ids) {
-				if err := b.Set(addressKey(ae.Address, ae.Entry.TxPosition), store.EncodeHistoryValue(ae.Entry), nil); err != nil {
-					return errors.Join(err, b.Close())
-				}
-			}
-			if (h+1)%upgradeBatchBlocks == 0 || h == p.tip.Height {
-				if err := errors.Join(b.Commit(pebble.Sync), b.Close()); err != nil {
-					return fmt.Errorf("write address index up to height %d: %w", h, err)
-				}
-				b = p.db.NewBatch()
-			}
+// upgrade brings a store of an earlier format version to formatVersion:
+// it drops the address index of the old layout (none in version 1),
+// indexes the main chain again and marks its blocks connected in their
+// header records, then records the current version. Each batch is synced;
+// the version is written last, so an upgrade cut short by a crash runs
+// again from the start at the next Open. Side-branch blocks of an
+// upgraded store are not marked connected: the old layouts did not say
+// whether they were.
+func (p *Store) upgrade() error {
+	b := p.db.NewBatch()
+	if err := b.DeleteRange([]byte{prefixAddress}, []byte{prefixAddress + 1}, nil); err != nil {
+		return errors.Join(err, b.Close())
+	}
+	for h := uint32(0); p.tip.OK && h <= p.tip.Height; h++ {
+		hash, err := p.MainHash(h)
+		if err != nil {
+			return errors.Join(err, b.Close())
 		}
-		if err := b.Close(); err != nil {
-			return err
+		blk, err := p.Block(hash)
+		if err != nil {
+			return errors.Join(err, b.Close())
+		}
+		rec, err := p.headerRecord(hash)
+		if err != nil {
+			return errors.Join(fmt.Errorf("header record of main-chain block %d %s: %w", h, hash, err), b.Close())
+		}
+		var errs []error
+		if !rec.Connected {
+			rec.Connected = true
+			errs = append(errs, b.Set(hashKey(prefixHeader, hash), encodeHeaderRecord(rec), nil))
+		}
+		for _, g := range addressGroups(blk) {
+			errs = append(errs, b.Set(addressKey(g.addr, h), g.indexes, nil))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return errors.Join(err, b.Close())
+		}
+		if (h+1)%upgradeBatchBlocks == 0 {
+			if err := errors.Join(b.Commit(pebble.Sync), b.Close()); err != nil {
+				return fmt.Errorf("write address index up to height %d: %w", h, err)
+			}
+			b = p.db.NewBatch()
 		}
 	}
 	var v [versionSize]byte
 	binary.BigEndian.PutUint32(v[:], formatVersion)
-	if err := p.db.Set(metaKey(metaVersion), v[:], pebble.Sync); err != nil {
+	if err := errors.Join(b.Set(metaKey(metaVersion), v[:], nil), b.Commit(pebble.Sync), b.Close()); err != nil {
 		return fmt.Errorf("write format version: %w", err)
 	}
 	return nil
@@ -496,11 +514,14 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		set(hashKey(prefixBlock, u.Hash), u.Block.Encode())
-		set(hashKey(prefixHeader, u.Hash), encodeHeaderRecord(store.HeaderRecord{Header: *h}))
+		set(hashKey(prefixHeader, u.Hash), encodeHeaderRecord(store.HeaderRecord{Header: *h, Connected: true}))
 	case err != nil:
 		return fmt.Errorf("connect block %d %s: %w", h.Height, u.Hash, err)
 	case rec.Invalid:
 		return fmt.Errorf("connect block %d %s: the block is marked invalid", h.Height, u.Hash)
+	case !rec.Connected:
+		rec.Connected = true
+		set(hashKey(prefixHeader, u.Hash), encodeHeaderRecord(rec))
 	}
 	set(heightKey(h.Height), u.Hash[:])
 	set(hashKey(prefixUndo, u.Hash), u.Undo.Encode())
@@ -513,20 +534,22 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 		set(hashKey(prefixTx, ids[i]), encodeTxLocation(store.TxLocation{Block: u.Hash, Height: h.Height, Index: i}))
 	}
 	if !p.noAddressIndex {
-		// The batch copies keys and values: one scratch buffer serves all.
-		buf := make([]byte, 0, addressKeySize+store.HistoryValueSize)
-		for _, ae := range store.AddressEntries(h.Height, u.Block, ids) {
-			buf = appendAddressKey(buf[:0], ae.Address, ae.Entry.TxPosition)
-			buf = store.AppendHistoryValue(buf, ae.Entry)
-			set(buf[:addressKeySize], buf[addressKeySize:])
+		// The batch copies keys: one scratch buffer serves all.
+		key := make([]byte, 0, addressKeySize)
+		for _, g := range addressGroups(u.Block) {
+			key = appendAddressKey(key[:0], g.addr, h.Height)
+			set(key, g.indexes)
 		}
 	}
 	set(tipKey, u.Hash[:])
+	seq := p.seq.Load() + 1
+	set(metaKey(metaSeq), encodeSeq(seq))
 	errs = append(errs, b.Commit(writeOpts(u)))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("connect block %d %s: %w", h.Height, u.Hash, err)
 	}
 	p.tip = store.TipState{Hash: u.Hash, Height: h.Height, OK: true}
+	p.committed(seq, !u.Deferred)
 	return nil
 }
 
@@ -556,8 +579,8 @@ func (p *Store) DisconnectBlock(u *store.Update) error {
 	}
 	if !p.noAddressIndex {
 		key := make([]byte, 0, addressKeySize)
-		for _, ae := range store.AddressEntries(h.Height, u.Block, make([]chain.Hash, len(u.Block.Txs))) {
-			key = appendAddressKey(key[:0], ae.Address, ae.Entry.TxPosition)
+		for _, g := range addressGroups(u.Block) {
+			key = appendAddressKey(key[:0], g.addr, h.Height)
 			errs = append(errs, b.Delete(key, nil))
 		}
 	}
@@ -569,11 +592,14 @@ func (p *Store) DisconnectBlock(u *store.Update) error {
 	} else {
 		errs = append(errs, b.Delete(tipKey, nil))
 	}
+	seq := p.seq.Load() + 1
+	errs = append(errs, b.Set(metaKey(metaSeq), encodeSeq(seq), nil))
 	errs = append(errs, b.Commit(writeOpts(u)))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("disconnect block %d %s: %w", h.Height, u.Hash, err)
 	}
 	p.tip = newTip
+	p.committed(seq, !u.Deferred)
 	return nil
 }
 
@@ -585,15 +611,25 @@ func writeOpts(u *store.Update) *pebble.WriteOptions {
 	return pebble.Sync
 }
 
+// committed notes batch seq as committed, and as synced when it was.
+func (p *Store) committed(seq uint64, synced bool) {
+	p.seq.Store(seq)
+	if synced {
+		p.synced.record(seq)
+	}
+}
+
 // Sync syncs the write-ahead log, making every batch written so far
 // durable (the log is sequential).
 func (p *Store) Sync() error {
 	if p.closed.Load() {
 		return store.ErrClosed
 	}
+	seq := p.seq.Load() // committed before the sync: covered by it
 	if err := p.db.LogData(nil, pebble.Sync); err != nil {
 		return fmt.Errorf("sync store in %s: %w", p.dir, err)
 	}
+	p.synced.record(seq)
 	return nil
 }
 
@@ -664,7 +700,10 @@ func (p *Store) TxLocation(id chain.Hash) (store.TxLocation, error) {
 }
 
 // AddressHistory returns a page of addr's history, newest first, read
-// backwards from the address index.
+// backwards from the address index; each entry's transaction is read from
+// its block (DecodeBlockTx decodes that one alone). The page is read from
+// one snapshot, so a block connected or disconnected meanwhile is either
+// wholly in it or wholly out.
 func (p *Store) AddressHistory(addr chain.Address, before *store.TxPosition, limit int) (out []store.HistoryEntry, err error) {
 	if err := store.CheckHistoryQuery(limit); err != nil {
 		return nil, err
@@ -672,12 +711,20 @@ func (p *Store) AddressHistory(addr chain.Address, before *store.TxPosition, lim
 	if p.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	lower := addressKey(addr, store.TxPosition{})
-	upper := addressKey(addr, store.TxPosition{Height: ^uint32(0), Index: chain.MaxBlockTxs})
+	snap := p.db.NewSnapshot()
+	defer func() {
+		if cerr := snap.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("address history: %w", cerr)
+		}
+	}()
+	// Keys sort by height: the upper bound is just past the key of the
+	// newest height wanted.
+	lower := addressKey(addr, 0)
+	upper := append(addressKey(addr, ^uint32(0)), 0)
 	if before != nil {
-		upper = addressKey(addr, *before)
+		upper = append(addressKey(addr, before.Height), 0)
 	}
-	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return nil, fmt.Errorf("address history: %w", err)
 	}
@@ -688,24 +735,87 @@ func (p *Store) AddressHistory(addr chain.Address, before *store.TxPosition, lim
 	}()
 	for valid := it.Last(); valid && len(out) < limit; valid = it.Prev() {
 		k := it.Key()
-		pos, err := addressKeyPosition(k)
+		height, err := addressKeyHeight(k)
 		if err != nil {
 			return nil, corrupt(k, err)
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return nil, fmt.Errorf("read key %s: %w", keyName(k), err)
+			return nil, damaged(p.dir, fmt.Errorf("read key %s: %w", keyName(k), err))
 		}
-		e, err := store.DecodeHistoryValue(pos, v)
+		indexes, err := decodeAddressIndexes(v)
 		if err != nil {
 			return nil, corrupt(k, err)
 		}
-		out = append(out, e)
+		if out, err = p.appendHistory(snap, out, limit, addr, height, indexes, before); err != nil {
+			return nil, fmt.Errorf("%w (address index key %s)", err, keyName(k))
+		}
 	}
 	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("address history: %w", err)
+		return nil, damaged(p.dir, fmt.Errorf("address history: %w", err))
 	}
 	return out, nil
+}
+
+// appendHistory appends to out, newest first and up to limit entries,
+// addr's entries for the transactions at indexes of the main-chain block
+// at height, those before *before only (all when before is nil).
+func (p *Store) appendHistory(r pebble.Reader, out []store.HistoryEntry, limit int, addr chain.Address,
+	height uint32, indexes []int, before *store.TxPosition) ([]store.HistoryEntry, error) {
+	var hash chain.Hash
+	if err := readRequired(p.dir, r, heightKey(height), func(v []byte) (err error) {
+		hash, err = decodeHash(v)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	bk := hashKey(prefixBlock, hash)
+	return out, readRequired(p.dir, r, bk, func(v []byte) error {
+		checked := false
+		for j := len(indexes) - 1; j >= 0 && len(out) < limit; j-- {
+			pos := store.TxPosition{Height: height, Index: indexes[j]}
+			if before != nil && !pos.Less(*before) {
+				continue
+			}
+			hdr, tx, err := chain.DecodeBlockTx(v, pos.Index)
+			if err != nil {
+				return err
+			}
+			if !checked {
+				if got := hdr.Hash(); got != hash {
+					return fmt.Errorf("block hashes to %s, not to its key", got)
+				}
+				checked = true
+			}
+			e, ok := store.HistoryEntryOf(addr, pos, tx, tx.Sender(), tx.ID())
+			if !ok {
+				return fmt.Errorf("transaction %d neither sends to nor comes from the indexed address", pos.Index)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+}
+
+// readRequired reads key k of r, which must exist, and hands its value to
+// decode, which must copy what it keeps; absence and a failed decode are
+// corruption naming k.
+func readRequired(dir string, r pebble.Reader, k []byte, decode func([]byte) error) error {
+	v, closer, err := r.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return corrupt(k, errors.New("record is missing"))
+	}
+	if err != nil {
+		return damaged(dir, fmt.Errorf("read key %s: %w", keyName(k), err))
+	}
+	derr := decode(v)
+	if err := closer.Close(); err != nil {
+		return fmt.Errorf("read key %s: %w", keyName(k), err)
+	}
+	if derr != nil {
+		return corrupt(k, derr)
+	}
+	return nil
 }
 
 // Close closes the database and releases the directory lock.
@@ -715,7 +825,11 @@ func (p *Store) Close() error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := errors.Join(p.db.Close(), p.lock.Close()); err != nil {
+	var serr error
+	if p.synced != nil {
+		serr = p.synced.close()
+	}
+	if err := errors.Join(p.db.Close(), p.lock.Close(), serr); err != nil {
 		return fmt.Errorf("close store in %s: %w", p.dir, err)
 	}
 	return nil

@@ -166,32 +166,6 @@ func TestPebbleFormatVersion(t *testing.T) {
 	}
 }
 
-// TestPebbleUpgradeAddressIndex opens a format version 1 store (no address
-// index): Open builds the index from the main chain and records version 2.
-func TestPebbleUpgradeAddressIndex(t *testing.T) {
-	dir := t.TempDir()
-	c := storetest.NewChain(6, storetest.Pool, false, true)
-	buildStore(t, dir, c, 5)
-	// Make it version 1: no 'x' keys, version 1.
-	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{quietLogger()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := make([]byte, versionSize)
-	binary.BigEndian.PutUint32(v, versionNoAddressIndex)
-	if err := errors.Join(db.DeleteRange([]byte{prefixAddress}, []byte{prefixAddress + 1}, pebble.Sync),
-		db.Set(metaKey(metaVersion), v, pebble.Sync), db.Close()); err != nil {
-		t.Fatal(err)
-	}
-	p := openTestStore(t, dir, c)
-	defer p.Close()
-	storetest.CheckAgrees(t, c, p) // includes every address's history
-	var got uint32
-	if err := p.get(metaKey(metaVersion), func(b []byte) error { got = binary.BigEndian.Uint32(b); return nil }); err != nil || got != formatVersion {
-		t.Fatalf("format version after the upgrade: %d, %v; want %d", got, err, formatVersion)
-	}
-}
-
 func TestPebbleCorruptRecords(t *testing.T) {
 	c := storetest.NewChain(5, storetest.Pool, false, true)
 	template := t.TempDir()
@@ -201,7 +175,7 @@ func TestPebbleCorruptRecords(t *testing.T) {
 	acct := chain.AddressOf(tx.From)
 	otherHeader := encodeHeaderRecord(store.HeaderRecord{Header: c.History[0].Block.Header})
 	badFlag := encodeHeaderRecord(store.HeaderRecord{Header: c.History[1].Block.Header})
-	badFlag[chain.HeaderSize] = 7
+	badFlag[chain.HeaderSize] = 4
 	otherBlock := c.History[0].Block.Encode()
 	garbage := []byte("garbage")
 
@@ -215,9 +189,19 @@ func TestPebbleCorruptRecords(t *testing.T) {
 	readTx := func(p *Store) error { _, err := p.TxLocation(tx.ID()); return err }
 	readMain := func(p *Store) error { _, err := p.MainHash(1); return err }
 	readHistory := func(p *Store) error { _, err := p.AddressHistory(acct, nil, store.MaxHistoryPage); return err }
-	histKey := addressKey(acct, store.TxPosition{Height: 2, Index: 1})
-	badFlags := make([]byte, store.HistoryValueSize)
-	badFlags[chain.HashSize] = 0x80
+	histKey := addressKey(acct, 2)
+	// acct sent tip's transaction 1; the value must list it.
+	index := func(is ...uint16) []byte {
+		var v []byte
+		for _, i := range is {
+			v = binary.BigEndian.AppendUint16(v, i)
+		}
+		return v
+	}
+	notAcct := 0 // the coinbase: acct is not its recipient
+	if tip.Block.Txs[0].To == acct {
+		t.Fatal("test chain pays the coinbase to a sender")
+	}
 	badTxLoc := encodeTxLocation(store.TxLocation{Block: tip.Hash, Height: 2})
 	binary.BigEndian.PutUint32(badTxLoc[chain.HashSize+heightSize:], chain.MaxBlockTxs)
 
@@ -240,9 +224,14 @@ func TestPebbleCorruptRecords(t *testing.T) {
 		{"tx location garbage", hashKey(prefixTx, tx.ID()), garbage, readTx},
 		{"tx location index", hashKey(prefixTx, tx.ID()), badTxLoc, readTx},
 		{"height index garbage", heightKey(1), garbage, readMain},
-		{"history garbage", histKey, garbage, readHistory},
-		{"history flags", histKey, badFlags, readHistory},
-		{"history key index", addressKey(acct, store.TxPosition{Height: 2, Index: chain.MaxBlockTxs}), store.EncodeHistoryValue(store.HistoryEntry{Sent: true}), readHistory},
+		{"history odd length", histKey, garbage, readHistory},
+		{"history empty", histKey, []byte{}, readHistory},
+		{"history order", histKey, index(2, 1), readHistory},
+		{"history repeat", histKey, index(1, 1), readHistory},
+		{"history index past the block", histKey, index(1, uint16(len(tip.Block.Txs))), readHistory},
+		{"history of another address", histKey, index(uint16(notAcct), 1), readHistory},
+		{"history key length", append(addressKey(acct, 1), 0), index(1), readHistory},
+		{"history height above the tip", addressKey(acct, 7), index(1), readHistory},
 		{"tip garbage", tipKey, garbage, nil},
 		{"tip not in height index", heightKey(tip.Block.Header.Height), c.History[0].Hash[:], nil},
 		{"tip header missing", hashKey(prefixHeader, tip.Hash), nil, nil},

@@ -4,10 +4,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"github.com/chaind/chaind/store"
 	"strconv"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/store"
 )
 
 // Key prefixes; doc.go describes the layout.
@@ -18,7 +18,7 @@ const (
 	prefixUndo    = 'u' // + block hash → undo record
 	prefixAccount = 'a' // + address → account (16 bytes)
 	prefixTx      = 't' // + tx id → tx location
-	prefixAddress = 'x' // + address + height (4) + index (4) → history entry
+	prefixAddress = 'x' // + address + height (4) → indexes of the address's transactions in the block
 	prefixTip     = 'T' // (alone) → tip hash
 	prefixMeta    = 'm' // + name → metadata value
 )
@@ -31,10 +31,10 @@ const (
 	versionSize      = 4
 )
 
-// Header record flag byte values.
+// Header record flag bits.
 const (
-	flagValid   byte = 0
-	flagInvalid byte = 1
+	flagInvalid   byte = 1 << 0 // failed validation
+	flagConnected byte = 1 << 1 // connected to the main chain at some time
 )
 
 // Metadata names (after prefixMeta).
@@ -47,10 +47,17 @@ const (
 // formatVersion is the on-disk layout this package writes and reads. A
 // change of the layout increments it; Open upgrades a directory of an
 // earlier version it knows (see upgrade) and refuses any other.
-const formatVersion uint32 = 2
+const formatVersion uint32 = 3
 
-// versionNoAddressIndex is the layout before the address index ('x').
-const versionNoAddressIndex uint32 = 1
+// Earlier format versions Open upgrades.
+const (
+	// versionNoAddressIndex is the layout before the address index ('x').
+	versionNoAddressIndex uint32 = 1
+	// versionAddressEntries kept one 'x' key per address and transaction
+	// with the whole history entry as its value, and no connected flag in
+	// header records.
+	versionAddressEntries uint32 = 2
+)
 
 func hashKey(prefix byte, h chain.Hash) []byte {
 	k := make([]byte, 1+chain.HashSize)
@@ -74,31 +81,82 @@ func accountKey(a chain.Address) []byte {
 }
 
 // addressKeySize is the length of an address index key.
-const addressKeySize = 1 + chain.AddressSize + heightSize + 4
+const addressKeySize = 1 + chain.AddressSize + heightSize
 
-// addressKey is the address index key of a's entry at pos.
-func addressKey(a chain.Address, pos store.TxPosition) []byte {
-	return appendAddressKey(make([]byte, 0, addressKeySize), a, pos)
+// addressIndexSize is the size of one transaction index in an address
+// index value (chain.MaxBlockTxs is 1<<16).
+const addressIndexSize = 2
+
+// addressKey is the address index key of a's transactions in the block at
+// height.
+func addressKey(a chain.Address, height uint32) []byte {
+	return appendAddressKey(make([]byte, 0, addressKeySize), a, height)
 }
 
-// appendAddressKey appends the address index key of a's entry at pos to dst.
-func appendAddressKey(dst []byte, a chain.Address, pos store.TxPosition) []byte {
+// appendAddressKey appends the address index key of a at height to dst.
+func appendAddressKey(dst []byte, a chain.Address, height uint32) []byte {
 	dst = append(dst, prefixAddress)
 	dst = append(dst, a[:]...)
-	dst = binary.BigEndian.AppendUint32(dst, pos.Height)
-	return binary.BigEndian.AppendUint32(dst, uint32(pos.Index))
+	return binary.BigEndian.AppendUint32(dst, height)
 }
 
-// addressKeyPosition returns the position an address index key names.
-func addressKeyPosition(k []byte) (store.TxPosition, error) {
+// addressKeyHeight returns the height an address index key names.
+func addressKeyHeight(k []byte) (uint32, error) {
 	if len(k) != addressKeySize {
-		return store.TxPosition{}, fmt.Errorf("address index key is %d bytes, want %d", len(k), addressKeySize)
+		return 0, fmt.Errorf("address index key is %d bytes, want %d", len(k), addressKeySize)
 	}
-	idx := binary.BigEndian.Uint32(k[1+chain.AddressSize+heightSize:])
-	if idx >= chain.MaxBlockTxs {
-		return store.TxPosition{}, fmt.Errorf("transaction index %d exceeds %d", idx, chain.MaxBlockTxs-1)
+	return binary.BigEndian.Uint32(k[1+chain.AddressSize:]), nil
+}
+
+// addressGroup is one address index record of a block: an address and
+// the indexes of the block's transactions it sent or received, ascending,
+// encoded as the record's value.
+type addressGroup struct {
+	addr    chain.Address
+	indexes []byte // addressIndexSize bytes each
+}
+
+// addressGroups returns the address index records of b: one per address
+// that sent or received one of its transactions, in the order the
+// addresses first appear. They hold the positions of store.AddressEntries
+// (the rest of each entry is read back from the block), grouped by address.
+func addressGroups(b *chain.Block) []addressGroup {
+	groups := make([]addressGroup, 0, len(b.Txs))
+	at := make(map[chain.Address]int, len(b.Txs))
+	add := func(a chain.Address, i int) {
+		g, ok := at[a]
+		if !ok {
+			g = len(groups)
+			at[a] = g
+			groups = append(groups, addressGroup{addr: a})
+		}
+		groups[g].indexes = binary.BigEndian.AppendUint16(groups[g].indexes, uint16(i))
 	}
-	return store.TxPosition{Height: binary.BigEndian.Uint32(k[1+chain.AddressSize:]), Index: int(idx)}, nil
+	for i, tx := range b.Txs {
+		if !tx.IsCoinbase() {
+			if from := tx.Sender(); from != tx.To {
+				add(from, i)
+			}
+		}
+		add(tx.To, i)
+	}
+	return groups
+}
+
+// decodeAddressIndexes decodes an address index value strictly: one or
+// more transaction indexes, strictly ascending.
+func decodeAddressIndexes(v []byte) ([]int, error) {
+	if len(v) == 0 || len(v)%addressIndexSize != 0 {
+		return nil, fmt.Errorf("address index value is %d bytes, want a non-zero multiple of %d", len(v), addressIndexSize)
+	}
+	out := make([]int, len(v)/addressIndexSize)
+	for i := range out {
+		out[i] = int(binary.BigEndian.Uint16(v[i*addressIndexSize:]))
+		if i > 0 && out[i] <= out[i-1] {
+			return nil, fmt.Errorf("address index value lists transaction %d after %d", out[i], out[i-1])
+		}
+	}
+	return out, nil
 }
 
 func metaKey(name string) []byte { return append([]byte{prefixMeta}, name...) }
@@ -134,7 +192,10 @@ func encodeHeaderRecord(r store.HeaderRecord) []byte {
 	h := r.Header.Encode()
 	copy(b, h[:])
 	if r.Invalid {
-		b[chain.HeaderSize] = flagInvalid
+		b[chain.HeaderSize] |= flagInvalid
+	}
+	if r.Connected {
+		b[chain.HeaderSize] |= flagConnected
 	}
 	return b
 }
@@ -150,13 +211,11 @@ func decodeHeaderRecord(b []byte, want chain.Hash) (store.HeaderRecord, error) {
 	if err != nil {
 		return r, err
 	}
-	switch b[chain.HeaderSize] {
-	case flagValid:
-	case flagInvalid:
-		r.Invalid = true
-	default:
-		return r, fmt.Errorf("header record flag is %#x, want 0 or 1", b[chain.HeaderSize])
+	f := b[chain.HeaderSize]
+	if f&^(flagInvalid|flagConnected) != 0 {
+		return r, fmt.Errorf("header record flags are %#x, want bits %#x only", f, flagInvalid|flagConnected)
 	}
+	r.Invalid, r.Connected = f&flagInvalid != 0, f&flagConnected != 0
 	if got := h.Hash(); got != want {
 		return r, fmt.Errorf("header hashes to %s, not to its key", got)
 	}

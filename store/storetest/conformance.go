@@ -195,7 +195,7 @@ func testBlocksAndHeaders(t *testing.T, open Opener) {
 			t.Fatalf("%d header records, want %d", len(hs), 1+testSideCount)
 		}
 		for _, b := range append([]*chain.Block{g.Block}, side...) {
-			if r, ok := hs[b.Hash()]; !ok || r.Invalid || r.Header != b.Header {
+			if r, ok := hs[b.Hash()]; !ok || r.Invalid || r.Connected || r.Header != b.Header {
 				t.Fatalf("header record of %s = %+v (present %v)", b.Hash(), r, ok)
 			}
 		}
@@ -217,8 +217,15 @@ func testBlocksAndHeaders(t *testing.T, open Opener) {
 			}
 		}
 
-		// A block marked invalid cannot be connected.
+		// Connecting a stored block marks it connected, and only it.
 		MustConnect(t, s, g)
+		hs = Headers(t, s)
+		for _, b := range append([]*chain.Block{g.Block}, side...) {
+			if want := b == g.Block; hs[b.Hash()].Connected != want {
+				t.Fatalf("block %s: connected = %v, want %v", b.Hash(), hs[b.Hash()].Connected, want)
+			}
+		}
+		// A block marked invalid cannot be connected.
 		u := &store.Update{Hash: side[1].Hash(), Block: side[1], Undo: &state.Undo{}}
 		if err := s.ConnectBlock(u); err == nil {
 			t.Fatal("a block marked invalid was connected")
@@ -255,6 +262,13 @@ func testConnectDisconnectReorg(t *testing.T, open Opener) {
 		for _, u := range gone {
 			if _, err := s.Block(u.Hash); err != nil {
 				t.Fatalf("disconnected block: %v", err)
+			}
+		}
+		// Every block was connected at some time, the disconnected ones
+		// too: the flag outlives the disconnect.
+		for h, r := range hs {
+			if !r.Connected {
+				t.Fatalf("header record of %s (height %d): not marked connected", h, r.Header.Height)
 			}
 		}
 		// Down to an empty store: no tip, no accounts.

@@ -1,7 +1,6 @@
-package netsync
+package systest
 
 import (
-	"context"
 	"fmt"
 	"math/rand"
 	"os"
@@ -88,22 +87,9 @@ func BenchmarkLateJoin(b *testing.B) {
 func lateJoin(b *testing.B, d *benchData, peers int, grouped bool) {
 	seed := d.seedChain(b)
 	direct := d.directRate(b)
-	var seeds []*hostNode
+	var seeds []*syncNode
 	for i := 0; i < peers; i++ {
-		h := newHost(b, d.p, "")
-		s, err := New(Config{Chain: seed, Net: h, Logger: testLogger()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		hn := &hostNode{host: h, node: &node{name: fmt.Sprintf("seed%d", i), net: h, chain: seed, sync: s}}
-		if err := h.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { s.Stop(); _ = h.Close() })
-		seeds = append(seeds, hn)
+		seeds = append(seeds, startSyncNode(b, d.p, seed, false))
 	}
 	want := d.blocks[len(d.blocks)-1].Hash()
 	var elapsed time.Duration
@@ -119,7 +105,11 @@ func lateJoin(b *testing.B, d *benchData, peers int, grouped bool) {
 		if !grouped {
 			st = syncEveryUpdate{ps}
 		}
-		j := newHostNode(b, "joiner", d.p, st, "", false, nodeOpts{})
+		bc, err := blockchain.New(blockchain.Config{Params: d.p, Store: st})
+		if err != nil {
+			b.Fatal(err)
+		}
+		j := startSyncNode(b, d.p, bc, true)
 		reached := make(chan struct{})
 		j.chain.Subscribe(func(n blockchain.Notification) {
 			if n.Type == blockchain.TipChanged && n.Hash == want {
@@ -131,12 +121,12 @@ func lateJoin(b *testing.B, d *benchData, peers int, grouped bool) {
 		b.StartTimer()
 		start := time.Now()
 		for _, s := range seeds {
-			connectHosts(b, j, s)
+			connectSync(b, j, s)
 		}
 		select {
 		case <-reached:
 		case <-time.After(5 * time.Minute):
-			b.Fatalf("joiner at height %d after 5 minutes", j.tip().Height)
+			b.Fatalf("joiner at height %d after 5 minutes", bc.Tip().Height)
 		}
 		took := time.Since(start)
 		b.StopTimer()
@@ -147,6 +137,7 @@ func lateJoin(b *testing.B, d *benchData, peers int, grouped bool) {
 		tm.Validate += after.Validate - before.Validate
 		tm.Syncs += after.Syncs - before.Syncs
 		j.stop()
+		_ = bc.Close()
 		ps.Close()
 		b.StartTimer()
 	}

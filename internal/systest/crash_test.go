@@ -1,4 +1,4 @@
-package blockchain_test
+package systest
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/state"
+	"github.com/chaind/chaind/store"
 	"github.com/chaind/chaind/store/pebble"
 )
 
@@ -23,16 +24,6 @@ const crashChildEnv = "CHAIND_CRASH_CHILD_DIR"
 
 // crashKills is how many times the writer is killed.
 const crashKills = 50
-
-func TestMain(m *testing.M) {
-	if dir := os.Getenv(crashChildEnv); dir != "" {
-		crashChild(dir) // never returns
-	}
-	if dir := os.Getenv(catchUpDirEnv); dir != "" {
-		catchUpChild(dir, os.Getenv(catchUpDataEnv)) // never returns
-	}
-	os.Exit(m.Run())
-}
 
 func crashParams() (*consensus.Params, int) {
 	const nkeys = 6
@@ -216,5 +207,31 @@ func TestReopenRestoresTip(t *testing.T) {
 	}
 	if ok, diff := chainState(bc).Equal(br.State); !ok {
 		t.Fatalf("reopened state: %s", diff)
+	}
+}
+
+// chainState copies the chain's tip state.
+func chainState(bc *blockchain.Blockchain) *state.State {
+	s := state.New()
+	bc.Accounts(func(a chain.Address, acct state.Account) { s.Set(a, acct) })
+	return s
+}
+
+// newChain returns a chain on a memory store.
+func newChain(t testing.TB, p *consensus.Params) *blockchain.Blockchain {
+	t.Helper()
+	bc, err := blockchain.New(blockchain.Config{Params: p, Store: store.NewMemory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bc
+}
+
+func mustProcess(t testing.TB, bc *blockchain.Blockchain, blocks ...*chain.Block) {
+	t.Helper()
+	for _, b := range blocks {
+		if _, err := bc.ProcessBlock(b, blockchain.Requested); err != nil {
+			t.Fatalf("block %d %s: %v", b.Header.Height, b.Hash(), err)
+		}
 	}
 }

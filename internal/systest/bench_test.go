@@ -1,4 +1,4 @@
-package netsync
+package systest
 
 import (
 	"context"
@@ -15,9 +15,70 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/internal/testnet"
+	"github.com/chaind/chaind/mempool"
+	"github.com/chaind/chaind/netsync"
+	"github.com/chaind/chaind/p2p/libp2p"
 	"github.com/chaind/chaind/store"
 	"github.com/chaind/chaind/store/pebble"
 )
+
+// syncNode is the sync path alone on a libp2p host: a chain (with a pool
+// wired to it as package node wires them, or none for a seed that only
+// serves) and a syncer. The sync benchmarks use it rather than full nodes
+// so that their seeds can share one chain of 10,000 blocks and their
+// joiner can sit on a store the benchmark wraps.
+type syncNode struct {
+	host  *libp2p.Host
+	chain *blockchain.Blockchain
+	sync  *netsync.Syncer
+}
+
+// startSyncNode starts a syncer for bc on a new loopback host; withPool
+// gives it a mempool as a full node has. Cleanup stops it (not the chain).
+func startSyncNode(b *testing.B, p *consensus.Params, bc *blockchain.Blockchain, withPool bool) *syncNode {
+	b.Helper()
+	h := newHost(b, p, "")
+	cfg := netsync.Config{Chain: bc, Net: h, Logger: testLogger()}
+	if withPool {
+		pool := mempool.New(bc, mempool.Config{})
+		bc.Subscribe(pool.OnChainEvent)
+		cfg.Pool = pool
+	}
+	s, err := netsync.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := &syncNode{host: h, chain: bc, sync: s}
+	if err := h.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(n.stop)
+	return n
+}
+
+// stop stops the syncer and the host; it may be called more than once.
+func (n *syncNode) stop() {
+	n.sync.Stop()
+	_ = n.host.Close()
+}
+
+// connectSync dials b from a and waits until both syncers have the
+// other's status.
+func connectSync(b *testing.B, a, c *syncNode) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := a.host.Connect(ctx, tcpAddr(b, c.host)); err != nil {
+		b.Fatal(err)
+	}
+	waitFor(b, 10*time.Second, "status exchanged", func() bool {
+		return knowsStatus(a.sync, c.host.Self()) && knowsStatus(c.sync, a.host.Self())
+	})
+}
 
 // benchData is a prebuilt chain and a seed Blockchain holding it.
 type benchData struct {
@@ -141,22 +202,9 @@ func BenchmarkInitialSync(b *testing.B) {
 			d := benchBlocks(b, 100)
 			seed := d.seedChain(b)
 			direct := d.directRate(b)
-			var seeds []*hostNode
+			var seeds []*syncNode
 			for i := 0; i < peers; i++ {
-				h := newHost(b, d.p, "")
-				s, err := New(Config{Chain: seed, Net: h, Logger: testLogger()})
-				if err != nil {
-					b.Fatal(err)
-				}
-				hn := &hostNode{host: h, node: &node{name: fmt.Sprintf("seed%d", i), net: h, chain: seed, sync: s}}
-				if err := h.Start(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				if err := s.Start(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { s.Stop(); _ = h.Close() })
-				seeds = append(seeds, hn)
+				seeds = append(seeds, startSyncNode(b, d.p, seed, false))
 			}
 			want := d.blocks[len(d.blocks)-1].Hash()
 			b.ResetTimer()
@@ -168,13 +216,17 @@ func BenchmarkInitialSync(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				j := newHostNode(b, "joiner", d.p, st, "", false, nodeOpts{})
+				bc, err := blockchain.New(blockchain.Config{Params: d.p, Store: st})
+				if err != nil {
+					b.Fatal(err)
+				}
+				j := startSyncNode(b, d.p, bc, true)
 				b.StartTimer()
 				start := time.Now()
 				for _, s := range seeds {
-					connectHosts(b, j, s)
+					connectSync(b, j, s)
 				}
-				for j.tip().Hash != want {
+				for bc.Tip().Hash != want {
 					time.Sleep(5 * time.Millisecond)
 				}
 				took := time.Since(start)
@@ -186,6 +238,7 @@ func BenchmarkInitialSync(b *testing.B) {
 				}
 				b.Logf("synced %d blocks in %v; blocks per peer %v", len(d.blocks), took.Round(time.Millisecond), counts)
 				j.stop()
+				_ = bc.Close()
 				st.Close()
 				b.StartTimer()
 			}
@@ -215,28 +268,26 @@ func propagation(b *testing.B, edges [][2]int, nodes int, randomMiner bool, txsP
 		}
 		return txs
 	}
-	var ns []*hostNode
+	c := libp2pCluster(b, testnet.Config{Nodes: nodes, Params: p,
+		StatusInterval: netsync.DefaultStatusInterval, RequestTimeout: netsync.DefaultRequestTimeout})
 	var mu sync.Mutex
 	arrived := make([]map[chain.Hash]time.Time, nodes)
 	for i := 0; i < nodes; i++ {
-		hn := newHostNode(b, fmt.Sprintf("n%d", i), p, store.NewMemory(), "", false, nodeOpts{})
 		arrived[i] = map[chain.Hash]time.Time{}
-		i := i
-		hn.chain.Subscribe(func(n blockchain.Notification) {
+		c.N(i).Node().Chain.Subscribe(func(n blockchain.Notification) {
 			if n.Type == blockchain.TipChanged {
 				mu.Lock()
 				arrived[i][n.Hash] = time.Now()
 				mu.Unlock()
 			}
 		})
-		ns = append(ns, hn)
 	}
 	for _, e := range edges {
-		connectHosts(b, ns[e[0]], ns[e[1]])
+		c.Connect(e[0], e[1])
 	}
-	all := nodesOf(ns)
-	mineAndWait := func(miner *hostNode) (chain.Hash, time.Time) {
-		blk, start, err := miner.mineTimed(false, transfers()...)
+	all := c.Nodes()
+	mineAndWait := func(miner *testnet.Node) (chain.Hash, time.Time) {
+		blk, start, err := mineTimed(miner, false, transfers()...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -254,9 +305,9 @@ func propagation(b *testing.B, edges [][2]int, nodes int, randomMiner bool, txsP
 			return true
 		}
 		deadline := time.Now().Add(10 * time.Second)
-		for !sameTip(all) || all[0].tip().Hash != h || !arrivedAll() {
+		for !testnet.SameTip(all...) || all[0].Tip().Hash != h || !arrivedAll() {
 			if time.Now().After(deadline) {
-				b.Fatalf("block did not reach every node: %s", tipSummary(all))
+				b.Fatalf("block did not reach every node: %s", testnet.TipSummary(all...))
 			}
 			time.Sleep(time.Millisecond)
 		}
@@ -266,7 +317,7 @@ func propagation(b *testing.B, edges [][2]int, nodes int, randomMiner bool, txsP
 	// block crosses the whole graph by gossip alone in well under the
 	// status interval.
 	for i := 0; i < 20; i++ {
-		_, start := mineAndWait(ns[0])
+		_, start := mineAndWait(c.N(0))
 		if time.Since(start) < 500*time.Millisecond && i >= 3 {
 			break
 		}
@@ -280,9 +331,9 @@ func propagation(b *testing.B, edges [][2]int, nodes int, randomMiner bool, txsP
 		if randomMiner {
 			miner = rng.Intn(nodes)
 		}
-		h, start := mineAndWait(ns[miner])
+		h, start := mineAndWait(c.N(miner))
 		mu.Lock()
-		for k := range ns {
+		for k := range all {
 			if k != miner {
 				lat = append(lat, arrived[k][h].Sub(start))
 			}

@@ -1,4 +1,4 @@
-package netsync
+package systest
 
 import (
 	"context"
@@ -16,9 +16,13 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/internal/testnet/wait"
+	"github.com/chaind/chaind/netsync"
+	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/libp2p"
 	"github.com/chaind/chaind/store"
 	"github.com/chaind/chaind/store/pebble"
+	"github.com/chaind/chaind/wallet"
 )
 
 // timeline is a slog.Handler that records when each log record was made,
@@ -107,7 +111,7 @@ func TestJoinTimeline(t *testing.T) {
 	var seeds []*libp2p.Host
 	for i := 0; i < npeers; i++ {
 		sh := traceHost(t, p)
-		ss, err := New(Config{Chain: seed, Net: sh})
+		ss, err := netsync.New(netsync.Config{Chain: seed, Net: sh})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +175,7 @@ func joinOnce(t *testing.T, p *consensus.Params, seeds []*libp2p.Host, want chai
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := New(Config{Chain: bc, Net: jh, Logger: slog.New(tl)})
+	js, err := netsync.New(netsync.Config{Chain: bc, Net: jh, Logger: slog.New(tl)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,4 +242,93 @@ func traceAddr(t *testing.T, h *libp2p.Host) string {
 	}
 	t.Fatalf("no TCP address in %v", h.ListenAddrs())
 	return ""
+}
+
+// sharedChain returns n empty blocks on p's genesis and a chain holding
+// them that seeds can share (they only serve).
+func sharedChain(t *testing.T, p *consensus.Params, keys []*wallet.Key, n int) ([]*chain.Block, *blockchain.Blockchain) {
+	t.Helper()
+	br := chaintest.NewBranch(p, keys)
+	bc, err := blockchain.New(blockchain.Config{Params: p, Store: store.NewMemory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []*chain.Block
+	for i := 0; i < n; i++ {
+		b := br.Next(nil, chaintest.Spec{})
+		if _, err := bc.ProcessBlock(b, blockchain.Requested); err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, b)
+	}
+	return blocks, bc
+}
+
+// startSyncer builds and starts a syncer on net (started here too).
+func startSyncer(t *testing.T, bc *blockchain.Blockchain, net p2p.Network, o netsync.Config) *netsync.Syncer {
+	t.Helper()
+	o.Chain, o.Net = bc, net
+	s, err := netsync.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(); _ = net.Close() })
+	return s
+}
+
+// TestLibp2pDownloadShared: a fresh node dialling three seeds at once over
+// libp2p learns the headers from each and downloads the blocks from more
+// than one of them, each block once.
+func TestLibp2pDownloadShared(t *testing.T) {
+	keys := chaintest.Keys(4)
+	p := chaintest.Params(keys, 1<<40)
+	blocks, seed := sharedChain(t, p, keys, 3000)
+	var seeds []string
+	for i := 0; i < 3; i++ {
+		h := traceHost(t, p)
+		startSyncer(t, seed, h, netsync.Config{})
+		seeds = append(seeds, traceAddr(t, h))
+	}
+	bc, err := blockchain.New(blockchain.Config{Params: p, Store: store.NewMemory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jh := traceHost(t, p)
+	j := startSyncer(t, bc, jh, netsync.Config{})
+	var wg sync.WaitGroup
+	for _, a := range seeds {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := jh.Connect(ctx, a); err != nil {
+				t.Errorf("connect %s: %v", a, err)
+			}
+		})
+	}
+	wg.Wait()
+	want := blocks[len(blocks)-1].Hash()
+	wait.For(t, 60*time.Second, "the joiner at the tip", func() bool { return bc.Tip().Hash == want })
+	var from int
+	var total uint64
+	var counts []uint64
+	for _, ps := range j.Peers() {
+		counts = append(counts, ps.BlocksFetched)
+		total += ps.BlocksFetched
+		if ps.BlocksFetched > 0 {
+			from++
+		}
+	}
+	t.Logf("blocks per peer %v", counts)
+	if from < 2 {
+		t.Errorf("downloaded from %d peer(s), want more than one: %v", from, counts)
+	}
+	if total != uint64(len(blocks)) {
+		t.Errorf("downloaded %d blocks for a %d-block chain: %v", total, len(blocks), counts)
+	}
 }

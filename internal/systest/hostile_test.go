@@ -1,4 +1,4 @@
-package netsync
+package systest
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/internal/testnet"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/libp2p"
-	"github.com/chaind/chaind/store"
 )
 
 // TestLibp2pFakeHeaderChain: over real libp2p, an attacker announces far
@@ -61,12 +61,12 @@ func TestLibp2pFakeHeaderChain(t *testing.T) {
 		f.known[fake[i].Hash()] = fake[i].Height
 	}
 	f.mu.Unlock()
-	var fresh *hostNode
+	var fresh *testnet.Node
 	took := syncFresh(t, p, blocks, badHost, &fresh)
 	servedMu.Lock()
 	t.Logf("fresh node synced %d blocks in %v with a %d-header attacker connected (%d fake headers served)", honestN, took.Round(time.Millisecond), fakeN, served)
 	servedMu.Unlock()
-	if info, ok := fresh.chain.BlockInfo(fake[0].Hash()); ok {
+	if info, ok := fresh.Node().Chain.BlockInfo(fake[0].Hash()); ok {
 		t.Errorf("the fresh node took a fake header in as a block: %+v", info)
 	}
 	if took > 10*time.Second {
@@ -79,27 +79,26 @@ func TestLibp2pFakeHeaderChain(t *testing.T) {
 // honest node; it returns how long the fresh node took to reach the
 // honest node's height at the start, and checks that the honest miner's
 // later blocks reach it and that the attacker was penalised.
-func syncFresh(t *testing.T, p *consensus.Params, blocks []*chain.Block, bad *libp2p.Host, out **hostNode) time.Duration {
+func syncFresh(t *testing.T, p *consensus.Params, blocks []*chain.Block, bad *libp2p.Host, out **testnet.Node) time.Duration {
 	t.Helper()
-	honest := newHostNode(t, "honest", p, store.NewMemory(), "", false, nodeOpts{statusInterval: 300 * time.Millisecond})
-	honest.load(t, blocks)
-	fresh := newHostNode(t, "fresh", p, store.NewMemory(), "", false, nodeOpts{statusInterval: 300 * time.Millisecond})
+	c := libp2pCluster(t, testnet.Config{Nodes: 2, Params: p, StatusInterval: 300 * time.Millisecond})
+	honest, fresh := c.N(0), c.N(1)
+	load(t, honest, blocks)
 	if out != nil {
 		*out = fresh
 	}
 	if bad != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if _, err := fresh.host.Connect(ctx, tcpAddr(t, bad)); err != nil {
+		if _, err := fresh.Host().Connect(ctx, tcpAddr(t, bad)); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, 5*time.Second, "the fresh node knows the attacker's status", func() bool {
-			ps, ok := fresh.sync.peers.get(bad.Self())
-			return ok && ps.hasStatus
+			return fresh.KnowsStatus(bad.Self())
 		})
 	}
 	start := time.Now()
-	connectHosts(t, fresh, honest)
+	c.Connect(1, 0)
 
 	stop := make(chan struct{})
 	var mining sync.WaitGroup
@@ -111,7 +110,7 @@ func syncFresh(t *testing.T, p *consensus.Params, blocks []*chain.Block, bad *li
 			case <-stop:
 				return
 			case <-tk.C:
-				if _, err := honest.tryMine(false); err != nil {
+				if _, err := tryMine(honest, false); err != nil {
 					t.Errorf("honest miner: %v", err)
 					return
 				}
@@ -121,18 +120,18 @@ func syncFresh(t *testing.T, p *consensus.Params, blocks []*chain.Block, bad *li
 	defer func() { close(stop); mining.Wait() }()
 
 	target := uint32(len(blocks))
-	waitFor(t, 60*time.Second, "the fresh node synced", func() bool { return fresh.tip().Height >= target })
+	waitFor(t, 60*time.Second, "the fresh node synced", func() bool { return fresh.Tip().Height >= target })
 	took := time.Since(start)
 	if !onHonestChain(fresh, honest) {
-		t.Fatalf("the fresh node's tip %s is not on the honest chain", fresh.tip().Hash)
+		t.Fatalf("the fresh node's tip %s is not on the honest chain", fresh.Tip().Hash)
 	}
 	// The honest miner's new blocks keep arriving.
-	h := honest.tip().Height
+	h := honest.Tip().Height
 	waitFor(t, 5*time.Second, "the honest miner's next blocks reach the fresh node", func() bool {
-		return fresh.tip().Height >= h+2 && onHonestChain(fresh, honest)
+		return fresh.Tip().Height >= h+2 && onHonestChain(fresh, honest)
 	})
 	if bad != nil {
-		for _, pi := range fresh.net.Peers() {
+		for _, pi := range fresh.Node().Net.Peers() {
 			if pi.ID == bad.Self() && pi.Penalty == 0 {
 				t.Error("the attacker is connected and was not penalised")
 			}
@@ -142,7 +141,7 @@ func syncFresh(t *testing.T, p *consensus.Params, blocks []*chain.Block, bad *li
 }
 
 // onHonestChain reports whether a's tip is on b's main chain.
-func onHonestChain(a, b *hostNode) bool {
-	info, ok := b.chain.BlockInfo(a.tip().Hash)
+func onHonestChain(a, b *testnet.Node) bool {
+	info, ok := b.Node().Chain.BlockInfo(a.Tip().Hash)
 	return ok && info.MainChain
 }

@@ -1,0 +1,177 @@
+package systest
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
+	"github.com/chaind/chaind/netsync"
+	"github.com/chaind/chaind/p2p"
+)
+
+// fakePeer is a hand-driven peer on any p2p.Network: it answers status
+// with whatever claim says and headers with whatever headers builds, and
+// can publish anything. It learns the heights of the hashes its victims
+// announce in their status requests, so its fake headers link where it
+// wants them to.
+type fakePeer struct {
+	p   *consensus.Params
+	net p2p.Network
+
+	// claim turns the asker's status into the answer (required).
+	claim func(theirs netsync.Status) netsync.Status
+	// headers builds the answer to a headers request that starts after
+	// parent at height; nil leaves headers/1 unserved.
+	headers func(parent chain.Hash, height uint32) []chain.Header
+	// blocks serves blocks/1; nil leaves it unserved.
+	blocks p2p.RequestHandler
+
+	headerRequests atomic.Int64
+
+	mu    sync.Mutex
+	known map[chain.Hash]uint32
+}
+
+// fakeStatusCap lets the fake send status requests far over the real cap.
+const fakeStatusCap = 1 << 20
+
+func startFake(t testing.TB, f *fakePeer) {
+	t.Helper()
+	f.known = map[chain.Hash]uint32{f.p.GenesisHash(): 0}
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(f.net.HandleRequest(netsync.ProtoStatus, fakeStatusCap, netsync.MaxStatusSize, func(_ context.Context, _ p2p.PeerID, req []byte) ([]byte, error) {
+		theirs, err := decodeStatus(req)
+		if err != nil {
+			return nil, err
+		}
+		f.mu.Lock()
+		f.known[theirs.Best] = theirs.Height
+		f.mu.Unlock()
+		return encodeStatus(f.claim(theirs)), nil
+	}))
+	if f.headers != nil {
+		must(f.net.HandleRequest(netsync.ProtoHeaders, netsync.MaxHeadersRequestSize, netsync.MaxHeadersResponseSize, func(_ context.Context, _ p2p.PeerID, req []byte) ([]byte, error) {
+			f.headerRequests.Add(1)
+			locator, err := decodeLocator(req)
+			if err != nil {
+				return nil, err
+			}
+			f.mu.Lock()
+			parent, height := f.p.GenesisHash(), uint32(0)
+			for _, h := range locator {
+				if ht, ok := f.known[h]; ok {
+					parent, height = h, ht
+					break
+				}
+			}
+			f.mu.Unlock()
+			return encodeHeaders(f.headers(parent, height)), nil
+		}))
+	}
+	if f.blocks != nil {
+		must(f.net.HandleRequest(netsync.ProtoBlocks, netsync.MaxBlocksRequestSize, netsync.MaxBlocksResponseSize, f.blocks))
+	}
+	accept := func(p2p.PeerID, []byte) p2p.Verdict { return p2p.Accept }
+	must(f.net.HandleGossip(netsync.TopicBlocks, accept))
+	must(f.net.HandleGossip(netsync.TopicTxs, accept))
+	must(f.net.Start(context.Background()))
+	t.Cleanup(func() { _ = f.net.Close() })
+}
+
+// The fake speaks netsync's wire format (netsync/wire.go) with its own
+// small codec, since netsync keeps its codec unexported: status is
+// genesis | best | height u32 | work length u8 | work big-endian; a
+// headers request is a count u8, the locator hashes and a stop hash; a
+// headers answer is a count u16 and the encoded headers. A mistake here
+// shows as the victim never learning the fake's status, which the tests
+// wait for.
+
+func encodeStatus(s netsync.Status) []byte {
+	work := s.Work.Bytes()
+	b := make([]byte, 0, 2*chain.HashSize+4+1+len(work))
+	b = append(b, s.Genesis[:]...)
+	b = append(b, s.Best[:]...)
+	b = binary.BigEndian.AppendUint32(b, s.Height)
+	b = append(b, byte(len(work)))
+	return append(b, work...)
+}
+
+func decodeStatus(b []byte) (netsync.Status, error) {
+	var s netsync.Status
+	const fixed = 2*chain.HashSize + 4 + 1
+	if len(b) < fixed || len(b) != fixed+int(b[fixed-1]) {
+		return s, fmt.Errorf("fake: status of %d bytes", len(b))
+	}
+	copy(s.Genesis[:], b)
+	copy(s.Best[:], b[chain.HashSize:])
+	s.Height = binary.BigEndian.Uint32(b[2*chain.HashSize:])
+	s.Work = new(big.Int).SetBytes(b[fixed:])
+	return s, nil
+}
+
+func decodeLocator(b []byte) ([]chain.Hash, error) {
+	if len(b) < 1 || len(b) != 1+(int(b[0])+1)*chain.HashSize {
+		return nil, errors.New("fake: malformed headers request")
+	}
+	hs := make([]chain.Hash, b[0])
+	for i := range hs {
+		copy(hs[i][:], b[1+i*chain.HashSize:])
+	}
+	return hs, nil
+}
+
+func encodeHeaders(hs []chain.Header) []byte {
+	b := make([]byte, 2, 2+len(hs)*chain.HeaderSize)
+	binary.BigEndian.PutUint16(b, uint16(len(hs)))
+	for i := range hs {
+		enc := hs[i].Encode()
+		b = append(b, enc[:]...)
+	}
+	return b
+}
+
+// claimLow announces genesis only: the victim never syncs from the fake.
+func claimLow(p *consensus.Params) func(netsync.Status) netsync.Status {
+	return func(netsync.Status) netsync.Status {
+		return netsync.Status{Genesis: p.GenesisHash(), Best: p.GenesisHash(), Work: big.NewInt(1)}
+	}
+}
+
+// claimAhead announces `ahead` blocks and much more work than the asker.
+func claimAhead(p *consensus.Params, ahead uint32) func(netsync.Status) netsync.Status {
+	return func(theirs netsync.Status) netsync.Status {
+		w := new(big.Int).Add(theirs.Work, new(big.Int).Lsh(big.NewInt(1), 64))
+		return netsync.Status{Genesis: p.GenesisHash(), Best: chain.HashBytes(w.Bytes()), Height: theirs.Height + ahead, Work: w}
+	}
+}
+
+// fakeHeaders builds n linked headers after parent; with validPoW false
+// each misses its target.
+func fakeHeaders(p *consensus.Params, parent chain.Hash, height uint32, n int, validPoW bool) []chain.Header {
+	hs := make([]chain.Header, n)
+	prev := parent
+	var salt [8]byte
+	for i := range hs {
+		binary.BigEndian.PutUint64(salt[:], uint64(height)+uint64(i))
+		h := chain.Header{Version: consensus.BlockVersion, Height: height + 1 + uint32(i), PrevHash: prev,
+			MerkleRoot: chain.HashBytes(salt[:]), Timestamp: uint32(time.Now().Unix()), Bits: p.PowLimitBits}
+		for (consensus.CheckProofOfWork(&h, p.PowLimit) == nil) != validPoW {
+			h.Nonce++
+		}
+		hs[i] = h
+		prev = h.Hash()
+	}
+	return hs
+}

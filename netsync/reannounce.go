@@ -1,0 +1,105 @@
+package netsync
+
+import (
+	"sync"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/p2p"
+)
+
+// Re-announcement of the transactions a reorganisation returns to the pool.
+//
+// The network sends each message once: a message is "seen" when accepted or
+// published, and a node's own publication of a message it has seen is
+// dropped (gossipsub keeps its seen and delivered ids for two minutes,
+// memnet for its last SeenCacheSize messages). A transaction a reorg gives
+// back to the pool was announced by this node when it was first admitted,
+// so announcing it again on TopicTxs would go nowhere, and the peers that
+// never had it (the other side of a healed partition) would never learn it
+// from us; the transactions mined only by a partition's minority would
+// depend on that side's miners. Instead, once a reorg is over (TipChanged),
+// each transaction of a disconnected block that is back in the pool is
+// announced on TopicReannounce, prefixed by the hash of the block that
+// returned it. The message id (a hash of the whole message) is then new for
+// every reorg that returns the transaction, yet the same at every node that
+// disconnects the same block, so each reorg's re-announcement crosses the
+// network once, like a first announcement. A node that admits it announces
+// it on TopicTxs as usual; one that already has it ignores it (no relay).
+// First announcements are untouched: a transaction is still announced once
+// on TopicTxs when first admitted.
+
+// TopicReannounce carries a 32-byte block hash followed by an encoded
+// transaction that the reorg disconnecting that block returned to the
+// sender's pool.
+const TopicReannounce = "txs/reorg"
+
+// MaxReturned bounds the transactions of disconnected blocks remembered
+// until the reorg that disconnected them is over; more are not re-announced
+// (peers still get them from mempool requests).
+const MaxReturned = 1 << 16
+
+// returned is a transaction of a disconnected block.
+type returned struct {
+	tx    *chain.Tx
+	block chain.Hash
+}
+
+// returnedTxs collects the transactions of the blocks a reorg disconnects.
+// Safe for concurrent use.
+type returnedTxs struct {
+	mu  sync.Mutex
+	txs []returned
+}
+
+// add remembers the non-coinbase transactions of the disconnected block b.
+func (r *returnedTxs) add(b *chain.Block, hash chain.Hash) {
+	if b == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, tx := range b.Txs {
+		if tx == nil || tx.IsCoinbase() || len(r.txs) >= MaxReturned {
+			continue
+		}
+		r.txs = append(r.txs, returned{tx: tx, block: hash})
+	}
+}
+
+// take returns and forgets what add remembered.
+func (r *returnedTxs) take() []returned {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.txs
+	r.txs = nil
+	return out
+}
+
+// reannounce announces on TopicReannounce every transaction a finished
+// reorg returned to the pool and that is still there (those the new
+// branch includes are not).
+func (s *Syncer) reannounce() {
+	back := s.returned.take()
+	if s.pool == nil {
+		return
+	}
+	for _, r := range back {
+		if s.pool.Has(r.tx.ID()) {
+			s.enqueue(TopicReannounce, encodeReannounce(r.block, r.tx))
+		}
+	}
+}
+
+func encodeReannounce(block chain.Hash, tx *chain.Tx) []byte {
+	return append(append(make([]byte, 0, chain.HashSize+256), block[:]...), tx.Encode()...)
+}
+
+// onGossipReannounce validates a re-announced transaction like a first
+// announcement (onGossipTx); the block hash in front is only what makes the
+// message new and is not checked (a peer may not know that block).
+func (s *Syncer) onGossipReannounce(from p2p.PeerID, data []byte) p2p.Verdict {
+	if len(data) <= chain.HashSize {
+		return p2p.Reject
+	}
+	return s.onGossipTx(from, data[chain.HashSize:])
+}
