@@ -15,7 +15,7 @@
 //	           work. A peer with another genesis is banned.
 //	headers/1  locator + stop → up to blockchain.MaxHeadersPerRequest
 //	           main-chain headers after the first locator hash it knows.
-//	blocks/1   up to MaxBlocksPerRequest hashes → those blocks, in order,
+//	blocks/1   up to MaxBlocksPerRequest (128) hashes → those blocks, in order,
 //	           at most about MaxBlocksResponseBytes.
 //	mempool/1  (empty) → up to MaxMempoolTxs pending transactions.
 //
@@ -57,49 +57,72 @@
 //
 // # Sync
 //
-// Status is exchanged when a peer connects and every StatusInterval. When a
-// peer announces more work than our tip, the sync loop runs a session with
-// it, one session at a time:
+// Status is exchanged when a peer connects and every StatusInterval. One
+// goroutine, the sync loop, owns the sync state and wakes on events only
+// (a status, an orphan, headers, block answers, connected blocks,
+// SyncNow, and a timer for peers back from a stall and for stale
+// downloads):
 //
-//  1. Headers first: ask for headers after our block locator, again and
-//     again until the peer has no more (or MaxSessionHeaders). Each header
-//     must link to the one before by hash and height and carry valid proof
-//     of work, and the first must build on a block we know; a peer that
-//     breaks this, or sends headers past the height it announced (after
-//     asking its status again), is penalised and the session ends. No
-//     block of a header chain is downloaded before its headers show more
-//     work than ours (presync, as Bitcoin Core's since v24): past
-//     MaxSessionHeaders, headers are checked but not kept until they show
-//     the work the peer announced (at most MaxPresyncHeaders). A peer
-//     whose headers show less work than it announced costs PenaltyClaim,
-//     a headers request that times out PenaltyStall.
-//  2. Blocks: the blocks we lack are requested in batches of
-//     MaxBlocksPerRequest from every peer whose best height covers them,
-//     least busy peer first, with at most BlockWindow blocks in flight or
-//     waiting and MaxInFlightPerPeer requests per peer. A request that
-//     times out costs PenaltyStall and the peer's share of the window for
-//     StallCooldown; data that was not asked for costs PenaltyMalformed.
-//  3. Blocks are connected in order through ProcessBlock as they become
-//     contiguous. A rule violation costs the peer that served the block
-//     PenaltyInvalid and ends the session.
+//  1. Headers from every peer: each peer that announces more work than
+//     our tip gets a header sync of its own (at most MaxHeaderSyncs at
+//     once), which asks for headers after our block locator again and
+//     again until the peer has no more. Each header must link to the one
+//     before by hash and height and carry valid proof of work, and the
+//     first must build on a block we know; a peer that breaks this, or
+//     sends headers past the height it announced (after asking its status
+//     again), is penalised and its sync ends. A sync keeps at most
+//     MaxSessionHeaders hashes (a longer chain is learnt in several
+//     syncs) and checks at most MaxPresyncHeaders headers.
+//  2. Presync: no block of a header chain is downloaded before its
+//     headers show more work than our tip (as Bitcoin Core's since v24).
+//     From the round in which they do, the peer's chain is a candidate
+//     and every later round extends it: blocks are requested while the
+//     next headers arrive. A chain that never shows more work than ours
+//     costs no download and bounded memory. A peer whose complete headers
+//     show less work than it announced costs PenaltyClaim and its
+//     candidate is dropped; a headers request that times out costs
+//     PenaltyStall.
+//  3. Blocks, shared by all candidates: the blocks of each candidate we
+//     lack, at most BlockWindow past the next one to hand to the
+//     connector (which holds at most BlockWindow more), are
+//     requested from the least busy peer whose own header chain contains
+//     them (or, while a peer's headers are still coming, the heaviest
+//     candidate's up to the height it announced), MaxInFlightPerPeer
+//     requests per peer, the window shared out among the peers that have
+//     the blocks in batches of up to MaxBlocksPerRequest; a block two
+//     candidates share is fetched once. A request that times out costs
+//     PenaltyStall and the peer's requests for StallCooldown; data that was
+//     not asked for costs PenaltyMalformed; refusing, or answering without,
+//     the blocks of one's own headers costs PenaltyUnserved. A candidate
+//     whose next block no peer can serve is dropped, so a peer serving a
+//     fake header chain delays nothing but its own candidate.
+//  4. Blocks are connected in each candidate's order through
+//     ProcessBlockQueued by a connector goroutine, so requests go on while
+//     blocks are validated, written and synced; the chain groups the
+//     commits of a catch-up, and what it left unsynced is synced after
+//     flushIdle without a next block. A rule violation costs the peer that
+//     served the block PenaltyInvalid and drops the candidates through it.
 //
-// A connected block is published unless a session is connecting history:
-// blocks more than RelayTipDepth below headers that showed more work than
-// ours and older (by timestamp) than RelayTipDepth target spacings (at
-// least MinRelayAge). A height a peer merely claims never silences the
-// node, and the blocks it mines are always announced.
+// A connected block is published unless a candidate is connecting
+// history: blocks more than RelayTipDepth below headers that showed more
+// work than ours and older (by timestamp) than RelayTipDepth target
+// spacings (at least MinRelayAge). A height a peer merely claims never
+// silences the node, and the blocks it mines are always announced.
 //
 // Repeated penalties reach p2p.BanThreshold and the network bans the peer.
 // Progress reports the height, the target, the connect rate and an ETA,
 // and is logged every ProgressLogInterval while syncing. SyncNow runs a
-// status round and syncs from the peer with the most work at once.
+// status round and syncs from every peer with more work, ignoring
+// back-offs, until the sync loop is idle.
 //
 // # Concurrency
 //
 // A Syncer is safe for concurrent use. New registers the handlers (call it
 // before the network starts); Start runs the goroutines (peer events,
-// status rounds, the sync loop, publishing, progress logs) and Stop cancels
-// and waits for all of them, including requests in flight. Chain and pool
-// notifications only enqueue publications (bounded by Config.PublishQueue), so
+// status rounds, the sync loop with its header syncs, requests and
+// connector, publishing, progress logs) and Stop cancels and waits for all
+// of them, including requests in flight; the connector syncs what it
+// connected before it ends. Chain and pool notifications only enqueue
+// publications (bounded by Config.PublishQueue), so
 // they never block ProcessBlock or the pool.
 package netsync

@@ -1,20 +1,20 @@
 package netsync
 
-// The network's minimum chain work (consensus.Params.MinimumChainWork, as
-// Bitcoin Core's nMinimumChainWork) is checked in one place, here: a
-// session downloads no block of a header chain whose headers have not
-// shown it, and a node whose own tip is below it reports itself syncing
-// (in initial download) whatever its peers claim.
+import "math/big"
 
-// checkMinimumWork refuses a header chain whose headers, kept or only
-// checked (presync), have not shown the network's minimum chain work: its
-// blocks are not downloaded. The peer is not penalised (it may itself be
-// catching up); the chain is judged again when the peer announces more.
-func (s *Syncer) checkMinimumWork(hc *headerChain) error {
-	if s.params.MeetsMinimumWork(hc.shown) {
-		return nil
-	}
-	return errNotBetter
+// The network's minimum chain work (consensus.Params.MinimumChainWork, as
+// Bitcoin Core's nMinimumChainWork) is checked in one place, here: no
+// block of a header chain is downloaded before its headers have shown it
+// (betterThanTip), and a node whose own tip is below it reports itself
+// syncing (in initial download) whatever its peers claim.
+
+// meetsMinimumWork reports whether the work a header chain's headers
+// showed, kept or only checked (presync), reaches the network's minimum
+// chain work. A chain below it is not downloaded and its peer is not
+// penalised (it may itself be catching up); the chain is judged again
+// when the peer announces more.
+func (s *Syncer) meetsMinimumWork(shown *big.Int) bool {
+	return s.params.MeetsMinimumWork(shown)
 }
 
 // belowMinimumWork reports whether our own tip is below the network's

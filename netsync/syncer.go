@@ -56,6 +56,9 @@ const (
 	PenaltyMalformed = p2p.PenaltyProtocol
 	// PenaltyStall is charged for a block request that timed out.
 	PenaltyStall = 2
+	// PenaltyUnserved is charged to a peer that refuses, or answers
+	// without, the blocks of the header chain it sent.
+	PenaltyUnserved = 2
 	// PenaltyUnfunded is charged for every UnfundedPerPoint gossiped
 	// transactions whose sender cannot pay them at our tip
 	// (mempool.ErrUnfunded). An honest peer on another branch after a
@@ -128,13 +131,13 @@ type Syncer struct {
 
 	pubq chan pubItem
 
-	kick       chan struct{}   // ask the sync loop to look for a better peer
-	sessionSem chan struct{}   // one sync session at a time
-	statusSem  chan struct{}   // bounds concurrent status exchanges
-	syncTarget atomic.Uint32   // height of the running session's verified headers (0: none)
-	running    atomic.Bool     // between Start and Stop
-	stopped    atomic.Bool     // after Stop
-	ctx        context.Context // cancelled by Stop
+	kick       chan struct{}      // ask the sync loop to look for better peers
+	syncNow    chan chan struct{} // SyncNow's rounds: closed when the loop is idle
+	statusSem  chan struct{}      // bounds concurrent status exchanges
+	syncTarget atomic.Uint32      // height of the running session's verified headers (0: none)
+	running    atomic.Bool        // between Start and Stop
+	stopped    atomic.Bool        // after Stop
+	ctx        context.Context    // cancelled by Stop
 	cancel     context.CancelFunc
 
 	mu       sync.Mutex // guards wg.Add against Stop
@@ -184,7 +187,7 @@ func New(cfg Config) (*Syncer, error) {
 		published:      newHashSet(RecentSize),
 		pubq:           make(chan pubItem, cfg.PublishQueue),
 		kick:           make(chan struct{}, 1),
-		sessionSem:     make(chan struct{}, 1),
+		syncNow:        make(chan chan struct{}),
 		statusSem:      make(chan struct{}, MaxConcurrentStatus),
 		ctx:            ctx,
 		cancel:         cancel,

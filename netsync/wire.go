@@ -37,8 +37,11 @@ const (
 	// blockchain.MaxHeadersPerRequest headers.
 	MaxHeadersResponseSize = 2 + blockchain.MaxHeadersPerRequest*chain.HeaderSize
 
-	// MaxBlocksPerRequest bounds the hashes of one blocks request.
-	MaxBlocksPerRequest = 16
+	// MaxBlocksPerRequest bounds the hashes of one blocks request (the
+	// count is one byte). Small blocks are cheap to serve and the round
+	// trip of a request is what a catch-up of small blocks pays, so a
+	// request carries many; MaxBlocksResponseBytes bounds the answer.
+	MaxBlocksPerRequest = 128
 	// MaxBlocksRequestSize caps a blocks request.
 	MaxBlocksRequestSize = 1 + MaxBlocksPerRequest*chain.HashSize
 	// MaxBlocksResponseBytes bounds the blocks a server puts in one answer;

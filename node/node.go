@@ -133,31 +133,29 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
-	st := cfg.Store
-	if st == nil {
-		ps, err := pebble.Open(filepath.Join(cfg.DataDir, "chain"), cfg.Params.Name, cfg.Params.GenesisHash(),
-			pebble.WithLogger(cfg.Logger))
-		if err != nil {
-			return nil, fmt.Errorf("node: %w", err)
+	// The keys (a keystore to decrypt, or a development key to create)
+	// load while the store opens and the chain index is rebuilt: neither
+	// needs the other, and both are on the path to the API's first answer
+	// and the first dial.
+	keysDone := make(chan error, 1)
+	go func() { keysDone <- n.loadKeys(cfg.Passphrase) }()
+	st, err := n.openChain()
+	if kerr := <-keysDone; err == nil && kerr != nil {
+		err = kerr
+		if n.ownStore {
+			st.Close()
 		}
-		st, n.ownStore = ps, true
 	}
-	n.Store = st
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
 	fail := func(err error) (*Node, error) {
 		if n.ownStore {
 			st.Close()
 		}
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	var err error
-	n.Chain, err = blockchain.New(blockchain.Config{Params: cfg.Params, Store: st, Now: cfg.Now, Logger: cfg.Logger})
-	if err != nil {
-		return fail(err)
-	}
 	n.Pool = mempool.New(n.Chain, cfg.Mempool)
-	if err := n.loadKeys(cfg.Passphrase); err != nil {
-		return fail(err)
-	}
 	for _, a := range n.keys.addresses() {
 		n.Pool.SetLocal(a)
 	}
@@ -184,6 +182,31 @@ func New(cfg Config) (*Node, error) {
 	tip := n.Chain.Tip()
 	n.log.Info("chain loaded", "network", cfg.Params.Name, "height", tip.Height, "tip", tip.Hash, "datadir", cfg.DataDir)
 	return n, nil
+}
+
+// openChain opens the configured store (or the data directory's own) and
+// loads the chain from it. On error nothing is left open.
+func (n *Node) openChain() (store.Store, error) {
+	cfg := n.cfg
+	st := cfg.Store
+	if st == nil {
+		ps, err := pebble.Open(filepath.Join(cfg.DataDir, "chain"), cfg.Params.Name, cfg.Params.GenesisHash(),
+			pebble.WithLogger(cfg.Logger))
+		if err != nil {
+			return nil, err
+		}
+		st, n.ownStore = ps, true
+	}
+	n.Store = st
+	var err error
+	n.Chain, err = blockchain.New(blockchain.Config{Params: cfg.Params, Store: st, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		if n.ownStore {
+			st.Close()
+		}
+		return nil, err
+	}
+	return st, nil
 }
 
 func (n *Node) minerAddress() (chain.Address, error) {
