@@ -123,3 +123,24 @@ func mineBlocks(ctx context.Context, name string, n int, mine func(context.Conte
 	}
 	return out, nil
 }
+
+// checkGroups checks a partition's groups against the cluster's nodes: at
+// least one group, every name a node, no node in two groups.
+func checkGroups[V any](groups [][]string, nodes map[string]V) error {
+	if len(groups) == 0 {
+		return fmt.Errorf("%w: a partition needs at least one group", ErrBadRequest)
+	}
+	seen := map[string]bool{}
+	for _, g := range groups {
+		for _, name := range g {
+			if _, ok := nodes[name]; !ok {
+				return fmt.Errorf("%w: %q", ErrUnknownNode, name)
+			}
+			if seen[name] {
+				return fmt.Errorf("%w: %s is in two groups", ErrBadRequest, name)
+			}
+			seen[name] = true
+		}
+	}
+	return nil
+}

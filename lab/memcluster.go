@@ -517,23 +517,10 @@ func (c *MemCluster) Status() []NodeStatus {
 
 // Partition implements Cluster.
 func (c *MemCluster) Partition(groups [][]string) error {
-	if len(groups) == 0 {
-		return fmt.Errorf("%w: a partition needs at least one group", ErrBadRequest)
-	}
 	c.mu.Lock()
-	seen := map[string]bool{}
-	for _, g := range groups {
-		for _, name := range g {
-			if _, ok := c.nodes[name]; !ok {
-				c.mu.Unlock()
-				return fmt.Errorf("%w: %q", ErrUnknownNode, name)
-			}
-			if seen[name] {
-				c.mu.Unlock()
-				return fmt.Errorf("%w: %s is in two groups", ErrBadRequest, name)
-			}
-			seen[name] = true
-		}
+	if err := checkGroups(groups, c.nodes); err != nil {
+		c.mu.Unlock()
+		return err
 	}
 	c.groups = groups
 	c.applyPartitionLocked()
