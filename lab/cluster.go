@@ -82,14 +82,23 @@ type Cluster interface {
 	Close() error
 }
 
-// checkAdd checks what every cluster's Add needs of its arguments: a valid
-// name and at least one peer.
-func checkAdd(name string, peers []string) error {
+// checkAdd checks what every cluster's Add needs of its arguments, before
+// anything changes: a valid name no node has, and at least one peer, each
+// a node of the cluster. Called with the cluster's lock held.
+func checkAdd[V any](name string, peers []string, nodes map[string]V) error {
 	if err := CheckName(name); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	if len(peers) == 0 {
 		return fmt.Errorf("%w: a new node needs at least one peer", ErrBadRequest)
+	}
+	if _, ok := nodes[name]; ok {
+		return fmt.Errorf("%w: %s", ErrExists, name)
+	}
+	for _, p := range peers {
+		if _, ok := nodes[p]; !ok {
+			return fmt.Errorf("%w: peer %q", ErrUnknownNode, p)
+		}
 	}
 	return nil
 }

@@ -609,13 +609,10 @@ func (c *MemCluster) Start(name string) error {
 // Add implements Cluster: a relay (not mining) linked to peers with the
 // network's default link shape.
 func (c *MemCluster) Add(name string, peers []string) error {
-	if err := checkAdd(name, peers); err != nil {
-		return err
-	}
 	c.mu.Lock()
-	if _, ok := c.nodes[name]; ok {
+	if err := checkAdd(name, peers, c.nodes); err != nil {
 		c.mu.Unlock()
-		return fmt.Errorf("%w: %s", ErrExists, name)
+		return err
 	}
 	var shape Shape
 	for _, l := range c.network.Links {
@@ -623,10 +620,6 @@ func (c *MemCluster) Add(name string, peers []string) error {
 		break
 	}
 	for _, p := range peers {
-		if _, ok := c.nodes[p]; !ok {
-			c.mu.Unlock()
-			return fmt.Errorf("%w: peer %q", ErrUnknownNode, p)
-		}
 		c.links[pairOf(name, p)] = shape
 	}
 	c.mu.Unlock()

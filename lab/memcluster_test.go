@@ -124,8 +124,12 @@ func TestMemClusterControls(t *testing.T) {
 	if err := c.Add("d", []string{"c"}); !errors.Is(err, ErrExists) {
 		t.Errorf("add d twice: %v", err)
 	}
-	if err := c.Add("e", []string{"nobody"}); !errors.Is(err, ErrUnknownNode) {
+	links := len(c.Network().Links)
+	if err := c.Add("e", []string{"c", "nobody"}); !errors.Is(err, ErrUnknownNode) {
 		t.Errorf("add with an unknown peer: %v", err)
+	}
+	if n := len(c.Network().Links); n != links {
+		t.Errorf("a refused add left links behind: %d, was %d", n, links)
 	}
 	h := c.Status()[0].Height
 	waitFor(t, 10*time.Second, "d joins the chain "+tips(c), func() bool { return sameTip(c, h+2) })

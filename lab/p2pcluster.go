@@ -468,19 +468,10 @@ func (c *P2PCluster) Start(name string) error {
 
 // Add implements Cluster.
 func (c *P2PCluster) Add(name string, peers []string) error {
-	if err := checkAdd(name, peers); err != nil {
-		return err
-	}
 	c.mu.Lock()
-	if _, ok := c.nodes[name]; ok {
+	if err := checkAdd(name, peers, c.nodes); err != nil {
 		c.mu.Unlock()
-		return fmt.Errorf("%w: %s", ErrExists, name)
-	}
-	for _, p := range peers {
-		if _, ok := c.nodes[p]; !ok {
-			c.mu.Unlock()
-			return fmt.Errorf("%w: peer %q", ErrUnknownNode, p)
-		}
+		return err
 	}
 	for _, p := range peers {
 		c.links[pairOf(name, p)] = Shape{}
