@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -188,4 +189,28 @@ func dial(t testing.TB, h *libp2p.Host, nd *testnet.Node) {
 	if _, err := h.Connect(ctx, nd.Addr()); err != nil {
 		t.Fatalf("connect to %s: %v", nd.ID.Short(), err)
 	}
+}
+
+// mineEvery mines a block at nd every interval (with tryMine) until the
+// test ends, reporting the first failure.
+func mineEvery(t *testing.T, nd *testnet.Node, interval time.Duration) {
+	t.Helper()
+	stop := make(chan struct{})
+	var mining sync.WaitGroup
+	mining.Go(func() {
+		tk := time.NewTicker(interval)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+				if _, err := tryMine(nd, false); err != nil {
+					t.Errorf("honest miner: %v", err)
+					return
+				}
+			}
+		}
+	})
+	t.Cleanup(func() { close(stop); mining.Wait() })
 }

@@ -100,24 +100,7 @@ func syncFresh(t *testing.T, p *consensus.Params, blocks []*chain.Block, bad *li
 	start := time.Now()
 	c.Connect(1, 0)
 
-	stop := make(chan struct{})
-	var mining sync.WaitGroup
-	mining.Go(func() {
-		tk := time.NewTicker(200 * time.Millisecond)
-		defer tk.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-				if _, err := tryMine(honest, false); err != nil {
-					t.Errorf("honest miner: %v", err)
-					return
-				}
-			}
-		}
-	})
-	defer func() { close(stop); mining.Wait() }()
+	mineEvery(t, honest, 200*time.Millisecond)
 
 	target := uint32(len(blocks))
 	waitFor(t, 60*time.Second, "the fresh node synced", func() bool { return fresh.Tip().Height >= target })

@@ -3,7 +3,6 @@ package systest
 import (
 	"context"
 	"encoding/hex"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,26 +29,7 @@ func TestLibp2pMisbehavingPeers(t *testing.T) {
 	c.Connect(0, 1)
 
 	// h2 mines all along.
-	stop := make(chan struct{})
-	var mining sync.WaitGroup
-	mining.Add(1)
-	go func() {
-		defer mining.Done()
-		tk := time.NewTicker(150 * time.Millisecond)
-		defer tk.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-				if _, err := tryMine(h2, false); err != nil {
-					t.Errorf("honest miner: %v", err)
-					return
-				}
-			}
-		}
-	}()
-	defer func() { close(stop); mining.Wait() }()
+	mineEvery(t, h2, 150*time.Millisecond)
 
 	keys := chaintest.Keys(4)
 	cases := []struct {
