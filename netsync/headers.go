@@ -117,7 +117,7 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 	var prevHeight uint32
 	var pow powChecker
 	for round := 0; round < maxHeaderRounds; round++ {
-		resp, err := s.request(ctx, id, ProtoHeaders, encodeHeadersRequest(headersRequest{Locator: locator}))
+		resp, err := s.request(ctx, id, ProtoHeaders, EncodeHeadersRequest(HeadersRequest{Locator: locator}))
 		if err != nil {
 			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 				// Headers that stall cost, as blocks that stall do.

@@ -52,19 +52,19 @@ func startFake(t testing.TB, f *fakePeer) {
 		}
 	}
 	must(f.net.HandleRequest(ProtoStatus, fakeStatusCap, MaxStatusSize, func(_ context.Context, _ p2p.PeerID, req []byte) ([]byte, error) {
-		theirs, err := decodeStatus(req)
+		theirs, err := DecodeStatus(req)
 		if err != nil {
 			return nil, err
 		}
 		f.mu.Lock()
 		f.known[theirs.Best] = theirs.Height
 		f.mu.Unlock()
-		return encodeStatus(f.claim(theirs)), nil
+		return EncodeStatus(f.claim(theirs)), nil
 	}))
 	if f.headers != nil {
 		must(f.net.HandleRequest(ProtoHeaders, MaxHeadersRequestSize, MaxHeadersResponseSize, func(_ context.Context, _ p2p.PeerID, req []byte) ([]byte, error) {
 			f.headerRequests.Add(1)
-			r, err := decodeHeadersRequest(req)
+			r, err := DecodeHeadersRequest(req)
 			if err != nil {
 				return nil, err
 			}
@@ -77,7 +77,7 @@ func startFake(t testing.TB, f *fakePeer) {
 				}
 			}
 			f.mu.Unlock()
-			return encodeHeaders(f.headers(parent, height)), nil
+			return EncodeHeaders(f.headers(parent, height)), nil
 		}))
 	}
 	if f.blocks != nil {

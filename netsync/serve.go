@@ -12,7 +12,7 @@ import (
 // serveStatus answers a status request, which carries the asker's status:
 // both sides learn each other's chain in one exchange.
 func (s *Syncer) serveStatus(_ context.Context, from p2p.PeerID, req []byte) ([]byte, error) {
-	theirs, err := decodeStatus(req)
+	theirs, err := DecodeStatus(req)
 	if err != nil {
 		s.net.Penalize(from, PenaltyMalformed, "status request: "+err.Error())
 		return nil, err
@@ -21,7 +21,7 @@ func (s *Syncer) serveStatus(_ context.Context, from p2p.PeerID, req []byte) ([]
 		return nil, err
 	}
 	s.notePeerStatus(from, theirs)
-	return encodeStatus(s.status()), nil
+	return EncodeStatus(s.status()), nil
 }
 
 // checkGenesis bans a peer whose chain has another genesis: it is on
@@ -44,7 +44,7 @@ func (s *Syncer) notePeerStatus(from p2p.PeerID, st Status) {
 
 // serveHeaders answers a locator with up to MaxHeadersPerRequest headers.
 func (s *Syncer) serveHeaders(_ context.Context, from p2p.PeerID, req []byte) ([]byte, error) {
-	r, err := decodeHeadersRequest(req)
+	r, err := DecodeHeadersRequest(req)
 	if err != nil {
 		s.net.Penalize(from, PenaltyMalformed, "headers request: "+err.Error())
 		return nil, err
@@ -53,7 +53,7 @@ func (s *Syncer) serveHeaders(_ context.Context, from p2p.PeerID, req []byte) ([
 	if err != nil {
 		return nil, fmt.Errorf("netsync: headers: %w", err)
 	}
-	return encodeHeaders(hs), nil
+	return EncodeHeaders(hs), nil
 }
 
 // serveBlocks answers with the requested blocks this node holds and

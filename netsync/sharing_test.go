@@ -79,12 +79,12 @@ func TestHeadersFromEveryPeer(t *testing.T) {
 		}
 	}
 	must(silent.HandleRequest(ProtoStatus, MaxStatusSize, MaxStatusSize, func(_ context.Context, _ p2p.PeerID, req []byte) ([]byte, error) {
-		theirs, err := decodeStatus(req)
+		theirs, err := DecodeStatus(req)
 		if err != nil {
 			return nil, err
 		}
 		w := new(big.Int).Add(theirs.Work, new(big.Int).Lsh(big.NewInt(1), 64))
-		return encodeStatus(Status{Genesis: p.GenesisHash(), Best: chain.HashBytes(w.Bytes()), Height: theirs.Height + 100_000, Work: w}), nil
+		return EncodeStatus(Status{Genesis: p.GenesisHash(), Best: chain.HashBytes(w.Bytes()), Height: theirs.Height + 100_000, Work: w}), nil
 	}))
 	must(silent.HandleRequest(ProtoHeaders, MaxHeadersRequestSize, MaxHeadersResponseSize, func(ctx context.Context, _ p2p.PeerID, _ []byte) ([]byte, error) {
 		select {

@@ -23,11 +23,11 @@ func (s *Syncer) exchangeStatus(ctx context.Context, id p2p.PeerID) (Status, err
 	case <-ctx.Done():
 		return Status{}, ctx.Err()
 	}
-	resp, err := s.request(ctx, id, ProtoStatus, encodeStatus(s.status()))
+	resp, err := s.request(ctx, id, ProtoStatus, EncodeStatus(s.status()))
 	if err != nil {
 		return Status{}, err
 	}
-	st, err := decodeStatus(resp)
+	st, err := DecodeStatus(resp)
 	if err != nil {
 		s.net.Penalize(id, PenaltyMalformed, "status response: "+err.Error())
 		return Status{}, fmt.Errorf("status from %s: %w", id.Short(), err)

@@ -77,8 +77,9 @@ type Status struct {
 	Work    *big.Int // cumulative work of the best chain
 }
 
-// encodeStatus: genesis | best | height u32 | work length u8 | work big-endian.
-func encodeStatus(s Status) []byte {
+// EncodeStatus encodes a status message: genesis | best | height u32 |
+// work length u8 | work big-endian.
+func EncodeStatus(s Status) []byte {
 	work := s.Work.Bytes()
 	b := make([]byte, 0, 2*chain.HashSize+4+1+len(work))
 	b = append(b, s.Genesis[:]...)
@@ -88,7 +89,8 @@ func encodeStatus(s Status) []byte {
 	return append(b, work...)
 }
 
-func decodeStatus(b []byte) (Status, error) {
+// DecodeStatus decodes a status message, refusing a malformed one.
+func DecodeStatus(b []byte) (Status, error) {
 	var s Status
 	const fixed = 2*chain.HashSize + 4 + 1
 	if len(b) < fixed {
@@ -111,14 +113,16 @@ func decodeStatus(b []byte) (Status, error) {
 	return s, nil
 }
 
-// headersRequest asks for the main-chain headers after the first locator
+// HeadersRequest asks for the main-chain headers after the first locator
 // hash the server knows, up to stop (zero: as many as allowed).
-type headersRequest struct {
+type HeadersRequest struct {
 	Locator []chain.Hash
 	Stop    chain.Hash
 }
 
-func encodeHeadersRequest(r headersRequest) []byte {
+// EncodeHeadersRequest encodes a headers request: count u8, the locator
+// hashes, the stop hash.
+func EncodeHeadersRequest(r HeadersRequest) []byte {
 	b := make([]byte, 0, 1+(len(r.Locator)+1)*chain.HashSize)
 	b = append(b, byte(len(r.Locator)))
 	for _, h := range r.Locator {
@@ -127,8 +131,10 @@ func encodeHeadersRequest(r headersRequest) []byte {
 	return append(b, r.Stop[:]...)
 }
 
-func decodeHeadersRequest(b []byte) (headersRequest, error) {
-	var r headersRequest
+// DecodeHeadersRequest decodes a headers request, refusing a malformed
+// one or a locator over blockchain.MaxLocatorHashes.
+func DecodeHeadersRequest(b []byte) (HeadersRequest, error) {
+	var r HeadersRequest
 	if len(b) < 1 {
 		return r, malformed("empty headers request")
 	}
@@ -149,7 +155,8 @@ func decodeHeadersRequest(b []byte) (headersRequest, error) {
 	return r, nil
 }
 
-func encodeHeaders(hs []chain.Header) []byte {
+// EncodeHeaders encodes a headers answer: count u16, then the headers.
+func EncodeHeaders(hs []chain.Header) []byte {
 	b := make([]byte, 2, 2+len(hs)*chain.HeaderSize)
 	binary.BigEndian.PutUint16(b, uint16(len(hs)))
 	for i := range hs {

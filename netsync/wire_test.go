@@ -14,16 +14,16 @@ import (
 func TestStatusRoundTrip(t *testing.T) {
 	for _, w := range []*big.Int{big.NewInt(0), big.NewInt(1), new(big.Int).Lsh(big.NewInt(1), 300)} {
 		s := Status{Genesis: chain.Hash{1}, Best: chain.Hash{2}, Height: 77, Work: w}
-		enc := encodeStatus(s)
+		enc := EncodeStatus(s)
 		if len(enc) > MaxStatusSize {
 			t.Fatalf("status of %d bytes over its cap %d", len(enc), MaxStatusSize)
 		}
-		got, err := decodeStatus(enc)
+		got, err := DecodeStatus(enc)
 		if err != nil || got.Genesis != s.Genesis || got.Best != s.Best || got.Height != 77 || got.Work.Cmp(w) != 0 {
 			t.Fatalf("round trip of %v: %+v, %v", w, got, err)
 		}
 	}
-	good := encodeStatus(Status{Work: big.NewInt(300)})
+	good := EncodeStatus(Status{Work: big.NewInt(300)})
 	bad := map[string][]byte{
 		"short":         good[:10],
 		"trailing":      append(bytes.Clone(good), 0),
@@ -32,7 +32,7 @@ func TestStatusRoundTrip(t *testing.T) {
 		"work too long": append(append(bytes.Clone(good[:len(good)-3]), MaxWorkBytes+1), make([]byte, MaxWorkBytes+1)...),
 	}
 	for name, b := range bad {
-		if _, err := decodeStatus(b); !errors.Is(err, errMalformed) {
+		if _, err := DecodeStatus(b); !errors.Is(err, errMalformed) {
 			t.Errorf("%s: decoded, err %v", name, err)
 		}
 	}
@@ -42,11 +42,11 @@ func TestHeadersRoundTrip(t *testing.T) {
 	p := chaintest.Params(chaintest.Keys(2), 1000)
 	blocks := buildChain(p, 2, 3, 0, 1)
 	hs := []chain.Header{blocks[0].Header, blocks[1].Header, blocks[2].Header}
-	got, err := decodeHeaders(encodeHeaders(hs))
+	got, err := decodeHeaders(EncodeHeaders(hs))
 	if err != nil || len(got) != 3 || got[2] != hs[2] {
 		t.Fatalf("headers round trip: %v %v", got, err)
 	}
-	if _, err := decodeHeaders(encodeHeaders(hs)[:100]); err == nil {
+	if _, err := decodeHeaders(EncodeHeaders(hs)[:100]); err == nil {
 		t.Fatal("truncated headers decoded")
 	}
 	many := make([]byte, 2)
@@ -55,21 +55,21 @@ func TestHeadersRoundTrip(t *testing.T) {
 		t.Fatal("a count over MaxHeadersPerRequest decoded")
 	}
 	full := make([]chain.Header, blockchain.MaxHeadersPerRequest)
-	if n := len(encodeHeaders(full)); n != MaxHeadersResponseSize {
+	if n := len(EncodeHeaders(full)); n != MaxHeadersResponseSize {
 		t.Fatalf("a full headers response is %d bytes, cap %d", n, MaxHeadersResponseSize)
 	}
 
 	loc := make([]chain.Hash, blockchain.MaxLocatorHashes)
 	loc[5] = chain.Hash{5}
-	req := encodeHeadersRequest(headersRequest{Locator: loc, Stop: chain.Hash{9}})
+	req := EncodeHeadersRequest(HeadersRequest{Locator: loc, Stop: chain.Hash{9}})
 	if len(req) != MaxHeadersRequestSize {
 		t.Fatalf("a full locator is %d bytes, cap %d", len(req), MaxHeadersRequestSize)
 	}
-	r, err := decodeHeadersRequest(req)
+	r, err := DecodeHeadersRequest(req)
 	if err != nil || len(r.Locator) != len(loc) || r.Locator[5] != loc[5] || r.Stop != (chain.Hash{9}) {
 		t.Fatalf("headers request round trip: %v", err)
 	}
-	if _, err := decodeHeadersRequest(req[:len(req)-1]); err == nil {
+	if _, err := DecodeHeadersRequest(req[:len(req)-1]); err == nil {
 		t.Fatal("truncated headers request decoded")
 	}
 }
@@ -154,20 +154,20 @@ func TestTxsRoundTrip(t *testing.T) {
 func FuzzDecoders(f *testing.F) {
 	p := chaintest.Params(chaintest.Keys(2), 1000)
 	blocks := buildChain(p, 2, 2, 1, 1)
-	f.Add(encodeStatus(Status{Work: big.NewInt(12345)}))
-	f.Add(encodeHeaders([]chain.Header{blocks[0].Header}))
-	f.Add(encodeHeadersRequest(headersRequest{Locator: []chain.Hash{{1}}}))
+	f.Add(EncodeStatus(Status{Work: big.NewInt(12345)}))
+	f.Add(EncodeHeaders([]chain.Header{blocks[0].Header}))
+	f.Add(EncodeHeadersRequest(HeadersRequest{Locator: []chain.Hash{{1}}}))
 	f.Add(encodeHashes([]chain.Hash{{1}, {2}}))
 	f.Add(encodeBlocks([][]byte{blocks[0].Encode(), blocks[1].Encode()}))
 	f.Add(encodeTxs(blocks[1].Txs[1:]))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if s, err := decodeStatus(b); err == nil && !bytes.Equal(encodeStatus(s), b) {
+		if s, err := DecodeStatus(b); err == nil && !bytes.Equal(EncodeStatus(s), b) {
 			t.Fatal("status not canonical")
 		}
-		if hs, err := decodeHeaders(b); err == nil && !bytes.Equal(encodeHeaders(hs), b) {
+		if hs, err := decodeHeaders(b); err == nil && !bytes.Equal(EncodeHeaders(hs), b) {
 			t.Fatal("headers not canonical")
 		}
-		if r, err := decodeHeadersRequest(b); err == nil && !bytes.Equal(encodeHeadersRequest(r), b) {
+		if r, err := DecodeHeadersRequest(b); err == nil && !bytes.Equal(EncodeHeadersRequest(r), b) {
 			t.Fatal("headers request not canonical")
 		}
 		if hs, err := decodeBlocksRequest(b); err == nil && !bytes.Equal(encodeHashes(hs), b) {

@@ -3,8 +3,6 @@ package systest
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"math/big"
 	"sync"
 	"sync/atomic"
@@ -52,32 +50,32 @@ func startFake(t testing.TB, f *fakePeer) {
 		}
 	}
 	must(f.net.HandleRequest(netsync.ProtoStatus, fakeStatusCap, netsync.MaxStatusSize, func(_ context.Context, _ p2p.PeerID, req []byte) ([]byte, error) {
-		theirs, err := decodeStatus(req)
+		theirs, err := netsync.DecodeStatus(req)
 		if err != nil {
 			return nil, err
 		}
 		f.mu.Lock()
 		f.known[theirs.Best] = theirs.Height
 		f.mu.Unlock()
-		return encodeStatus(f.claim(theirs)), nil
+		return netsync.EncodeStatus(f.claim(theirs)), nil
 	}))
 	if f.headers != nil {
 		must(f.net.HandleRequest(netsync.ProtoHeaders, netsync.MaxHeadersRequestSize, netsync.MaxHeadersResponseSize, func(_ context.Context, _ p2p.PeerID, req []byte) ([]byte, error) {
 			f.headerRequests.Add(1)
-			locator, err := decodeLocator(req)
+			hr, err := netsync.DecodeHeadersRequest(req)
 			if err != nil {
 				return nil, err
 			}
 			f.mu.Lock()
 			parent, height := f.p.GenesisHash(), uint32(0)
-			for _, h := range locator {
+			for _, h := range hr.Locator {
 				if ht, ok := f.known[h]; ok {
 					parent, height = h, ht
 					break
 				}
 			}
 			f.mu.Unlock()
-			return encodeHeaders(f.headers(parent, height)), nil
+			return netsync.EncodeHeaders(f.headers(parent, height)), nil
 		}))
 	}
 	if f.blocks != nil {
@@ -88,58 +86,6 @@ func startFake(t testing.TB, f *fakePeer) {
 	must(f.net.HandleGossip(netsync.TopicTxs, accept))
 	must(f.net.Start(context.Background()))
 	t.Cleanup(func() { _ = f.net.Close() })
-}
-
-// The fake speaks netsync's wire format (netsync/wire.go) with its own
-// small codec, since netsync keeps its codec unexported: status is
-// genesis | best | height u32 | work length u8 | work big-endian; a
-// headers request is a count u8, the locator hashes and a stop hash; a
-// headers answer is a count u16 and the encoded headers. A mistake here
-// shows as the victim never learning the fake's status, which the tests
-// wait for.
-
-func encodeStatus(s netsync.Status) []byte {
-	work := s.Work.Bytes()
-	b := make([]byte, 0, 2*chain.HashSize+4+1+len(work))
-	b = append(b, s.Genesis[:]...)
-	b = append(b, s.Best[:]...)
-	b = binary.BigEndian.AppendUint32(b, s.Height)
-	b = append(b, byte(len(work)))
-	return append(b, work...)
-}
-
-func decodeStatus(b []byte) (netsync.Status, error) {
-	var s netsync.Status
-	const fixed = 2*chain.HashSize + 4 + 1
-	if len(b) < fixed || len(b) != fixed+int(b[fixed-1]) {
-		return s, fmt.Errorf("fake: status of %d bytes", len(b))
-	}
-	copy(s.Genesis[:], b)
-	copy(s.Best[:], b[chain.HashSize:])
-	s.Height = binary.BigEndian.Uint32(b[2*chain.HashSize:])
-	s.Work = new(big.Int).SetBytes(b[fixed:])
-	return s, nil
-}
-
-func decodeLocator(b []byte) ([]chain.Hash, error) {
-	if len(b) < 1 || len(b) != 1+(int(b[0])+1)*chain.HashSize {
-		return nil, errors.New("fake: malformed headers request")
-	}
-	hs := make([]chain.Hash, b[0])
-	for i := range hs {
-		copy(hs[i][:], b[1+i*chain.HashSize:])
-	}
-	return hs, nil
-}
-
-func encodeHeaders(hs []chain.Header) []byte {
-	b := make([]byte, 2, 2+len(hs)*chain.HeaderSize)
-	binary.BigEndian.PutUint16(b, uint16(len(hs)))
-	for i := range hs {
-		enc := hs[i].Encode()
-		b = append(b, enc[:]...)
-	}
-	return b
 }
 
 // claimLow announces genesis only: the victim never syncs from the fake.
