@@ -40,7 +40,11 @@ func (r Report) WriteTable(w io.Writer) {
 	for _, d := range keys {
 		depths = append(depths, fmt.Sprintf("%d x%d", d, r.ReorgDepth[d]))
 	}
-	fmt.Fprintf(w, "reorgs %d (depth: %s), deepest %d\n", r.Reorgs, strings.Join(depths, ", "), r.MaxReorg)
+	if r.Reorgs == 0 {
+		fmt.Fprintln(w, "reorgs 0")
+	} else {
+		fmt.Fprintf(w, "reorgs %d (depths: %s), deepest %d\n", r.Reorgs, strings.Join(depths, ", "), r.MaxReorg)
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "miner\thash share\tfound\tmain chain\tshare of main chain")
 	for _, m := range r.Miners {

@@ -139,6 +139,17 @@ func printResult(cmd *cobra.Command, op string, args []string, res any) {
 		for _, x := range v {
 			fmt.Fprintln(w, x)
 		}
+	case map[string]any:
+		if op == "load" {
+			fmt.Fprintf(w, "load: %v tx/s; sent %v, failed %v", v["tps"], v["sent"], v["failed"])
+			if e, ok := v["last_error"]; ok {
+				fmt.Fprintf(w, "; last error: %v", e)
+			}
+			fmt.Fprintln(w)
+			return
+		}
+		b, _ := json.Marshal(v)
+		fmt.Fprintln(w, string(b))
 	default:
 		fmt.Fprintln(w, v)
 	}
