@@ -179,6 +179,7 @@ type shapedConn struct {
 	last     time.Time // due time of the last chunk: the stream keeps order
 	err      error     // first write error, or net.ErrClosed after Close
 	deadline time.Time // write deadline: bounds a Write waiting for room
+	running  bool      // the writer goroutine was started (by the first held write)
 
 	wake      chan struct{} // a chunk was queued
 	room      chan struct{} // the queue shrank
@@ -199,7 +200,6 @@ func newShapedConn(sc sec.SecureConn, links *linkControl) *shapedConn {
 		done:       make(chan struct{}),
 		exited:     make(chan struct{}),
 	}
-	go c.run()
 	return c
 }
 
@@ -250,6 +250,12 @@ func (c *shapedConn) hold(p []byte, s p2p.LinkShape) (int, error) {
 	defer c.mu.Unlock()
 	if c.err != nil {
 		return 0, c.err
+	}
+	if !c.running {
+		// Unshaped links (every link of a node outside the lab) never get
+		// here: they pay no goroutine.
+		c.running = true
+		go c.run()
 	}
 	now := time.Now()
 	sent := now
@@ -398,7 +404,8 @@ func (c *shapedConn) setWriteDeadline(t time.Time) {
 }
 
 // Close drops what is held back (as a cut link loses what is in flight),
-// closes the secured connection and waits for the writer goroutine.
+// closes the secured connection and waits for the writer goroutine, if a
+// shaped write started it.
 func (c *shapedConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
@@ -406,10 +413,13 @@ func (c *shapedConn) Close() error {
 			c.err = net.ErrClosed
 		}
 		c.queue, c.queued = nil, 0
+		running := c.running
 		c.mu.Unlock()
 		close(c.done)
 		c.closeErr = c.SecureConn.Close()
-		<-c.exited
+		if running {
+			<-c.exited
+		}
 	})
 	return c.closeErr
 }
