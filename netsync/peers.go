@@ -19,7 +19,8 @@ type PeerState struct {
 	BestHash   chain.Hash `json:"best_hash"`
 	BestHeight uint32     `json:"best_height"`
 	// TotalWork is the cumulative work the peer announced (nil before its
-	// first status).
+	// first status). It is replaced, never modified in place, so copies of
+	// a PeerState may share it.
 	TotalWork *big.Int `json:"total_work,omitempty"`
 	// LastStatus is when the last status exchange with the peer completed
 	// (zero before the first).
@@ -50,6 +51,10 @@ type peer struct {
 type peerTable struct {
 	mu sync.Mutex
 	m  map[p2p.PeerID]*peer
+	// snap is the sorted copy snapshot last made, kept until a record
+	// changes: the sync loop asks for one on every turn, and most turns
+	// (a block connected, a header batch) change no peer.
+	snap []peer
 }
 
 func newPeerTable() *peerTable { return &peerTable{m: make(map[p2p.PeerID]*peer)} }
@@ -60,6 +65,7 @@ func (t *peerTable) ensureLocked(id p2p.PeerID) *peer {
 	if p == nil {
 		p = &peer{PeerState: PeerState{ID: id}}
 		t.m[id] = p
+		t.snap = nil
 	}
 	return p
 }
@@ -75,6 +81,7 @@ func (t *peerTable) add(id p2p.PeerID) {
 func (t *peerTable) remove(id p2p.PeerID) {
 	t.mu.Lock()
 	delete(t.m, id)
+	t.snap = nil
 	t.mu.Unlock()
 }
 
@@ -84,6 +91,7 @@ func (t *peerTable) retain(live map[p2p.PeerID]bool) {
 	for id := range t.m {
 		if !live[id] {
 			delete(t.m, id)
+			t.snap = nil
 		}
 	}
 	t.mu.Unlock()
@@ -93,6 +101,7 @@ func (t *peerTable) retain(live map[p2p.PeerID]bool) {
 func (t *peerTable) update(id p2p.PeerID, fn func(*peer)) {
 	t.mu.Lock()
 	fn(t.ensureLocked(id))
+	t.snap = nil
 	t.mu.Unlock()
 }
 
@@ -102,6 +111,7 @@ func (t *peerTable) updateKnown(id p2p.PeerID, fn func(*peer)) {
 	t.mu.Lock()
 	if p := t.m[id]; p != nil {
 		fn(p)
+		t.snap = nil
 	}
 	t.mu.Unlock()
 }
@@ -117,19 +127,21 @@ func (t *peerTable) get(id p2p.PeerID) (peer, bool) {
 	return *p, true
 }
 
-// snapshot returns copies of every record, sorted by id.
+// snapshot returns copies of every record, sorted by id. The slice is
+// shared with other callers until a record changes: read it, don't write
+// it (slices.Clone it first).
 func (t *peerTable) snapshot() []peer {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.snap != nil || len(t.m) == 0 {
+		return t.snap
+	}
 	out := make([]peer, 0, len(t.m))
 	for _, p := range t.m {
-		c := *p
-		if p.TotalWork != nil {
-			c.TotalWork = new(big.Int).Set(p.TotalWork)
-		}
-		out = append(out, c)
+		out = append(out, *p)
 	}
-	t.mu.Unlock()
 	slices.SortFunc(out, func(a, b peer) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	t.snap = out
 	return out
 }
 
@@ -146,9 +158,10 @@ func (t *peerTable) noteStatus(id p2p.PeerID, s Status, now time.Time) {
 // noteBlock records that the peer has a block at height (it gossiped it or
 // served it), raising its best height if that is higher.
 func (t *peerTable) noteBlock(id p2p.PeerID, hash chain.Hash, height uint32) {
-	t.updateKnown(id, func(p *peer) {
-		if height > p.BestHeight {
-			p.BestHash, p.BestHeight = hash, height
-		}
-	})
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := t.m[id]; p != nil && height > p.BestHeight {
+		p.BestHash, p.BestHeight = hash, height
+		t.snap = nil
+	}
 }
