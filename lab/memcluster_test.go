@@ -242,12 +242,13 @@ func TestMemClusterBandwidth(t *testing.T) {
 			t.Fatalf("mined block: %v, %d transactions", err, len(b.Txs))
 		}
 		waitFor(t, 10*time.Second, "the block everywhere", func() bool { return sameTip(c, h+1) })
-		obs := c.Observatory()
-		ds, okS := obs.Arrival(hs[0], slow)
-		df, okF := obs.Arrival(hs[0], fast)
-		if !okS || !okF {
-			t.Fatalf("no arrival of %s at %s or %s", hs[0], slow, fast)
-		}
+		var ds, df time.Duration
+		waitFor(t, 5*time.Second, "the block's arrivals in the observatory", func() bool {
+			var okS, okF bool
+			ds, okS = c.Observatory().Arrival(hs[0], slow)
+			df, okF = c.Observatory().Arrival(hs[0], fast)
+			return okS && okF
+		})
 		t.Logf("%d-byte block: %s after %v, %s after %v", b.Size(), fast, df, slow, ds)
 		return b.Size(), ds - df
 	}
