@@ -194,14 +194,32 @@ links:
 func TestMemClusterBandwidth(t *testing.T) {
 	c := simNetwork(t, bandwidthNet)
 	ctx := context.Background()
-	waitFor(t, 10*time.Second, "the nodes linked", func() bool {
-		for _, s := range c.Status() {
-			if s.Peers == 0 {
+	// Linked, statuses exchanged, and so the once-a-connection mempool
+	// exchanges over while the pools are empty (later, a's 100-transaction
+	// answer would queue ahead of a block on the slow link).
+	waitFor(t, 10*time.Second, "the nodes linked and their statuses exchanged", func() bool {
+		for _, name := range []string{"a", "b", "c"} {
+			nd, _ := c.node(name)
+			c.mu.Lock()
+			sy := nd.sync
+			c.mu.Unlock()
+			ps := sy.Peers()
+			want := 1
+			if name == "a" {
+				want = 2
+			}
+			if len(ps) != want {
 				return false
+			}
+			for _, p := range ps {
+				if p.LastStatus.IsZero() {
+					return false
+				}
 			}
 		}
 		return true
 	})
+	time.Sleep(300 * time.Millisecond)
 	const bw, compression = 128e3, 2.0
 
 	// block mines a block of 100 transactions at a once every node has
