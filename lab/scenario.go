@@ -39,9 +39,9 @@ const (
 //	network: ../split-2-2.yaml   # relative to the scenario file
 //	steps:
 //	  - {at: 0s, expect: height >= 3}
-//	  - {at: 1s, do: partition a,b c,d}
+//	  - {at: 1s, do: "partition a,b c,d"}
 //	  - {at: 2s, do: send c a 1000, as: t1}
-//	  - {at: 2s, do: load --tps 20 --from c,d}
+//	  - {at: 2s, do: "load --tps 20 --from c,d"}
 //	  - {at: 6s, do: load --tps 0}
 //	  - {at: 6s, expect: mined c load, within: 5s}
 //	  - {at: 8s, do: remember a main}
@@ -57,7 +57,8 @@ const (
 // transaction for "mined NAME". "load --tps N [--from a,b]" starts,
 // changes or (N = 0) stops a transaction load like `chaind devnet load`;
 // "mined [NODE] load" expects every transaction it sent so far on the
-// main chain of every running node (or of NODE): none lost.
+// main chain of every running node (or of NODE): none lost. In YAML's
+// braces a comma ends the value: quote a control that has one.
 type ScenarioFile struct {
 	Name    string      `yaml:"name"`
 	Network string      `yaml:"network"`
@@ -152,6 +153,9 @@ func (s *Scenario) check() error {
 	return nil
 }
 
+// stepOps are the controls a scenario step may do.
+var stepOps = []string{"partition", "heal", "shape", "stop", "crash", "start", "add", "mine", "hashrate", "send", "load", "remember"}
+
 // check checks one step given the transaction and block names the steps
 // before it gave, and adds the names it gives.
 func (st StepSpec) check(txs, blocks map[string]bool) error {
@@ -182,6 +186,9 @@ func (st StepSpec) check(txs, blocks map[string]bool) error {
 	c, err := ParseCommand(st.Do)
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(stepOps, c.Op) {
+		return fmt.Errorf("unknown command %q (want %s)", c.Op, strings.Join(stepOps, ", "))
 	}
 	if st.As != "" {
 		switch {

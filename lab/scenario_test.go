@@ -90,6 +90,7 @@ func TestLoadScenarioRejects(t *testing.T) {
 		"send nothing":            {"  - {do: send a b 0}", "step 1 (line 3): bad request: amount \"0\""},
 		"a slow link":             {"  - {do: shape a-b --bandwidth 10bit}", "step 1 (line 3): bad request: bad link shape: bandwidth 10 bit/s not in 1kbit..1000Gbit"},
 		"remember what":           {"  - {do: remember a}", "step 1 (line 3): bad request: usage: remember NODE NAME"},
+		"explode":                 {"  - {do: heal}\n  - {do: explode a}", "step 2 (line 4): unknown command \"explode\" (want partition, heal, shape, stop, crash, start, add, mine, hashrate, send, load, remember)"},
 		"mined at":                {"  - {do: load --tps 1}\n  - {expect: mined a b load}", "step 2 (line 4): expectation \"mined a b load\""},
 	} {
 		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".yaml")
