@@ -165,15 +165,11 @@ func (c *Client) Control(ctx context.Context, cmd Command) (any, error) {
 		}
 		err = c.Do(ctx, http.MethodPost, "/nodes/"+cmd.Args[0]+"/send", map[string]any{"to": cmd.Args[1], "amount": amt}, &out)
 	case "load":
-		f, ferr := flags(cmd.Args, "tps")
-		if ferr != nil {
-			return nil, ferr
+		tps, from, lerr := ParseLoad(cmd.Args)
+		if lerr != nil {
+			return nil, lerr
 		}
-		var tps float64
-		if _, serr := fmt.Sscan(f["tps"], &tps); serr != nil {
-			return nil, fmt.Errorf("%w: usage: load --tps N", ErrBadRequest)
-		}
-		err = c.Do(ctx, http.MethodPost, "/load", map[string]float64{"tps": tps}, &out)
+		err = c.Do(ctx, http.MethodPost, "/load", map[string]any{"tps": tps, "from": from}, &out)
 	default:
 		return nil, fmt.Errorf("%w: unknown control %q", ErrBadRequest, cmd.Op)
 	}

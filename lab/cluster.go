@@ -18,7 +18,7 @@ var (
 	ErrRunning = errors.New("node is running")
 	// ErrExists: Add of a name already taken.
 	ErrExists = errors.New("node exists")
-	// ErrUnsupported: the transport cannot do this (e.g. bandwidth on memnet).
+	// ErrUnsupported: the transport cannot do this (e.g. simulated mining on libp2p).
 	ErrUnsupported = errors.New("not supported by this transport")
 	// ErrBadRequest: a control's arguments are out of range.
 	ErrBadRequest = errors.New("bad request")

@@ -121,83 +121,136 @@ func want(c Command, n int, usage string) error {
 // Apply runs a command on a cluster and returns what it produced (block
 // hashes of mine, the transaction id of send).
 func Apply(ctx context.Context, cl Cluster, c Command) (string, error) {
+	run, err := parseControl(c)
+	if err != nil {
+		return "", err
+	}
+	return run(ctx, cl)
+}
+
+// control is a parsed cluster control, ready to run.
+type control func(ctx context.Context, cl Cluster) (string, error)
+
+// parseControl checks a cluster control's words (all but the node names,
+// which only the cluster knows) and returns it ready to run, so a scenario
+// file's broken step is refused before the network starts.
+func parseControl(c Command) (control, error) {
+	none := func(err error) (string, error) { return "", err }
 	switch c.Op {
 	case "partition":
 		gs, err := ParseGroups(c.Args)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		return "", cl.Partition(gs)
+		return func(_ context.Context, cl Cluster) (string, error) { return none(cl.Partition(gs)) }, nil
 	case "heal":
 		if err := want(c, 0, "heal"); err != nil {
-			return "", err
+			return nil, err
 		}
-		return "", cl.Heal()
+		return func(_ context.Context, cl Cluster) (string, error) { return none(cl.Heal()) }, nil
 	case "shape":
 		if len(c.Args) < 1 {
-			return "", fmt.Errorf("%w: usage: shape a-b --delay 200ms --jitter 20ms --loss 5%% --bandwidth 10Mbit", ErrBadRequest)
+			return nil, fmt.Errorf("%w: usage: shape a-b --delay 200ms --jitter 20ms --loss 5%% --bandwidth 10Mbit", ErrBadRequest)
 		}
 		p, err := ParsePair(c.Args[0], nil)
 		if err != nil {
-			return "", fmt.Errorf("%w: %w", ErrBadRequest, err)
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 		s, err := ParseShape(c.Args[1:])
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		return "", cl.Shape(p, s)
+		return func(_ context.Context, cl Cluster) (string, error) { return none(cl.Shape(p, s)) }, nil
 	case "stop", "crash", "start":
 		if err := want(c, 1, c.Op+" NODE"); err != nil {
-			return "", err
+			return nil, err
 		}
-		switch c.Op {
-		case "stop":
-			return "", cl.Stop(c.Args[0])
-		case "crash":
-			return "", cl.Crash(c.Args[0])
-		}
-		return "", cl.Start(c.Args[0])
+		op, name := c.Op, c.Args[0]
+		return func(_ context.Context, cl Cluster) (string, error) {
+			switch op {
+			case "stop":
+				return none(cl.Stop(name))
+			case "crash":
+				return none(cl.Crash(name))
+			}
+			return none(cl.Start(name))
+		}, nil
 	case "add":
 		if len(c.Args) < 2 {
-			return "", fmt.Errorf("%w: usage: add NODE --peer a[,b]", ErrBadRequest)
+			return nil, fmt.Errorf("%w: usage: add NODE --peer a[,b]", ErrBadRequest)
 		}
 		f, err := flags(c.Args[1:], "peer")
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		gs, err := ParseGroups([]string{f["peer"]})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		return "", cl.Add(c.Args[0], gs[0])
+		name := c.Args[0]
+		return func(_ context.Context, cl Cluster) (string, error) { return none(cl.Add(name, gs[0])) }, nil
 	case "mine":
 		if err := want(c, 2, "mine NODE BLOCKS"); err != nil {
-			return "", err
+			return nil, err
 		}
 		n, err := strconv.Atoi(c.Args[1])
 		if err != nil {
-			return "", fmt.Errorf("%w: blocks %q", ErrBadRequest, c.Args[1])
+			return nil, fmt.Errorf("%w: blocks %q", ErrBadRequest, c.Args[1])
 		}
-		hs, err := cl.Mine(ctx, c.Args[0], n)
-		return strings.Join(hs, " "), err
+		if err := checkMine(n); err != nil {
+			return nil, err
+		}
+		name := c.Args[0]
+		return func(ctx context.Context, cl Cluster) (string, error) {
+			hs, err := cl.Mine(ctx, name, n)
+			return strings.Join(hs, " "), err
+		}, nil
 	case "hashrate":
 		if err := want(c, 2, "hashrate NODE PERCENT"); err != nil {
-			return "", err
+			return nil, err
 		}
 		s, err := ParseShare(c.Args[1])
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		return "", cl.SetShare(c.Args[0], s)
+		name := c.Args[0]
+		return func(_ context.Context, cl Cluster) (string, error) { return none(cl.SetShare(name, s)) }, nil
 	case "send":
 		if err := want(c, 3, "send FROM TO AMOUNT"); err != nil {
-			return "", err
+			return nil, err
 		}
 		amt, err := strconv.ParseUint(c.Args[2], 10, 64)
-		if err != nil {
-			return "", fmt.Errorf("%w: amount %q", ErrBadRequest, c.Args[2])
+		if err != nil || amt == 0 {
+			return nil, fmt.Errorf("%w: amount %q: want a whole number of base units above 0", ErrBadRequest, c.Args[2])
 		}
-		return cl.Send(c.Args[0], c.Args[1], amt)
+		from, to := c.Args[0], c.Args[1]
+		return func(_ context.Context, cl Cluster) (string, error) { return cl.Send(from, to, amt) }, nil
 	}
-	return "", fmt.Errorf("%w: unknown command %q (partition, heal, shape, stop, crash, start, add, mine, hashrate, send)", ErrBadRequest, c.Op)
+	return nil, fmt.Errorf("%w: unknown command %q (partition, heal, shape, stop, crash, start, add, mine, hashrate, send)", ErrBadRequest, c.Op)
+}
+
+// ParseLoad reads the load control's options: --tps N (0 stops the load)
+// and optionally --from a,b, the nodes whose keys send (every running
+// node's when not given).
+func ParseLoad(args []string) (tps float64, from []string, err error) {
+	f, err := flags(args, "tps", "from")
+	if err != nil {
+		return 0, nil, err
+	}
+	v, ok := f["tps"]
+	if !ok {
+		return 0, nil, fmt.Errorf("%w: usage: load --tps N [--from a,b]", ErrBadRequest)
+	}
+	tps, err = strconv.ParseFloat(v, 64)
+	if err != nil || !(tps >= 0 && tps <= MaxLoadTPS) {
+		return 0, nil, fmt.Errorf("%w: tps %q: want a rate in 0..%d", ErrBadRequest, v, MaxLoadTPS)
+	}
+	if v, ok := f["from"]; ok {
+		gs, err := ParseGroups([]string{v})
+		if err != nil {
+			return 0, nil, fmt.Errorf("%w: --from wants nodes a,b", ErrBadRequest)
+		}
+		from = gs[0]
+	}
+	return tps, from, nil
 }

@@ -50,7 +50,7 @@ const APIPrefix = "/api/v1/devnet"
 //	POST /api/v1/devnet/nodes/{name}/hashrate  {"percent": 60}
 //	POST /api/v1/devnet/nodes/{name}/send      {"to": "b", "amount": 1000}
 //	GET  /api/v1/devnet/load                   the transaction load (LoadStatus)
-//	POST /api/v1/devnet/load                   {"tps": 100} (0 stops it)
+//	POST /api/v1/devnet/load                   {"tps": 100, "from": ["c","d"]} (from: optional; 0 stops it)
 //
 // Errors are JSON {"error": "..."}: 404 for an unknown node, 409 for a
 // control the node's state refuses (stopped, running, exists), 400 for bad

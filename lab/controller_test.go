@@ -35,7 +35,8 @@ func TestControllerControls(t *testing.T) {
 		return 0
 	}
 	waitFor(t, 10*time.Second, "blocks", func() bool { return sameTip(c, 2) })
-	for _, s := range []string{"partition a b,c", "heal", "shape a-b --delay 50ms --jitter 5ms --loss 1%", "stop c", "start c",
+	for _, s := range []string{"partition a b,c", "heal", "shape a-b --delay 50ms --jitter 5ms --loss 1%",
+		"shape b-c --delay 20ms --bandwidth 1Mbit", "stop c", "start c",
 		"crash b", "start b", "add d --peer a", "hashrate a 30", "mine a 2", "send a c 1000"} {
 		if err := run(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
@@ -46,8 +47,9 @@ func TestControllerControls(t *testing.T) {
 		"mine zed 1":                  http.StatusNotFound,
 		"start a":                     http.StatusConflict,
 		"add d --peer a":              http.StatusConflict,
-		"shape a-b --loss 200%":       0, // refused by the client before it asks
-		"shape a-b --bandwidth 1Mbit": http.StatusBadRequest,
+		"shape a-b --loss 200%":       0,                     // refused by the client before it asks
+		"shape a-b --bandwidth 10bit": http.StatusBadRequest, // below MinBandwidth
+		"shape a-b --bandwidth fast":  http.StatusBadRequest,
 		"partition a,zed":             http.StatusNotFound,
 		"mine a 0":                    http.StatusBadRequest,
 	} {

@@ -3,12 +3,19 @@
 //
 // A network file (YAML, in the spirit of Warnet's network.yaml) names the
 // nodes (hash-rate share, mining or not, miner strategy) and the links
-// between them (latency, jitter, loss, bandwidth); topology flags give the
-// common shapes (line, ring, mesh, random:k). A scenario file is a list of
-// timed steps (partition, heal, shape, stop, crash, start, add, mine,
-// hashrate, send) and expectations checked at their time (every node on
-// one tip, a height reached, a reorg seen, a miner's share); it passes when
-// every expectation held.
+// between them (latency, jitter, loss, bandwidth in bits per second);
+// topology flags give the common shapes (line, ring, mesh, random:k). Both
+// clusters shape links: memnet natively (a limited link queues each
+// message behind the one before it; in a simulation compressed by K, delays
+// are divided by K and bandwidths multiplied by K, so transmit times scale
+// like latencies), libp2p through the hosts' shapers. A scenario file is a
+// list of timed steps (partition, heal, shape, stop, crash, start, add,
+// mine, hashrate, send, remember, and load to start and stop a transaction
+// load) and expectations checked at their time (every node on one tip, a
+// height reached, a transaction or every transaction of the load mined, a
+// remembered block kept, a reorg seen, a miner's share); it passes when
+// every expectation held. A broken step is refused, with its number and
+// line, before the network starts.
 //
 // The observatory takes the events of the network (a block found, a node
 // seeing a block or a transaction first, a reorg, a partition, a shape) and

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -22,20 +24,22 @@ const (
 
 // LoadStatus is the transaction load's state.
 type LoadStatus struct {
-	TPS     float64 `json:"tps"`
-	Sent    uint64  `json:"sent"`
-	Failed  uint64  `json:"failed"`
-	LastErr string  `json:"last_error,omitempty"`
+	TPS     float64  `json:"tps"`
+	From    []string `json:"from,omitempty"` // the sending nodes; none: every running node
+	Sent    uint64   `json:"sent"`
+	Failed  uint64   `json:"failed"`
+	LastErr string   `json:"last_error,omitempty"`
 }
 
 // Load sends signed transactions through a cluster's running nodes at a
-// steady rate: each from one node's funded key to the next node's address
-// (Cluster.Send, so they enter the network through the real nodes' pools
-// and gossip), senders taken in turn. Safe for concurrent use; Close stops
-// its goroutine.
+// steady rate: each from one node's funded key to the next running node's
+// address (Cluster.Send, so they enter the network through the real nodes'
+// pools and gossip), senders (every running node, or the ones asked for)
+// taken in turn. Safe for concurrent use; Close stops its goroutine.
 type Load struct {
-	cl  Cluster
-	log *slog.Logger
+	cl     Cluster
+	log    *slog.Logger
+	onSent func(txid string) // nil: none
 
 	setMu sync.Mutex // serialises Set and Close
 
@@ -47,17 +51,41 @@ type Load struct {
 }
 
 // NewLoad returns an idle load on cl.
-func NewLoad(cl Cluster, log *slog.Logger) *Load {
+func NewLoad(cl Cluster, log *slog.Logger) *Load { return newLoad(cl, log, nil) }
+
+// newLoad returns an idle load that calls onSent (when not nil) from its
+// goroutine with every transaction it sent: a scenario keeps their ids to
+// check that none was lost.
+func newLoad(cl Cluster, log *slog.Logger, onSent func(txid string)) *Load {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Load{cl: cl, log: log}
+	return &Load{cl: cl, log: log, onSent: onSent}
 }
 
-// Set changes the rate (0 stops the load) and returns the state.
-func (l *Load) Set(tps float64) (LoadStatus, error) {
+// Set changes the rate (0 stops the load) and the sending nodes (from;
+// every running node when none is given) and returns the state. An
+// unknown or repeated sender is refused and changes nothing.
+func (l *Load) Set(tps float64, from ...string) (LoadStatus, error) {
 	if !(tps >= 0 && tps <= MaxLoadTPS) {
 		return l.Status(), fmt.Errorf("%w: tps %v not in 0..%d", ErrBadRequest, tps, MaxLoadTPS)
+	}
+	if tps == 0 {
+		from = nil
+	}
+	if len(from) > 0 {
+		n := l.cl.Network()
+		seen := map[string]bool{}
+		for _, name := range from {
+			if _, ok := n.Node(name); !ok {
+				return l.Status(), fmt.Errorf("%w: load from %q", ErrUnknownNode, name)
+			}
+			if seen[name] {
+				return l.Status(), fmt.Errorf("%w: load from %s twice", ErrBadRequest, name)
+			}
+			seen[name] = true
+		}
+		from = slices.Clone(from)
 	}
 	l.setMu.Lock()
 	defer l.setMu.Unlock()
@@ -67,10 +95,10 @@ func (l *Load) Set(tps float64) (LoadStatus, error) {
 	if l.closed {
 		return l.st, fmt.Errorf("%w: the devnet is stopping", ErrBadRequest)
 	}
-	l.st.TPS = tps
+	l.st.TPS, l.st.From = tps, from
 	if tps > 0 {
 		l.stop, l.done = make(chan struct{}), make(chan struct{})
-		go l.run(tps, l.stop, l.done)
+		go l.run(tps, from, l.stop, l.done)
 	}
 	return l.st, nil
 }
@@ -97,7 +125,7 @@ func (l *Load) halt() {
 	l.mu.Lock()
 	stop, done := l.stop, l.done
 	l.stop, l.done = nil, nil
-	l.st.TPS = 0
+	l.st.TPS, l.st.From = 0, nil
 	l.mu.Unlock()
 	if stop != nil {
 		close(stop)
@@ -105,13 +133,14 @@ func (l *Load) halt() {
 	}
 }
 
-func (l *Load) run(tps float64, stop, done chan struct{}) {
+func (l *Load) run(tps float64, from []string, stop, done chan struct{}) {
 	defer close(done)
 	tick := time.NewTicker(loadTick)
 	defer tick.Stop()
 	start := time.Now()
 	var sent uint64 // attempts since start
 	var names []string
+	var senders []int // indexes in names
 	var refreshed time.Time
 	next := 0
 	for {
@@ -121,8 +150,9 @@ func (l *Load) run(tps float64, stop, done chan struct{}) {
 		case now := <-tick.C:
 			if now.Sub(refreshed) >= loadRefresh {
 				names, refreshed = l.running(), now
+				senders = sendersOf(names, from)
 			}
-			if len(names) < 2 {
+			if len(names) < 2 || len(senders) == 0 {
 				continue
 			}
 			due := uint64(now.Sub(start).Seconds() * tps)
@@ -130,9 +160,13 @@ func (l *Load) run(tps float64, stop, done chan struct{}) {
 				sent = due - backlog // fell behind: at most a second's worth at once
 			}
 			for ; sent < due; sent++ {
-				from, to := names[next%len(names)], names[(next+1)%len(names)]
+				i := senders[next%len(senders)]
+				from, to := names[i], names[(i+1)%len(names)]
 				next++
-				_, err := l.cl.Send(from, to, LoadAmount)
+				id, err := l.cl.Send(from, to, LoadAmount)
+				if err == nil && l.onSent != nil {
+					l.onSent(id)
+				}
 				l.mu.Lock()
 				if err != nil {
 					l.st.Failed++
@@ -147,6 +181,18 @@ func (l *Load) run(tps float64, stop, done chan struct{}) {
 			}
 		}
 	}
+}
+
+// sendersOf returns the indexes in names of the nodes in from, or of every
+// name when from is empty.
+func sendersOf(names, from []string) []int {
+	var out []int
+	for i, n := range names {
+		if len(from) == 0 || slices.Contains(from, n) {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // running lists the running nodes.
@@ -173,7 +219,8 @@ func (c *Controller) loadStatus(w http.ResponseWriter, r *http.Request) {
 
 func (c *Controller) setLoad(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		TPS *float64 `json:"tps"`
+		TPS  *float64 `json:"tps"`
+		From []string `json:"from"`
 	}
 	if err := decode(r, &req); err != nil {
 		c.done(w, "load", nil, err)
@@ -183,6 +230,10 @@ func (c *Controller) setLoad(w http.ResponseWriter, r *http.Request) {
 		c.done(w, "load", nil, fmt.Errorf("%w: tps is required", ErrBadRequest))
 		return
 	}
-	st, err := c.load.Set(*req.TPS)
-	c.done(w, fmt.Sprintf("load %g tps", *req.TPS), st, err)
+	st, err := c.load.Set(*req.TPS, req.From...)
+	what := fmt.Sprintf("load %g tps", *req.TPS)
+	if len(req.From) > 0 {
+		what += " from " + strings.Join(req.From, ",")
+	}
+	c.done(w, what, st, err)
 }

@@ -74,4 +74,22 @@ func TestLoadSendsThroughTheNodes(t *testing.T) {
 		}
 		return true
 	})
+
+	// Senders: only a's key; an unknown or repeated sender is refused and
+	// changes nothing.
+	if _, err := control("load --tps 10 --from a"); err != nil {
+		t.Fatal(err)
+	}
+	for bad, want := range map[string]int{"load --tps 20 --from a,zed": http.StatusNotFound, "load --tps 20 --from a,a": http.StatusBadRequest} {
+		var ce *ControlError
+		if _, err := control(bad); !errors.As(err, &ce) || ce.Status != want {
+			t.Errorf("%s: %v, want HTTP %d", bad, err, want)
+		}
+	}
+	if st := ctl.Load().Status(); st.TPS != 10 || len(st.From) != 1 || st.From[0] != "a" {
+		t.Errorf("after refused changes: %+v, want 10 tps from a", st)
+	}
+	if st, err := ctl.Load().Set(0); err != nil || st.TPS != 0 || st.From != nil {
+		t.Errorf("stop: %+v %v", st, err)
+	}
 }

@@ -133,9 +133,9 @@ func NewMemCluster(cfg MemConfig) (*MemCluster, error) {
 	}
 	c.params = labParams(n, keys)
 	for _, l := range n.Links {
-		if l.Shape.Bandwidth > 0 {
+		if err := l.Shape.Check(); err != nil {
 			net.Close()
-			return nil, fmt.Errorf("%w: link %s: bandwidth on memnet", ErrUnsupported, l.Pair)
+			return nil, fmt.Errorf("%w: link %s: %w", ErrBadNetwork, l.Pair, err)
 		}
 		c.links[l.Pair] = l.Shape
 	}
@@ -373,15 +373,13 @@ func (c *MemCluster) meanInterval(share float64) time.Duration {
 }
 
 // linkLocked links a pair whose ends both run, with the shape's delays
-// divided by the time compression.
+// divided by the time compression and its bandwidth multiplied by it.
 func (c *MemCluster) linkLocked(p Pair, s Shape) {
 	a, b := c.nodes[p.A], c.nodes[p.B]
 	if a == nil || b == nil || !a.running || !b.running {
 		return
 	}
-	s = s.Scale(c.network.Compression)
-	if err := c.net.Link(a.p2p.Self(), b.p2p.Self(), memnet.LinkParams{Latency: time.Duration(s.Latency),
-		Jitter: time.Duration(s.Jitter), Loss: float64(s.Loss)}); err != nil {
+	if err := c.net.Link(a.p2p.Self(), b.p2p.Self(), s.memLink(c.network.Compression)); err != nil {
 		c.log.Warn("link", "pair", p.String(), "err", err)
 	}
 }
@@ -543,9 +541,6 @@ func (c *MemCluster) Heal() error {
 func (c *MemCluster) Shape(p Pair, s Shape) error {
 	if err := s.Check(); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadRequest, err)
-	}
-	if s.Bandwidth > 0 {
-		return fmt.Errorf("%w: bandwidth on memnet", ErrUnsupported)
 	}
 	if p.A == p.B {
 		return fmt.Errorf("%w: a link joins two nodes", ErrBadRequest)

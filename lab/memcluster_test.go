@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/wallet"
 )
 
@@ -133,7 +136,7 @@ func TestMemClusterControls(t *testing.T) {
 	}
 	h := c.Status()[0].Height
 	waitFor(t, 10*time.Second, "d joins the chain "+tips(c), func() bool { return sameTip(c, h+2) })
-	if err := c.Shape(Pair{"a", "b"}, Shape{Bandwidth: 1e6}); !errors.Is(err, ErrUnsupported) {
+	if err := c.Shape(Pair{"a", "b"}, Shape{Latency: Duration(20 * time.Millisecond), Bandwidth: 1e6}); err != nil {
 		t.Errorf("bandwidth on memnet: %v", err)
 	}
 	r := c.Observatory().Report()
@@ -163,5 +166,152 @@ func TestLargeNetworkTunables(t *testing.T) {
 	}
 	if p := labParams(&Network{Name: "small"}, keys[:3]); len(p.Allocations) != 3 {
 		t.Fatalf("a 3-node network funds %d keys", len(p.Allocations))
+	}
+}
+
+// bandwidthNet is a star around a: a-b unshaped, a-c at 128 kbit/s, on a
+// clock compressed twofold (so the link carries 256 kbit of real time a
+// second). Nobody mines on its own: the test mines.
+const bandwidthNet = `
+name: bw
+transport: memnet
+simulated_mining: true
+compression: 2
+nodes:
+  - {name: a, mining: false}
+  - {name: b, mining: false}
+  - {name: c, mining: false}
+links:
+  - {link: a-b, latency: 10ms}
+  - {link: a-c, latency: 10ms, bandwidth: 128kbit}
+`
+
+// TestMemClusterBandwidth: a 100-transaction block crosses a link shaped
+// to a low bandwidth later, by about its size over the bandwidth (times
+// the time compression), than an unshaped one, by the observatory's
+// arrival times; the shape control moves the limit to another link; bad
+// bandwidths are refused and change nothing.
+func TestMemClusterBandwidth(t *testing.T) {
+	c := simNetwork(t, bandwidthNet)
+	ctx := context.Background()
+	// Linked, statuses exchanged, and so the once-a-connection mempool
+	// exchanges over while the pools are empty (later, a's 100-transaction
+	// answer would queue ahead of a block on the slow link).
+	waitFor(t, 10*time.Second, "the nodes linked and their statuses exchanged", func() bool {
+		for _, name := range []string{"a", "b", "c"} {
+			nd, _ := c.node(name)
+			c.mu.Lock()
+			sy := nd.sync
+			c.mu.Unlock()
+			ps := sy.Peers()
+			want := 1
+			if name == "a" {
+				want = 2
+			}
+			if len(ps) != want {
+				return false
+			}
+			for _, p := range ps {
+				if p.LastStatus.IsZero() {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	time.Sleep(300 * time.Millisecond)
+	const bw, compression = 128e3, 2.0
+
+	// block mines a block of 100 transactions at a once every node has
+	// them (so the links are idle), and returns its size and how much
+	// later it reached slow than fast.
+	block := func(slow, fast string) (int, time.Duration) {
+		t.Helper()
+		h := c.Status()[0].Height
+		for i := range 100 {
+			from, to := "a", "b"
+			if i%2 == 1 {
+				from, to = "b", "c" // at most 64 a sender in the others' pools
+			}
+			if _, err := c.Send(from, to, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, 10*time.Second, "100 transactions in every pool", func() bool {
+			for _, s := range c.Status() {
+				if s.MempoolTxs != 100 {
+					return false
+				}
+			}
+			return true
+		})
+		time.Sleep(100 * time.Millisecond) // status rounds and the last transactions off the links
+		hs, err := c.Mine(ctx, "a", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := chain.ParseHash(hs[0])
+		nd, _ := c.node("a")
+		c.mu.Lock()
+		bc := nd.chain
+		c.mu.Unlock()
+		b, err := bc.Block(id)
+		if err != nil || len(b.Txs) != 101 {
+			t.Fatalf("mined block: %v, %d transactions", err, len(b.Txs))
+		}
+		waitFor(t, 10*time.Second, "the block everywhere", func() bool { return sameTip(c, h+1) })
+		var ds, df time.Duration
+		waitFor(t, 5*time.Second, "the block's arrivals in the observatory", func() bool {
+			var okS, okF bool
+			ds, okS = c.Observatory().Arrival(hs[0], slow)
+			df, okF = c.Observatory().Arrival(hs[0], fast)
+			return okS && okF
+		})
+		t.Logf("%d-byte block: %s after %v, %s after %v", b.Size(), fast, df, slow, ds)
+		return b.Size(), ds - df
+	}
+	check := func(size int, extra time.Duration) {
+		t.Helper()
+		want := time.Duration(float64(size) * 8 / (bw * compression) * float64(time.Second))
+		// Uncompressed, the block would take twice want; unshaped, nothing.
+		if extra < want*8/10 || extra > want*13/10+100*time.Millisecond {
+			t.Errorf("the shaped link delayed the block by %v, want about %v (%d bytes at %g bit/s, compression %g)",
+				extra, want, size, bw, compression)
+		}
+	}
+	check(block("c", "b"))
+
+	// The control moves the limit from a-c to a-b.
+	fast := Shape{Latency: Duration(10 * time.Millisecond)}
+	slow := Shape{Latency: Duration(10 * time.Millisecond), Bandwidth: bw}
+	if err := c.Shape(Pair{"a", "b"}, slow); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Shape(Pair{"a", "c"}, fast); err != nil {
+		t.Fatal(err)
+	}
+	check(block("b", "c"))
+
+	// Bad bandwidths: refused, nothing changed.
+	before := c.Network().Links
+	for _, bad := range []Bandwidth{-1, 10, Bandwidth(math.NaN()), Bandwidth(math.Inf(1)), 2e12} {
+		err := c.Shape(Pair{"a", "c"}, Shape{Latency: Duration(time.Millisecond), Bandwidth: bad})
+		if !errors.Is(err, ErrBadRequest) || !errors.Is(err, ErrBadShape) || !strings.Contains(err.Error(), "bandwidth") {
+			t.Errorf("bandwidth %v: %v", float64(bad), err)
+		}
+	}
+	if after := c.Network().Links; !reflect.DeepEqual(after, before) {
+		t.Errorf("refused shapes changed the links: %+v, was %+v", after, before)
+	}
+	if _, err := ParseShape([]string{"--bandwidth", "fast"}); !errors.Is(err, ErrBadRequest) {
+		t.Errorf("--bandwidth fast: %v", err)
+	}
+	n, err := ParseNetwork([]byte(bandwidthNet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Links[1].Shape.Bandwidth = -5
+	if _, err := NewMemCluster(MemConfig{Network: n}); !errors.Is(err, ErrBadNetwork) || !errors.Is(err, ErrBadShape) {
+		t.Errorf("a network with a negative bandwidth: %v", err)
 	}
 }

@@ -199,9 +199,26 @@ func TestShapeParsing(t *testing.T) {
 	if _, err := ParseDuration("200"); err == nil {
 		t.Error("a duration without a unit accepted")
 	}
-	s := Shape{Latency: Duration(200 * time.Millisecond), Jitter: Duration(20 * time.Millisecond)}
-	if got := s.Scale(10); time.Duration(got.Latency) != 20*time.Millisecond || time.Duration(got.Jitter) != 2*time.Millisecond {
+	s := Shape{Latency: Duration(200 * time.Millisecond), Jitter: Duration(20 * time.Millisecond), Bandwidth: 1e6}
+	if got := s.Scale(10); time.Duration(got.Latency) != 20*time.Millisecond || time.Duration(got.Jitter) != 2*time.Millisecond ||
+		got.Bandwidth != 1e7 {
 		t.Errorf("scaled: %+v", got)
+	}
+	// memnet's bandwidth is bytes per second: 1 Mbit/s compressed tenfold
+	// is 1.25 MB/s of real time.
+	if lp := s.memLink(10); lp.Latency != 20*time.Millisecond || lp.Jitter != 2*time.Millisecond || lp.Bandwidth != 1_250_000 {
+		t.Errorf("memnet link: %+v", lp)
+	}
+	if lp := (Shape{}).memLink(10); lp.Bandwidth != 0 {
+		t.Errorf("an unlimited link got %d B/s", lp.Bandwidth)
+	}
+	for _, bad := range []Bandwidth{-1, 999, MaxBandwidth * 2} {
+		if err := (Shape{Bandwidth: bad}).Check(); !errors.Is(err, ErrBadShape) {
+			t.Errorf("bandwidth %v: %v", float64(bad), err)
+		}
+	}
+	if err := (Shape{Bandwidth: MinBandwidth}).Check(); err != nil {
+		t.Errorf("bandwidth %v: %v", MinBandwidth, err)
 	}
 	if p, err := ParsePair("a-b", nil); err != nil || p != (Pair{"a", "b"}) {
 		t.Errorf("a-b: %v %v", p, err)

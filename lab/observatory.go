@@ -490,3 +490,19 @@ func (o *Observatory) ReorgsOf(node string) int {
 	defer o.mu.Unlock()
 	return len(o.reorgs[node])
 }
+
+// Arrival returns how long after its find a block reached a node (its
+// first sight there); false until the find and the sight are both known.
+func (o *Observatory) Arrival(hash, node string) (time.Duration, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b := o.blocks[hash]
+	if b == nil || b.found.IsZero() {
+		return 0, false
+	}
+	t, ok := b.seen[node]
+	if !ok {
+		return 0, false
+	}
+	return t.Sub(b.found), true
+}

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Scenario bounds.
@@ -21,6 +25,12 @@ const (
 	MaxScenarioTime = 24 * time.Hour
 	// expectPoll is how often an expectation is checked while it waits.
 	expectPoll = 50 * time.Millisecond
+	// MaxScenarioLoadTxs bounds the load transactions a scenario keeps to
+	// check that none was lost (100 s at MaxLoadTPS).
+	MaxScenarioLoadTxs = 100_000
+	// loadName is the name "mined" expectations give the load's
+	// transactions.
+	loadName = "load"
 )
 
 // ScenarioFile is the YAML form of a scenario: a network and timed steps.
@@ -29,13 +39,26 @@ const (
 //	network: ../split-2-2.yaml   # relative to the scenario file
 //	steps:
 //	  - {at: 0s, expect: height >= 3}
-//	  - {at: 1s, do: partition a,b c,d}
+//	  - {at: 1s, do: "partition a,b c,d"}
 //	  - {at: 2s, do: send c a 1000, as: t1}
+//	  - {at: 2s, do: "load --tps 20 --from c,d"}
+//	  - {at: 6s, do: load --tps 0}
+//	  - {at: 6s, expect: mined c load, within: 5s}
 //	  - {at: 8s, do: remember a main}
 //	  - {at: 8s, do: heal}
 //	  - {at: 8s, expect: converged, within: 5s}
 //	  - {at: 8s, expect: contains main}
 //	  - {at: 8s, expect: mined t1, within: 10s}
+//	  - {at: 8s, expect: mined load, within: 10s}
+//
+// A step's do is a control in the CLI's words (partition, heal, shape,
+// stop, crash, start, add, mine, hashrate, send, load) or "remember NODE
+// NAME" (the node's tip, for "contains NAME"); as names a send's
+// transaction for "mined NAME". "load --tps N [--from a,b]" starts,
+// changes or (N = 0) stops a transaction load like `chaind devnet load`;
+// "mined [NODE] load" expects every transaction it sent so far on the
+// main chain of every running node (or of NODE): none lost. In YAML's
+// braces a comma ends the value: quote a control that has one.
 type ScenarioFile struct {
 	Name    string      `yaml:"name"`
 	Network string      `yaml:"network"`
@@ -52,6 +75,8 @@ type StepSpec struct {
 	As     string   `yaml:"as"`
 	Expect string   `yaml:"expect"`
 	Within Duration `yaml:"within"`
+
+	line int // in the scenario file; 0: not from a file
 }
 
 // Scenario is a parsed scenario with its network.
@@ -71,6 +96,14 @@ func LoadScenario(path string, seed uint64) (*Scenario, error) {
 	var f ScenarioFile
 	if err := decodeStrict(b, &f); err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", path, err)
+	}
+	var lines struct {
+		Steps []yaml.Node `yaml:"steps"`
+	}
+	if yaml.Unmarshal(b, &lines) == nil && len(lines.Steps) == len(f.Steps) {
+		for i, n := range lines.Steps {
+			f.Steps[i].line = n.Line
+		}
 	}
 	var n *Network
 	if f.Network != "" {
@@ -100,39 +133,90 @@ func LoadScenario(path string, seed uint64) (*Scenario, error) {
 	return s, nil
 }
 
+// check refuses a scenario whose steps cannot run: a control whose words
+// are wrong, an expectation that does not parse, a name expected before a
+// step gives it. Node names are left to the run (add creates nodes).
 func (s *Scenario) check() error {
 	if len(s.Steps) == 0 || len(s.Steps) > MaxScenarioSteps {
 		return fmt.Errorf("%d steps (want 1..%d)", len(s.Steps), MaxScenarioSteps)
 	}
+	txs, blocks := map[string]bool{}, map[string]bool{}
 	for i, st := range s.Steps {
-		switch {
-		case (st.Do == "") == (st.Expect == ""):
-			return fmt.Errorf("step %d: want exactly one of do and expect", i+1)
-		case st.At < 0 || time.Duration(st.At) > MaxScenarioTime || st.Within < 0 || time.Duration(st.Within) > MaxScenarioTime:
-			return fmt.Errorf("step %d: times out of range", i+1)
-		case st.Do != "":
-			c, err := ParseCommand(st.Do)
-			if err != nil {
-				return fmt.Errorf("step %d: %w", i+1, err)
+		if err := st.check(txs, blocks); err != nil {
+			where := fmt.Sprintf("step %d", i+1)
+			if st.line > 0 {
+				where += fmt.Sprintf(" (line %d)", st.line)
 			}
-			if c.Op != "remember" && !knownOp(c.Op) {
-				return fmt.Errorf("step %d: unknown command %q", i+1, c.Op)
-			}
-		case st.Expect != "":
-			if _, err := parseExpect(st.Expect); err != nil {
-				return fmt.Errorf("step %d: %w", i+1, err)
-			}
+			return fmt.Errorf("%s: %w", where, err)
 		}
 	}
 	return nil
 }
 
-func knownOp(op string) bool {
-	switch op {
-	case "partition", "heal", "shape", "stop", "crash", "start", "add", "mine", "hashrate", "send":
-		return true
+// stepOps are the controls a scenario step may do.
+var stepOps = []string{"partition", "heal", "shape", "stop", "crash", "start", "add", "mine", "hashrate", "send", "load", "remember"}
+
+// check checks one step given the transaction and block names the steps
+// before it gave, and adds the names it gives.
+func (st StepSpec) check(txs, blocks map[string]bool) error {
+	switch {
+	case (st.Do == "") == (st.Expect == ""):
+		return errors.New("want exactly one of do and expect")
+	case st.At < 0 || time.Duration(st.At) > MaxScenarioTime || st.Within < 0 || time.Duration(st.Within) > MaxScenarioTime:
+		return fmt.Errorf("times out of range (at and within in 0..%v)", MaxScenarioTime)
+	case st.Expect != "":
+		if st.As != "" {
+			return errors.New("as names the transaction of a send step")
+		}
+		e, err := parseExpect(st.Expect)
+		if err != nil {
+			return err
+		}
+		switch {
+		case e.kind == "mined" && !txs[e.name]:
+			if e.name == loadName {
+				return fmt.Errorf("%q: no load step before it", st.Expect)
+			}
+			return fmt.Errorf("%q: no send step before it names a transaction %q (as: %s)", st.Expect, e.name, e.name)
+		case e.kind == "contains" && !blocks[e.name]:
+			return fmt.Errorf("%q: no step before it remembers a block as %q (remember NODE %s)", st.Expect, e.name, e.name)
+		}
+		return nil
 	}
-	return false
+	c, err := ParseCommand(st.Do)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(stepOps, c.Op) {
+		return fmt.Errorf("unknown command %q (want %s)", c.Op, strings.Join(stepOps, ", "))
+	}
+	if st.As != "" {
+		switch {
+		case c.Op != "send":
+			return fmt.Errorf("as names the transaction of a send step, not of %s", c.Op)
+		case st.As == loadName:
+			return fmt.Errorf("as: %q names the load's transactions; choose another name", loadName)
+		case len(strings.Fields(st.As)) != 1:
+			return fmt.Errorf("as: %q: want one word", st.As)
+		}
+		txs[st.As] = true
+	}
+	switch c.Op {
+	case "remember":
+		if len(c.Args) != 2 {
+			return fmt.Errorf("%w: usage: remember NODE NAME", ErrBadRequest)
+		}
+		blocks[c.Args[1]] = true
+		return nil
+	case "load":
+		if _, _, err := ParseLoad(c.Args); err != nil {
+			return err
+		}
+		txs[loadName] = true
+		return nil
+	}
+	_, err = parseControl(c)
+	return err
 }
 
 // expectation is a parsed expect: a kind, an optional node, a comparison.
@@ -144,12 +228,13 @@ type expectation struct {
 	val  float64
 }
 
-// parseExpect parses "converged", "height [NODE] >= N", "mined NAME",
-// "contains NAME", "reorgs [NODE] >= N", "stale >= N", "share NODE >= F"
-// (F a fraction or a percentage).
+// parseExpect parses "converged", "height [NODE] >= N", "mined [NODE]
+// NAME" (NAME a send's as, or load), "contains [NODE] NAME", "reorgs
+// [NODE] >= N", "stale >= N", "share NODE >= F" (F a fraction or a
+// percentage).
 func parseExpect(s string) (expectation, error) {
 	f := strings.Fields(s)
-	bad := fmt.Errorf("expectation %q: want converged, height [NODE] >= N, mined NAME, contains NAME, reorgs [NODE] >= N, stale >= N or share NODE >= F", s)
+	bad := fmt.Errorf("expectation %q: want converged, height [NODE] >= N, mined [NODE] NAME, contains [NODE] NAME, reorgs [NODE] >= N, stale >= N or share NODE >= F", s)
 	if len(f) == 0 {
 		return expectation{}, bad
 	}
@@ -161,10 +246,14 @@ func parseExpect(s string) (expectation, error) {
 		}
 		return e, nil
 	case "mined", "contains":
-		if len(f) != 2 {
+		switch len(f) {
+		case 2:
+			e.name = f[1]
+		case 3:
+			e.node, e.name = f[1], f[2]
+		default:
 			return e, bad
 		}
-		e.name = f[1]
 		return e, nil
 	case "height", "reorgs", "stale", "share":
 	default:
@@ -226,6 +315,11 @@ type Runner struct {
 
 	txs    map[string]string // name -> tx id
 	blocks map[string]marked // name -> remembered block
+
+	load     *Load // started by the first load step; stopped when Run ends
+	loadMu   sync.Mutex
+	loadTxs  []string // the ids the load sent, up to MaxScenarioLoadTxs
+	loadOver bool     // it sent more than that
 }
 
 type marked struct {
@@ -237,6 +331,12 @@ type marked struct {
 // every step's result; passed is true when every step held.
 func (r *Runner) Run(ctx context.Context, s *Scenario) (results []StepResult, passed bool) {
 	r.txs, r.blocks = map[string]string{}, map[string]marked{}
+	r.load, r.loadTxs, r.loadOver = nil, nil, false
+	defer func() {
+		if r.load != nil {
+			r.load.Close()
+		}
+	}()
 	start := time.Now()
 	passed = true
 	for _, st := range s.Steps {
@@ -293,6 +393,9 @@ func (r *Runner) do(ctx context.Context, st StepSpec) StepResult {
 		res.Detail = fmt.Sprintf("no running node %q", c.Args[0])
 		return res
 	}
+	if c.Op == "load" {
+		return r.doLoad(res, c)
+	}
 	out, err := Apply(ctx, r.Cluster, c)
 	if err != nil {
 		res.Detail = err.Error()
@@ -304,6 +407,78 @@ func (r *Runner) do(ctx context.Context, st StepSpec) StepResult {
 		res.Detail = st.As + " = " + out[:12]
 	}
 	return res
+}
+
+// doLoad starts, changes or stops the scenario's load and says how much it
+// sent so far.
+func (r *Runner) doLoad(res StepResult, c Command) StepResult {
+	tps, from, err := ParseLoad(c.Args)
+	if err != nil {
+		res.Detail = err.Error()
+		return res
+	}
+	if r.load == nil {
+		r.load = newLoad(r.Cluster, nil, r.loadSent)
+	}
+	st, err := r.load.Set(tps, from...)
+	if err != nil {
+		res.Detail = err.Error()
+		return res
+	}
+	res.OK = true
+	if tps == 0 {
+		res.Detail = fmt.Sprintf("stopped; %d sent, %d failed", st.Sent, st.Failed)
+	} else {
+		res.Detail = fmt.Sprintf("%g tps; %d sent, %d failed so far", tps, st.Sent, st.Failed)
+	}
+	if st.LastErr != "" {
+		res.Detail += "; last error: " + st.LastErr
+	}
+	return res
+}
+
+// loadSent keeps a transaction the load sent (the load's goroutine).
+func (r *Runner) loadSent(id string) {
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
+	if len(r.loadTxs) >= MaxScenarioLoadTxs {
+		r.loadOver = true
+		return
+	}
+	r.loadTxs = append(r.loadTxs, id)
+}
+
+// minedLoad checks that every transaction the load sent so far is on the
+// main chain of every node in run (where says which they are).
+func (r *Runner) minedLoad(run []NodeStatus, where string) (bool, string) {
+	r.loadMu.Lock()
+	ids, over := slices.Clone(r.loadTxs), r.loadOver
+	r.loadMu.Unlock()
+	var failed uint64
+	if r.load != nil {
+		failed = r.load.Status().Failed
+	}
+	switch {
+	case over:
+		return false, fmt.Sprintf("the load sent more than %d transactions, too many to check", MaxScenarioLoadTxs)
+	case len(ids) == 0:
+		return false, fmt.Sprintf("the load sent no transaction (%d failed)", failed)
+	}
+	for _, s := range run {
+		missing, first := 0, ""
+		for _, id := range ids {
+			if m, err := r.Cluster.Mined(s.Name, id); err != nil || !m {
+				if missing == 0 {
+					first = id
+				}
+				missing++
+			}
+		}
+		if missing > 0 {
+			return false, fmt.Sprintf("%d of %d load transactions not mined at %s (the first %.12s)", missing, len(ids), s.Name, first)
+		}
+	}
+	return true, fmt.Sprintf("all %d load transactions mined at %s (%d failed to send)", len(ids), where, failed)
 }
 
 func (r *Runner) expect(ctx context.Context, st StepSpec) StepResult {
@@ -364,6 +539,13 @@ func (r *Runner) check(e expectation) (bool, string) {
 		}
 		return true, tipsLine(run)
 	case "mined":
+		if e.name == loadName {
+			where := "every running node"
+			if e.node != "" {
+				where = e.node
+			}
+			return r.minedLoad(run, where)
+		}
 		id, ok := r.txs[e.name]
 		if !ok {
 			return false, fmt.Sprintf("no transaction named %q was sent", e.name)
@@ -372,6 +554,9 @@ func (r *Runner) check(e expectation) (bool, string) {
 			if m, err := r.Cluster.Mined(s.Name, id); err != nil || !m {
 				return false, fmt.Sprintf("%s not mined at %s", e.name, s.Name)
 			}
+		}
+		if e.node != "" {
+			return true, fmt.Sprintf("%s mined at %s", e.name, e.node)
 		}
 		return true, fmt.Sprintf("%s mined at every running node", e.name)
 	case "contains":
@@ -384,6 +569,9 @@ func (r *Runner) check(e expectation) (bool, string) {
 			if err != nil || h != b.hash {
 				return false, fmt.Sprintf("%s has %.12s at %d, not %.12s", s.Name, h, b.height, b.hash)
 			}
+		}
+		if e.node != "" {
+			return true, fmt.Sprintf("%s has %.12s at %d", e.node, b.hash, b.height)
 		}
 		return true, fmt.Sprintf("every running node has %.12s at %d", b.hash, b.height)
 	}

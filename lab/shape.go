@@ -9,13 +9,18 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/memnet"
 )
 
 // Bounds of link shapes.
 const (
 	// MaxLatency bounds a link's latency and jitter.
 	MaxLatency = time.Minute
-	// MaxBandwidth bounds a link's bandwidth (bits per second).
+	// MinBandwidth and MaxBandwidth bound a limited link's bandwidth (bits
+	// per second; 0 is unlimited). Below 1 kbit/s one block takes minutes
+	// to cross and every message on the link queues behind it: a typo
+	// ("10bit" for "10Mbit") rather than a lab.
+	MinBandwidth = 1e3
 	MaxBandwidth = 1e12
 )
 
@@ -41,21 +46,24 @@ func (s Shape) Check() error {
 		return fmt.Errorf("%w: jitter %v not in 0..%v", ErrBadShape, time.Duration(s.Jitter), MaxLatency)
 	case !(s.Loss >= 0 && s.Loss <= 1):
 		return fmt.Errorf("%w: loss %v not in 0%%..100%%", ErrBadShape, float64(s.Loss)*100)
-	case !(s.Bandwidth >= 0 && s.Bandwidth <= MaxBandwidth):
-		return fmt.Errorf("%w: bandwidth %v bit/s not in 0..%g", ErrBadShape, float64(s.Bandwidth), MaxBandwidth)
+	case s.Bandwidth != 0 && !(s.Bandwidth >= MinBandwidth && s.Bandwidth <= MaxBandwidth):
+		return fmt.Errorf("%w: bandwidth %v bit/s not in %v..%v (0: unlimited)", ErrBadShape, float64(s.Bandwidth),
+			Bandwidth(MinBandwidth), Bandwidth(MaxBandwidth))
 	}
 	return nil
 }
 
-// Scale returns the shape with its delays divided by factor (a simulation
-// compressing time by factor scales its latencies alike, so forking, which
-// depends on latency / block time, is unchanged).
+// Scale returns the shape with its delays divided by factor and its
+// bandwidth multiplied by it (a simulation compressing time by factor
+// scales its latencies and transmit times alike, so forking, which depends
+// on delay / block time, is unchanged).
 func (s Shape) Scale(factor float64) Shape {
 	if factor <= 0 {
 		return s
 	}
 	s.Latency = Duration(float64(s.Latency) / factor)
 	s.Jitter = Duration(float64(s.Jitter) / factor)
+	s.Bandwidth = Bandwidth(float64(s.Bandwidth) * factor)
 	return s
 }
 
@@ -189,9 +197,24 @@ func (b Bandwidth) String() string {
 // linkShape converts the shape for a p2p.Shaper (bandwidth in bytes per
 // second, at least 1 when limited).
 func (s Shape) linkShape() p2p.LinkShape {
-	ls := p2p.LinkShape{Latency: time.Duration(s.Latency), Jitter: time.Duration(s.Jitter), Loss: float64(s.Loss)}
-	if s.Bandwidth > 0 {
-		ls.Bandwidth = max(1, int64(float64(s.Bandwidth)/8))
+	return p2p.LinkShape{Latency: time.Duration(s.Latency), Jitter: time.Duration(s.Jitter), Loss: float64(s.Loss),
+		Bandwidth: s.Bandwidth.bytesPerSecond()}
+}
+
+// memLink converts the shape for a memnet link on a clock compressed by
+// factor: delays divided by it, bandwidth (bytes per second there)
+// multiplied by it, so a message's transmit time shrinks like its latency.
+func (s Shape) memLink(factor float64) memnet.LinkParams {
+	s = s.Scale(factor)
+	return memnet.LinkParams{Latency: time.Duration(s.Latency), Jitter: time.Duration(s.Jitter), Loss: float64(s.Loss),
+		Bandwidth: s.Bandwidth.bytesPerSecond()}
+}
+
+// bytesPerSecond converts bits per second to the bytes per second of the
+// networks' shapers: 0 stays unlimited, a limited link gets at least 1.
+func (b Bandwidth) bytesPerSecond() int64 {
+	if b <= 0 {
+		return 0
 	}
-	return ls
+	return max(1, int64(math.Round(float64(b)/8)))
 }

@@ -20,7 +20,7 @@ import (
 // depend on that side's miners. Instead, once a reorg is over (TipChanged),
 // each transaction of a disconnected block that is back in the pool is
 // announced on TopicReannounce, prefixed by the hash of the block that
-// returned it. The message id (a hash of the whole message) is then new for
+// returned it, in chain order (so a sender's nonces arrive in order). The message id (a hash of the whole message) is then new for
 // every reorg that returns the transaction, yet the same at every node that
 // disconnects the same block, so each reorg's re-announcement crosses the
 // network once, like a first announcement. A node that admits it announces
@@ -77,17 +77,37 @@ func (r *returnedTxs) take() []returned {
 
 // reannounce announces on TopicReannounce every transaction a finished
 // reorg returned to the pool and that is still there (those the new
-// branch includes are not).
+// branch includes are not), in chain order (chainOrder).
 func (s *Syncer) reannounce() {
 	back := s.returned.take()
 	if s.pool == nil {
 		return
 	}
-	for _, r := range back {
+	for _, r := range chainOrder(back) {
 		if s.pool.Has(r.tx.ID()) {
 			s.enqueue(TopicReannounce, encodeReannounce(r.block, r.tx))
 		}
 	}
+}
+
+// chainOrder reorders the transactions of disconnected blocks, collected
+// in the order the reorg disconnected the blocks (the old tip's first),
+// into chain order: the oldest block's first, each block's in its own
+// order. A sender's nonces then reach the pools that never had them in
+// order; the other way round, a pool takes a sender's first transactions
+// only after refusing the later ones as too far ahead of its next nonce
+// (mempool's gap limit), and nothing announces those again.
+func chainOrder(back []returned) []returned {
+	out := make([]returned, 0, len(back))
+	for end := len(back); end > 0; {
+		start := end - 1
+		for start > 0 && back[start-1].block == back[end-1].block {
+			start--
+		}
+		out = append(out, back[start:end]...)
+		end = start
+	}
+	return out
 }
 
 func encodeReannounce(block chain.Hash, tx *chain.Tx) []byte {

@@ -1,10 +1,13 @@
 package netsync
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/internal/chaintest"
+	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/memnet"
 )
@@ -68,4 +71,71 @@ func TestReannounceAfterReorg(t *testing.T) {
 	waitFor(t, 5*time.Second, "the block at the minority and its pool empty", func() bool {
 		return a.tip().Hash == b.Hash() && a.pool.Len() == 0
 	})
+}
+
+// TestChainOrder: the transactions of blocks disconnected tip first come
+// out oldest block first, each block's in its order.
+func TestChainOrder(t *testing.T) {
+	keys := chaintest.Keys(2)
+	p := chaintest.Params(keys, 1_000_000_000)
+	var txs []*chain.Tx
+	for n := range 5 {
+		txs = append(txs, chaintest.Tx(p, keys[0], keys[1].Address(), 1, 1, uint64(n)))
+	}
+	b1, b2, b3 := chain.Hash{1}, chain.Hash{2}, chain.Hash{3}
+	// Disconnected: b3 (nonce 4), then b2 (2, 3), then b1 (0, 1).
+	back := []returned{{txs[4], b3}, {txs[2], b2}, {txs[3], b2}, {txs[0], b1}, {txs[1], b1}}
+	var nonces []uint64
+	for _, r := range chainOrder(back) {
+		nonces = append(nonces, r.tx.Nonce)
+	}
+	if !slices.Equal(nonces, []uint64{0, 1, 2, 3, 4}) {
+		t.Fatalf("chain order: nonces %v", nonces)
+	}
+	if len(chainOrder(nil)) != 0 {
+		t.Fatal("nothing in, something out")
+	}
+}
+
+// TestReannounceManyInOrder: a reorg that returns more of one sender's
+// transactions than the pool's nonce gap limit, over two blocks, gets
+// every one of them to the majority, which never had them (announced the
+// old tip's block first, the later nonces would be refused as too far
+// ahead, and nothing would announce them again). The majority is heavier
+// at the heal, so the minority reorganises in the heal's sync; its pool is
+// empty (its transactions are in its blocks) when the new connection
+// exchanges mempools.
+func TestReannounceManyInOrder(t *testing.T) {
+	keys := chaintest.Keys(4)
+	p := chaintest.Params(keys, 1_000_000_000)
+	c := newMemCluster(t, 2, p, nodeOpts{statusInterval: time.Hour})
+	c.link(t, 0, 1, 5*time.Millisecond)
+	c.startAll(t)
+	a, m := c.nodes[0], c.nodes[1]
+	first := a.mine(t, false)
+	waitFor(t, 5*time.Second, "the first block at both", func() bool { return m.tip().Hash == first.Hash() })
+
+	c.net.Partition([]p2p.PeerID{a.net.Self()}, []p2p.PeerID{m.net.Self()})
+	waitFor(t, 5*time.Second, "the partition", func() bool { return len(a.net.Peers()) == 0 })
+	const perBlock = mempool.DefaultMaxNonceGap + 4
+	nonce := uint64(0)
+	for range 2 {
+		for range perBlock {
+			if err := a.pool.Add(chaintest.Tx(p, keys[1], keys[2].Address(), 1000, 10, nonce)); err != nil {
+				t.Fatal(err)
+			}
+			nonce++
+		}
+		if b := a.mine(t, true); len(b.Txs) != perBlock+1 {
+			t.Fatalf("the minority's block has %d transactions, want %d", len(b.Txs), perBlock+1)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the first announcements went out, to no one
+	var heavier *chain.Block
+	for range 3 {
+		heavier = m.mine(t, false) // one more than the minority: a reorganises at the heal
+	}
+	c.net.Heal()
+	waitFor(t, 10*time.Second, "the minority on the majority's branch", func() bool { return a.tip().Hash == heavier.Hash() })
+	waitFor(t, 5*time.Second, "every re-announced transaction at the majority", func() bool { return m.pool.Len() == 2*perBlock })
 }

@@ -82,7 +82,7 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
 		{"mine NODE BLOCKS", "have a node mine blocks now"},
 		{"hashrate NODE PERCENT", "set a node's share of the network's hash rate"},
 		{"send FROM TO AMOUNT", "send base units from one node's key to another's"},
-		{"load --tps N", "send N transactions a second through the nodes, from their keys in turn (0 stops)"},
+		{"load --tps N [--from A,B]", "send N transactions a second through the nodes, from their keys in turn (all nodes', or A's and B's; 0 stops)"},
 	} {
 		sub := sub
 		c := &cobra.Command{
@@ -141,7 +141,15 @@ func printResult(cmd *cobra.Command, op string, args []string, res any) {
 		}
 	case map[string]any:
 		if op == "load" {
-			fmt.Fprintf(w, "load: %v tx/s; sent %v, failed %v", v["tps"], v["sent"], v["failed"])
+			fmt.Fprintf(w, "load: %v tx/s", v["tps"])
+			if from, ok := v["from"].([]any); ok && len(from) > 0 {
+				names := make([]string, len(from))
+				for i, x := range from {
+					names[i] = fmt.Sprint(x)
+				}
+				fmt.Fprintf(w, " from %s", strings.Join(names, ","))
+			}
+			fmt.Fprintf(w, "; sent %v, failed %v", v["sent"], v["failed"])
 			if e, ok := v["last_error"]; ok {
 				fmt.Fprintf(w, "; last error: %v", e)
 			}
