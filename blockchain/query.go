@@ -73,10 +73,19 @@ func (bc *Blockchain) BlockAt(height uint32) (*chain.Block, error) {
 // Block returns a stored block by hash (on any branch).
 func (bc *Blockchain) Block(hash chain.Hash) (*chain.Block, error) {
 	bc.mu.RLock()
-	_, ok := bc.index[hash]
+	n, ok := bc.index[hash]
+	var body *chain.Block
+	if ok {
+		body = n.body
+	}
 	bc.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("block %s: %w", hash, ErrNotFound)
+	}
+	if body != nil {
+		// Between its acceptance and its connect: not stored yet. A copy,
+		// as the store would give.
+		return chain.DecodeBlock(body.Encode())
 	}
 	return bc.store.Block(hash)
 }

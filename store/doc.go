@@ -19,7 +19,8 @@
 // blocks, bytes and time; at the tip every block is one synced batch.
 // Deferring costs no consistency, only the blocks of the open group,
 // which are fetched again. The connect batch also
-// carries the block itself when it is not stored yet, and a block stored
+// carries the block itself when it is not stored yet (without looking
+// when the caller says so: Update.NotStored), and a block stored
 // earlier by an unsynced PutBlock is durable once any later synced batch
 // is, because the store's write-ahead log is sequential. PutBlock and
 // MarkInvalid are not synced: what a crash loses there is fetched or found

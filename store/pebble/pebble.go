@@ -506,11 +506,15 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 	var errs []error
 	set := func(k, v []byte) { errs = append(errs, b.Set(k, v, nil)) }
 
-	// The block goes into this batch unless it is stored already. A block
+	// The block goes into this batch unless it is stored already (which
+	// is not looked up when the caller says it is not). A block
 	// stored by an earlier unsynced PutBlock is durable once this batch
 	// is: the write-ahead log is sequential and syncing it syncs all
 	// earlier batches.
-	rec, err := p.headerRecord(u.Hash)
+	rec, err := store.HeaderRecord{}, store.ErrNotFound
+	if !u.NotStored {
+		rec, err = p.headerRecord(u.Hash)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		set(hashKey(prefixBlock, u.Hash), u.Block.Encode())
