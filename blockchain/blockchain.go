@@ -521,10 +521,8 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 		failed = &failure{node: n, err: err}
 		break
 	}
-	if !bc.groupOpen() {
-		if err := bc.syncGroup(); err != nil {
-			return nil, err
-		}
+	if err := bc.endGroup(); err != nil {
+		return nil, err
 	}
 	if bc.main.tip() != oldTip {
 		t := bc.main.tip()

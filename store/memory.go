@@ -216,6 +216,14 @@ func (m *Memory) Sync() error {
 	return nil
 }
 
+// StartSync is Sync; wait has nothing to wait for.
+func (m *Memory) StartSync() (func() error, error) {
+	if err := m.Sync(); err != nil {
+		return nil, err
+	}
+	return func() error { return nil }, nil
+}
+
 // Undo returns a copy of a main-chain block's undo record.
 func (m *Memory) Undo(hash chain.Hash) (*state.Undo, error) {
 	m.mu.Lock()

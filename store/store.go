@@ -130,6 +130,11 @@ type Store interface {
 	// Sync makes every update written so far durable: it ends a group of
 	// deferred updates. With nothing pending it costs one sync at most.
 	Sync() error
+	// StartSync begins what Sync does and returns without waiting: the
+	// updates written so far become durable in the background, and wait
+	// blocks until they are, returning the sync's error. Updates written
+	// meanwhile are not covered. The caller calls wait once, before Close.
+	StartSync() (wait func() error, err error)
 	// ForEachAccount calls fn for every non-zero account of the tip state.
 	ForEachAccount(fn func(chain.Address, state.Account) error) error
 

@@ -637,6 +637,31 @@ func (p *Store) Sync() error {
 	return nil
 }
 
+// StartSync commits an empty log record with a sync it does not wait for:
+// Pebble syncs its write-ahead log in its own goroutine, and the batches
+// committed meanwhile go on without waiting. wait waits for that sync,
+// which covers every batch committed before StartSync (the log is
+// sequential).
+func (p *Store) StartSync() (func() error, error) {
+	if p.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	seq := p.seq.Load() // committed before the sync: covered by it
+	b := p.db.NewBatch()
+	if err := errors.Join(b.LogData(nil, nil), p.db.ApplyNoSyncWait(b, pebble.Sync)); err != nil {
+		return nil, errors.Join(fmt.Errorf("sync store in %s: %w", p.dir, err), b.Close())
+	}
+	return func() error {
+		if err := b.SyncWait(); err != nil {
+			// A batch whose commit failed is not closed (Pebble's own
+			// LogData does the same).
+			return fmt.Errorf("sync store in %s: %w", p.dir, err)
+		}
+		p.synced.record(seq)
+		return b.Close()
+	}, nil
+}
+
 // writeAccount adds an account change to b: a zero account is deleted.
 func (p *Store) writeAccount(b *pebble.Batch, c state.Change) error {
 	if c.Account.IsZero() {

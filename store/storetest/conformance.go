@@ -438,6 +438,7 @@ func testClosed(t *testing.T, open Opener) {
 		_, undoErr := s.Undo(g.Hash)
 		_, txErr := s.TxLocation(g.Block.Txs[0].ID())
 		_, histErr := s.AddressHistory(g.Block.Txs[0].To, nil, 1)
+		_, startErr := s.StartSync()
 		for name, err := range map[string]error{
 			"Tip":             tipErr,
 			"MainHash":        mainErr,
@@ -450,6 +451,7 @@ func testClosed(t *testing.T, open Opener) {
 			"ConnectBlock":    s.ConnectBlock(c.Next(t, TxsPerBlock)),
 			"DisconnectBlock": s.DisconnectBlock(g),
 			"Sync":            s.Sync(),
+			"StartSync":       startErr,
 			"ForEachHeader":   s.ForEachHeader(func(store.HeaderRecord) error { return nil }),
 			"ForEachAccount":  s.ForEachAccount(func(chain.Address, state.Account) error { return nil }),
 			"Close":           s.Close(),
