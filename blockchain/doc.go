@@ -45,7 +45,11 @@
 // ProcessBlockQueued holds many downloaded blocks), connects are grouped:
 // written as deferred updates and synced together, at most MaxGroupBlocks,
 // MaxGroupBytes or MaxGroupAge apart, and always when the caller has no
-// more blocks queued (or calls Flush, or Close). Inside one reorganisation
+// more blocks queued (or calls Flush, or Close). A group that closes
+// while the chain is still catching up is synced in the background
+// (store.StartSync) while the next group connects; that sync is waited
+// for before the next one starts and before any call returns with
+// nothing queued, so ProcessBlock's promise holds. Inside one reorganisation
 // only the last write is synced. A crash therefore reopens on a consistent
 // tip at or below the last one connected, never below the last one synced.
 // On start the index is rebuilt from the stored headers, the state from the

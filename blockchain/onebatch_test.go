@@ -86,6 +86,12 @@ func TestFailedBlockOnTipStaysInvalid(t *testing.T) {
 		t.Fatalf("overspending block on the tip: %v, want ErrInsufficientFunds", err)
 	}
 	requireTip(t, bc, br.Tip())
+	if i := bc.FirstInvalid([]chain.Hash{br.Tip().Hash(), {9}, bad.Hash(), br.Tip().Hash()}); i != 2 {
+		t.Fatalf("FirstInvalid of a valid, an unknown, the failed and a valid block: %d, want 2", i)
+	}
+	if i := bc.FirstInvalid([]chain.Hash{br.Tip().Hash(), {9}}); i != -1 {
+		t.Fatalf("FirstInvalid of a valid and an unknown block: %d, want -1", i)
+	}
 	found := false
 	if err := mem.ForEachHeader(func(r store.HeaderRecord) error {
 		if r.Header.Hash() == bad.Hash() {

@@ -109,6 +109,19 @@ func (bc *Blockchain) BlockInfo(hash chain.Hash) (BlockInfo, bool) {
 	return BlockInfo{Header: n.header, MainChain: bc.main.contains(n), Invalid: n.invalid, Work: new(big.Int).Set(n.work)}, true
 }
 
+// FirstInvalid returns the index in hashes of the first block the index
+// knows to be invalid, or -1: one lock for a whole headers message.
+func (bc *Blockchain) FirstInvalid(hashes []chain.Hash) int {
+	bc.mu.RLock()
+	defer bc.mu.RUnlock()
+	for i, h := range hashes {
+		if n, ok := bc.index[h]; ok && n.invalid {
+			return i
+		}
+	}
+	return -1
+}
+
 // HaveBlock reports whether hash is in the index or the orphan pool.
 func (bc *Blockchain) HaveBlock(hash chain.Hash) bool {
 	bc.mu.RLock()
