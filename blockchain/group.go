@@ -50,10 +50,10 @@ type group struct {
 // metrics: where the time of a sync goes.
 type Timings struct {
 	Connected int           // blocks connected
-	Syncs     int           // synced store writes (synced updates and Syncs)
+	Syncs     int           // synced store writes (synced updates, Syncs and background group syncs started)
 	Validate  time.Duration // signature checks and applying blocks to the state
 	Store     time.Duration // store writes of connects and disconnects, syncs included
-	Sync      time.Duration // of Store, the part spent in synced writes and Syncs
+	Sync      time.Duration // of Store, the part spent in synced writes, Syncs, and starting and waiting for background group syncs
 }
 
 // timings are the counters behind Timings, updated with atomics so
