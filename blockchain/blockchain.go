@@ -378,7 +378,8 @@ func (bc *Blockchain) acceptBlock(hash chain.Hash, b *chain.Block, parent *node,
 	if !parentInvalid {
 		err = consensus.CheckHeaderContext(bc.params, &b.Header, parentContext(parent, bc.main), bc.now())
 	}
-	tipWork := bc.main.tip().work
+	tip := bc.main.tip()
+	tipWork := tip.work
 	bc.mu.RUnlock()
 	if parentInvalid {
 		bc.rememberInvalid(hash, b, parent)
@@ -401,13 +402,23 @@ func (bc *Blockchain) acceptBlock(hash chain.Hash, b *chain.Block, parent *node,
 			return nil, nil
 		}
 	}
-	if err := bc.store.PutBlock(hash, b); err != nil {
-		return nil, fmt.Errorf("store block %s: %w", hash, err)
+	// A block on the tip has more work than the tip: settle connects it
+	// next, and its connect batch stores it (one batch a block, no lookup:
+	// the block is not stored, as every stored block is in the index, so
+	// no stored invalid mark can be lost). Other blocks are stored now.
+	onTip := parent == tip
+	if !onTip {
+		if err := bc.store.PutBlock(hash, b); err != nil {
+			return nil, fmt.Errorf("store block %s: %w", hash, err)
+		}
 	}
 	bc.mu.Lock()
 	defer bc.mu.Unlock()
 	n := bc.addNode(hash, b.Header, parent)
 	n.sigsChecked = true
+	if onTip {
+		n.body = b
+	}
 	return n, nil
 }
 
@@ -510,10 +521,8 @@ func (bc *Blockchain) reorganize(target *node, inHand map[chain.Hash]*chain.Bloc
 		failed = &failure{node: n, err: err}
 		break
 	}
-	if !bc.groupOpen() {
-		if err := bc.syncGroup(); err != nil {
-			return nil, err
-		}
+	if err := bc.endGroup(); err != nil {
+		return nil, err
 	}
 	if bc.main.tip() != oldTip {
 		t := bc.main.tip()
@@ -543,6 +552,9 @@ func (bc *Blockchain) yieldToReaders() {
 // The update is deferred (group commit) when deferred is set.
 func (bc *Blockchain) connect(n *node, b *chain.Block, deferred bool, events *[]Notification) error {
 	if b == nil {
+		b = n.body
+	}
+	if b == nil {
 		var err error
 		if b, err = bc.store.Block(n.hash); err != nil {
 			return fmt.Errorf("load block %s: %w", n.hash, err)
@@ -562,13 +574,14 @@ func (bc *Blockchain) connect(n *node, b *chain.Block, deferred bool, events *[]
 	if err != nil {
 		return err
 	}
-	u := &store.Update{Hash: n.hash, Block: b, Undo: undo, Changes: bc.state.Changes(undo)}
+	u := &store.Update{Hash: n.hash, Block: b, Undo: undo, Changes: bc.state.Changes(undo), NotStored: n.body != nil}
 	if err := bc.writeUpdate(u, deferred, bc.store.ConnectBlock); err != nil {
 		bc.state.UndoBlock(undo)
 		return fmt.Errorf("store connect %s: %w", n.hash, err)
 	}
 	bc.main = append(bc.main, n)
 	n.connected = true
+	n.body = nil
 	bc.times.connected.Add(1)
 	*events = append(*events, Notification{Type: BlockConnected, Block: b, Hash: n.hash, Height: n.height()})
 	return nil
@@ -615,6 +628,13 @@ func (bc *Blockchain) markInvalid(n *node) error {
 			continue
 		}
 		m.invalid = true
+		if m.body != nil {
+			// Not stored yet (see acceptBlock): stored now, to carry the mark.
+			if err := bc.store.PutBlock(m.hash, m.body); err != nil {
+				return fmt.Errorf("store block %s: %w", m.hash, err)
+			}
+			m.body = nil
+		}
 		if err := bc.store.MarkInvalid(m.hash); err != nil {
 			return fmt.Errorf("mark %s invalid: %w", m.hash, err)
 		}

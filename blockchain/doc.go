@@ -32,12 +32,24 @@
 // one call are connected from memory, not read back from the store.
 //
 // Every connect and disconnect is one store.Update, written atomically.
+// A block that extends the tip is not stored on arrival: its connect
+// batch carries it (store.Update.NotStored: one batch per block and no
+// lookup), and until then the index keeps it in memory. The chain can say
+// so because every stored block is in its index (a block whose parent a
+// crash lost is fetched again, and a stored invalid mark always follows
+// its ancestors in the store's sequential log), so a block it has not
+// indexed has no stored record, and no invalid mark to lose; one that
+// fails its connect is stored then, with its mark.
 // At the tip each ProcessBlock syncs its writes before it returns. While
 // catching up (the tip is old by its own timestamp, or the caller of
 // ProcessBlockQueued holds many downloaded blocks), connects are grouped:
 // written as deferred updates and synced together, at most MaxGroupBlocks,
 // MaxGroupBytes or MaxGroupAge apart, and always when the caller has no
-// more blocks queued (or calls Flush, or Close). Inside one reorganisation
+// more blocks queued (or calls Flush, or Close). A group that closes
+// while the chain is still catching up is synced in the background
+// (store.StartSync) while the next group connects; that sync is waited
+// for before the next one starts and before any call returns with
+// nothing queued, so ProcessBlock's promise holds. Inside one reorganisation
 // only the last write is synced. A crash therefore reopens on a consistent
 // tip at or below the last one connected, never below the last one synced.
 // On start the index is rebuilt from the stored headers, the state from the

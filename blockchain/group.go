@@ -38,16 +38,22 @@ type group struct {
 	blocks int       // deferred updates written since the last sync
 	bytes  int       // their blocks' encoded size
 	start  time.Time // when the first of them was written
+	// wait waits for the sync of the group before, started when that
+	// group closed while the chain went on catching up (store.StartSync),
+	// and nil when none is running; waitBlocks is that group's size. At
+	// most one such sync runs: the next group's close waits for it.
+	wait       func() error
+	waitBlocks int
 }
 
 // Timings are cumulative times spent by the chain, for benchmarks and
 // metrics: where the time of a sync goes.
 type Timings struct {
 	Connected int           // blocks connected
-	Syncs     int           // synced store writes (synced updates and Syncs)
+	Syncs     int           // synced store writes (synced updates, Syncs and background group syncs started)
 	Validate  time.Duration // signature checks and applying blocks to the state
 	Store     time.Duration // store writes of connects and disconnects, syncs included
-	Sync      time.Duration // of Store, the part spent in synced writes and Syncs
+	Sync      time.Duration // of Store, the part spent in synced writes, Syncs, and starting and waiting for background group syncs
 }
 
 // timings are the counters behind Timings, updated with atomics so
@@ -105,6 +111,13 @@ func (bc *Blockchain) groupRoom() bool {
 // books. Called with mu held.
 func (bc *Blockchain) writeUpdate(u *store.Update, deferred bool, write func(*store.Update) error) error {
 	u.Deferred = deferred
+	if !deferred {
+		// A synced write ends the group: the sync of the one before,
+		// if it still runs, ends first.
+		if err := bc.waitGroupSync(); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	err := write(u)
 	took := time.Since(start)
@@ -126,23 +139,78 @@ func (bc *Blockchain) writeUpdate(u *store.Update, deferred bool, write func(*st
 	return nil
 }
 
-// syncGroup syncs the open group, if any. Called with mu held.
+// syncGroup syncs the open group, if any, and waits for the sync of the
+// group before it, if it is still running. Called with mu held.
 func (bc *Blockchain) syncGroup() error {
+	if err := bc.waitGroupSync(); err != nil {
+		return err
+	}
 	if bc.group.blocks == 0 {
 		return nil
 	}
 	n := bc.group.blocks
 	start := time.Now()
 	err := bc.store.Sync()
-	took := time.Since(start)
-	bc.times.write.Add(int64(took))
-	bc.times.synced.Add(int64(took))
-	bc.times.syncs.Add(1)
+	bc.syncTook(start)
 	if err != nil {
 		return fmt.Errorf("sync %d grouped blocks: %w", n, err)
 	}
 	bc.group = group{}
 	return nil
+}
+
+// endGroup closes the open group when it may not grow. While the chain is
+// still catching up, the group's sync is started and runs behind the
+// next group's connects (after the sync of the group before has ended:
+// one runs at a time); otherwise everything is synced before it returns.
+// Either way a crash loses whole updates of a suffix only, as the store's
+// log is sequential. Called with mu held.
+func (bc *Blockchain) endGroup() error {
+	switch {
+	case bc.groupOpen():
+		return nil
+	case !bc.catchingUp() || bc.group.blocks == 0:
+		return bc.syncGroup()
+	}
+	if err := bc.waitGroupSync(); err != nil {
+		return err
+	}
+	n := bc.group.blocks
+	start := time.Now()
+	wait, err := bc.store.StartSync()
+	bc.syncTook(start)
+	if err != nil {
+		return fmt.Errorf("sync %d grouped blocks: %w", n, err)
+	}
+	bc.group = group{wait: wait, waitBlocks: n}
+	return nil
+}
+
+// waitGroupSync waits for the group sync started by endGroup, if one
+// runs. Called with mu held.
+func (bc *Blockchain) waitGroupSync() error {
+	wait, n := bc.group.wait, bc.group.waitBlocks
+	if wait == nil {
+		return nil
+	}
+	bc.group.wait, bc.group.waitBlocks = nil, 0
+	start := time.Now()
+	err := wait()
+	took := time.Since(start)
+	bc.times.write.Add(int64(took))
+	bc.times.synced.Add(int64(took))
+	if err != nil {
+		return fmt.Errorf("sync %d grouped blocks: %w", n, err)
+	}
+	return nil
+}
+
+// syncTook counts a sync (or its start) that began at start.
+func (bc *Blockchain) syncTook(start time.Time) {
+	took := time.Since(start)
+	bc.times.write.Add(int64(took))
+	bc.times.synced.Add(int64(took))
+	bc.times.syncs.Add(1)
 }
 
 // ProcessBlockQueued is ProcessBlock for a caller that holds queued more
@@ -167,10 +235,7 @@ func (bc *Blockchain) ProcessBlockQueued(b *chain.Block, flags Flags, queued int
 	bc.mu.Unlock()
 	res, err := bc.processBlock(b, flags, &events)
 	bc.mu.Lock()
-	var serr error
-	if !bc.groupOpen() {
-		serr = bc.syncGroup()
-	}
+	serr := bc.endGroup()
 	bc.queued = 0
 	bc.mu.Unlock()
 	bc.notify(events)

@@ -18,6 +18,9 @@ type syncCounter struct {
 	*store.Memory
 	mu                     sync.Mutex
 	syncs, pending, maxRun int
+	// inflight counts syncs started and not waited for; maxInflight is
+	// its most.
+	inflight, maxInflight int
 }
 
 func (c *syncCounter) note(u *store.Update) {
@@ -54,6 +57,31 @@ func (c *syncCounter) Sync() error {
 	c.syncs++
 	c.pending = 0
 	return c.Memory.Sync()
+}
+
+// StartSync counts a sync when it starts, and the wait for it.
+func (c *syncCounter) StartSync() (func() error, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.syncs++
+	c.pending = 0
+	c.inflight++
+	c.maxInflight = max(c.maxInflight, c.inflight)
+	var once sync.Once
+	return func() error {
+		once.Do(func() {
+			c.mu.Lock()
+			c.inflight--
+			c.mu.Unlock()
+		})
+		return c.Memory.Sync()
+	}, nil
+}
+
+func (c *syncCounter) unwaited() (inflight, most int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inflight, c.maxInflight
 }
 
 func (c *syncCounter) counts() (syncs, pending, maxRun int) {
@@ -131,6 +159,9 @@ func TestGroupCommit(t *testing.T) {
 	if _, pending, _ := st.counts(); pending != 0 {
 		t.Fatalf("%d updates pending after Flush", pending)
 	}
+	if inflight, most := st.unwaited(); inflight != 0 || most != 1 {
+		t.Fatalf("after Flush: %d group syncs not waited for, at most %d at once; want 0 and 1 (groups closed while catching up sync in the background, one at a time)", inflight, most)
+	}
 
 	// Age bound: a block arriving MaxGroupAge after the group opened is
 	// synced, whatever is queued.
@@ -150,6 +181,9 @@ func TestGroupCommit(t *testing.T) {
 	}
 	if _, pending, _ := st.counts(); pending != 0 {
 		t.Fatalf("%d updates pending after Close", pending)
+	}
+	if inflight, _ := st.unwaited(); inflight != 0 {
+		t.Fatalf("%d group syncs not waited for after Close", inflight)
 	}
 	if tm := bc.Timings(); tm.Connected != next || tm.Syncs == 0 {
 		t.Fatalf("timings %+v after %d blocks", tm, next)

@@ -24,6 +24,11 @@ type node struct {
 	// and blocks on the main chain when the index was loaded count as
 	// connected.
 	connected bool
+	// body is the block while it is in the index but not yet stored: a
+	// block that extends the tip is written by its connect, in the same
+	// store batch (acceptBlock), and kept here until then. Nil once the
+	// block is stored.
+	body *chain.Block
 }
 
 func (n *node) height() uint32 { return n.header.Height }

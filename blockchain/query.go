@@ -73,10 +73,19 @@ func (bc *Blockchain) BlockAt(height uint32) (*chain.Block, error) {
 // Block returns a stored block by hash (on any branch).
 func (bc *Blockchain) Block(hash chain.Hash) (*chain.Block, error) {
 	bc.mu.RLock()
-	_, ok := bc.index[hash]
+	n, ok := bc.index[hash]
+	var body *chain.Block
+	if ok {
+		body = n.body
+	}
 	bc.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("block %s: %w", hash, ErrNotFound)
+	}
+	if body != nil {
+		// Between its acceptance and its connect: not stored yet. A copy,
+		// as the store would give.
+		return chain.DecodeBlock(body.Encode())
 	}
 	return bc.store.Block(hash)
 }
@@ -98,6 +107,19 @@ func (bc *Blockchain) BlockInfo(hash chain.Hash) (BlockInfo, bool) {
 		return BlockInfo{}, false
 	}
 	return BlockInfo{Header: n.header, MainChain: bc.main.contains(n), Invalid: n.invalid, Work: new(big.Int).Set(n.work)}, true
+}
+
+// FirstInvalid returns the index in hashes of the first block the index
+// knows to be invalid, or -1: one lock for a whole headers message.
+func (bc *Blockchain) FirstInvalid(hashes []chain.Hash) int {
+	bc.mu.RLock()
+	defer bc.mu.RUnlock()
+	for i, h := range hashes {
+		if n, ok := bc.index[h]; ok && n.invalid {
+			return i
+		}
+	}
+	return -1
 }
 
 // HaveBlock reports whether hash is in the index or the orphan pool.

@@ -116,6 +116,7 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 	var prev chain.Hash
 	var prevHeight uint32
 	var pow powChecker
+	var hashes []chain.Hash // of one message
 	for round := 0; round < maxHeaderRounds; round++ {
 		resp, err := s.request(ctx, id, ProtoHeaders, EncodeHeadersRequest(HeadersRequest{Locator: locator}))
 		if err != nil {
@@ -148,6 +149,7 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 			// The peer's best chain changed under us: keep what links.
 			return hc, handed, nil
 		}
+		hashes = hashes[:0]
 		for i := range hs {
 			h := &hs[i]
 			if h.PrevHash != prev || h.Height != prevHeight+1 {
@@ -158,14 +160,17 @@ func (s *Syncer) fetchHeaders(ctx context.Context, id p2p.PeerID, claimed uint32
 			if err != nil {
 				return hc, handed, s.blame(id, PenaltyInvalid, "header: "+err.Error())
 			}
-			if info, ok := s.chain.BlockInfo(hash); ok && info.Invalid {
-				return hc, handed, s.blame(id, PenaltyInvalid, "header of a block known to be invalid")
-			}
+			hashes = append(hashes, hash)
 			hc.shown.Add(hc.shown, work)
-			if len(hc.hashes) < MaxSessionHeaders {
-				hc.hashes = append(hc.hashes, hash)
-			}
 			prev, prevHeight = hash, h.Height
+		}
+		// One look at the index for the whole message (its lock is the
+		// one connecting blocks takes).
+		if s.chain.FirstInvalid(hashes) >= 0 {
+			return hc, handed, s.blame(id, PenaltyInvalid, "header of a block known to be invalid")
+		}
+		if room := MaxSessionHeaders - len(hc.hashes); room > 0 {
+			hc.hashes = append(hc.hashes, hashes[:min(room, len(hashes))]...)
 		}
 		if prevHeight > claimed {
 			// More than the peer announced: it may have grown since; ask.

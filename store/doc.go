@@ -11,15 +11,21 @@
 // What is synced when: an update is synced before ConnectBlock or
 // DisconnectBlock returns, unless the caller marks it Deferred. Deferred
 // updates are written in order, each atomically, and become durable
-// together with the next synced update or Sync (group commit): a crash
+// together with the next synced update, Sync, or StartSync once its wait
+// returns (group commit; StartSync lets the caller write the next group
+// while the log is synced, and covers only what was written before it): a crash
 // loses a suffix of them, whole, so the store reopens on a consistent tip
 // at or below the last one written, and at or above the last one synced.
 // Package blockchain defers updates only while it catches up (its own
 // tip is old, or many downloaded blocks wait) and bounds each group by
-// blocks, bytes and time; at the tip every block is one synced batch.
+// blocks, bytes and time, starting a group's sync in the background
+// while it goes on catching up (one at a time, waited for before the
+// next one starts and before any synced write); at the tip every block is
+// one synced batch, and a catch-up's last block waits for every sync.
 // Deferring costs no consistency, only the blocks of the open group,
 // which are fetched again. The connect batch also
-// carries the block itself when it is not stored yet, and a block stored
+// carries the block itself when it is not stored yet (without looking
+// when the caller says so: Update.NotStored), and a block stored
 // earlier by an unsynced PutBlock is durable once any later synced batch
 // is, because the store's write-ahead log is sequential. PutBlock and
 // MarkInvalid are not synced: what a crash loses there is fetched or found

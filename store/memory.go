@@ -137,7 +137,10 @@ func (m *Memory) ConnectBlock(u *Update) error {
 		return err
 	}
 	h := &u.Block.Header
-	if rec, ok := m.headers[u.Hash]; ok && rec.Invalid {
+	if u.NotStored {
+		// Written anew, as Pebble does without looking.
+		delete(m.headers, u.Hash)
+	} else if rec, ok := m.headers[u.Hash]; ok && rec.Invalid {
 		return fmt.Errorf("connect block %d %s: the block is marked invalid", h.Height, u.Hash)
 	}
 	m.putLocked(u.Hash, u.Block)
@@ -211,6 +214,14 @@ func (m *Memory) Sync() error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// StartSync is Sync; wait has nothing to wait for.
+func (m *Memory) StartSync() (func() error, error) {
+	if err := m.Sync(); err != nil {
+		return nil, err
+	}
+	return func() error { return nil }, nil
 }
 
 // Undo returns a copy of a main-chain block's undo record.

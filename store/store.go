@@ -49,6 +49,14 @@ type Update struct {
 	// durable with the next synced update or Sync. A crash loses a suffix
 	// of the deferred updates (whole updates, never a part of one).
 	Deferred bool
+	// NotStored, on a connect, is the caller's word that the block was
+	// never stored (no PutBlock, no earlier connect): the store writes the
+	// block and its header record with the update without looking for a
+	// stored record first. A caller that knows its stored blocks (package
+	// blockchain indexes every one) saves a read and a batch per block
+	// this way. Given for a block that is stored, the block's header
+	// record is written anew: an invalid mark on it would be lost.
+	NotStored bool
 }
 
 // TxLocation says where a transaction of the main chain is.
@@ -93,11 +101,11 @@ type Store interface {
 	// ConnectBlock makes u.Block the new tip: height index, undo record,
 	// account changes, transaction index, address index (AddressEntries)
 	// and tip, and sets the block's Connected flag, in one batch, synced
-	// unless u.Deferred (with the block itself if it is not stored yet).
-	// u.Block's parent must be the tip, or the store must be empty and
-	// u.Block at height 0; u.Hash must be u.Block's hash and u.Undo must
-	// be set; a block marked invalid is refused. A refused update writes
-	// nothing.
+	// unless u.Deferred (with the block itself if it is not stored yet, or
+	// if u.NotStored says so). u.Block's parent must be the tip, or the
+	// store must be empty and u.Block at height 0; u.Hash must be
+	// u.Block's hash and u.Undo must be set; a block marked invalid is
+	// refused (unless u.NotStored). A refused update writes nothing.
 	ConnectBlock(u *Update) error
 	// DisconnectBlock removes the tip u.Block from the main chain: its
 	// height index, transaction index and address index entries and undo
@@ -122,6 +130,11 @@ type Store interface {
 	// Sync makes every update written so far durable: it ends a group of
 	// deferred updates. With nothing pending it costs one sync at most.
 	Sync() error
+	// StartSync begins what Sync does and returns without waiting: the
+	// updates written so far become durable in the background, and wait
+	// blocks until they are, returning the sync's error. Updates written
+	// meanwhile are not covered. The caller calls wait once, before Close.
+	StartSync() (wait func() error, err error)
 	// ForEachAccount calls fn for every non-zero account of the tip state.
 	ForEachAccount(fn func(chain.Address, state.Account) error) error
 

@@ -75,6 +75,23 @@ func (r *syncReporter) Sync() error {
 	return nil
 }
 
+// StartSync reports the height written when the sync started, once the
+// sync it started is done.
+func (r *syncReporter) StartSync() (func() error, error) {
+	height := r.written.Load()
+	wait, err := r.Store.StartSync()
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		if err := wait(); err != nil {
+			return err
+		}
+		fmt.Printf("synced %d\n", height)
+		return nil
+	}, nil
+}
+
 func writeBlocks(t *testing.T, path string, blocks []*chain.Block) {
 	t.Helper()
 	var buf []byte

@@ -306,3 +306,50 @@ func TestSyncedRecordAllowsCrashes(t *testing.T) {
 		t.Fatalf("a record ahead of the log: %v, want store.ErrCorrupt", err)
 	}
 }
+
+// TestStartSyncRecordsWhatItCovers: a sync started in the background
+// records, once waited for, the last write committed before it started,
+// not the writes committed while it ran.
+func TestStartSyncRecordsWhatItCovers(t *testing.T) {
+	dir := t.TempDir()
+	c := storetest.NewChain(1, storetest.Pool, false, true)
+	p := openTestStore(t, dir, c)
+	storetest.MustConnect(t, p, c.Genesis(t)) // synced: write 1
+	deferred := func(n int) {
+		for range n {
+			u := c.Next(t, storetest.TxsPerBlock)
+			u.Deferred = true
+			storetest.MustConnect(t, p, u)
+		}
+	}
+	deferred(5) // writes 2..6
+	wait, err := p.StartSync()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deferred(3) // writes 7..9, after the sync started
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.synced.last; got != 6 {
+		t.Fatalf("record after a sync started at write 6: %d", got)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.StartSync(); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("StartSync after Close: %v, want ErrClosed", err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, SyncedFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := decodeSynced(data); err != nil || got != 6 {
+		t.Fatalf("synced file after the sync: %d, %v; want 6", got, err)
+	}
+	q := openTestStore(t, dir, c)
+	defer q.Close()
+	if tip, _, _ := q.Tip(); tip != c.History[len(c.History)-1].Hash {
+		t.Fatalf("reopened on %s, want the last block written", tip)
+	}
+}

@@ -506,11 +506,15 @@ func (p *Store) ConnectBlock(u *store.Update) error {
 	var errs []error
 	set := func(k, v []byte) { errs = append(errs, b.Set(k, v, nil)) }
 
-	// The block goes into this batch unless it is stored already. A block
+	// The block goes into this batch unless it is stored already (which
+	// is not looked up when the caller says it is not). A block
 	// stored by an earlier unsynced PutBlock is durable once this batch
 	// is: the write-ahead log is sequential and syncing it syncs all
 	// earlier batches.
-	rec, err := p.headerRecord(u.Hash)
+	rec, err := store.HeaderRecord{}, store.ErrNotFound
+	if !u.NotStored {
+		rec, err = p.headerRecord(u.Hash)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		set(hashKey(prefixBlock, u.Hash), u.Block.Encode())
@@ -631,6 +635,31 @@ func (p *Store) Sync() error {
 	}
 	p.synced.record(seq)
 	return nil
+}
+
+// StartSync commits an empty log record with a sync it does not wait for:
+// Pebble syncs its write-ahead log in its own goroutine, and the batches
+// committed meanwhile go on without waiting. wait waits for that sync,
+// which covers every batch committed before StartSync (the log is
+// sequential).
+func (p *Store) StartSync() (func() error, error) {
+	if p.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	seq := p.seq.Load() // committed before the sync: covered by it
+	b := p.db.NewBatch()
+	if err := errors.Join(b.LogData(nil, nil), p.db.ApplyNoSyncWait(b, pebble.Sync)); err != nil {
+		return nil, errors.Join(fmt.Errorf("sync store in %s: %w", p.dir, err), b.Close())
+	}
+	return func() error {
+		if err := b.SyncWait(); err != nil {
+			// A batch whose commit failed is not closed (Pebble's own
+			// LogData does the same).
+			return fmt.Errorf("sync store in %s: %w", p.dir, err)
+		}
+		p.synced.record(seq)
+		return b.Close()
+	}, nil
 }
 
 // writeAccount adds an account change to b: a zero account is deleted.
