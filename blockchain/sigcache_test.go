@@ -57,7 +57,7 @@ func TestSigCacheForgedTxInBlockRefused(t *testing.T) {
 		forged := *list[7]
 		change(&forged)
 		list[7] = &forged
-		fb := br.Fork("forged " + name).Next(list, chaintest.Spec{})
+		fb := br.Fork("forged "+name).Next(list, chaintest.Spec{})
 		_, err := bc.ProcessBlock(fb, blockchain.Requested)
 		if !errors.Is(err, consensus.ErrBadSignature) {
 			t.Fatalf("forged %s: %v, want a bad signature", name, err)
