@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -59,11 +60,13 @@ type SigCache struct {
 
 // NewSigCache returns an empty cache for the signatures of networkID's
 // transactions that holds at most maxEntries ids; maxEntries <= 0 selects
-// DefaultSigCacheEntries. Memory is taken as entries are added.
+// DefaultSigCacheEntries, and it is capped at math.MaxInt32. Memory is
+// taken as entries are added.
 func NewSigCache(networkID chain.Hash, maxEntries int) *SigCache {
 	if maxEntries <= 0 {
 		maxEntries = DefaultSigCacheEntries
 	}
+	maxEntries = min(maxEntries, math.MaxInt32)
 	return &SigCache{netID: networkID, max: maxEntries, slot: make(map[chain.Hash]int32)}
 }
 
@@ -146,7 +149,8 @@ func (c *SigCache) Remove(ids ...chain.Hash) {
 	}
 }
 
-// SigCacheStats counts the signatures looked up through the cache.
+// SigCacheStats counts the signatures VerifyTxsCached looked up (block
+// validation); the pool's lookups are not counted.
 type SigCacheStats struct {
 	Hits   uint64 // found in the cache: not verified
 	Misses uint64 // not found: verified
