@@ -86,3 +86,44 @@ func BenchmarkVerifyBatchAllCores(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "sigs/s")
 }
+
+// BenchmarkConnectBlock100SigCache connects blocks of 100 signed transfers
+// (the devnet's 100-transaction blocks) through ProcessBlock with the
+// signature cache cold (nothing seen before: every signature is
+// batch-verified, as without a cache) and warm (every transaction already
+// admitted by the pool: its id is cached and no signature is checked);
+// off is the chain without a cache, as before it existed.
+func BenchmarkConnectBlock100SigCache(b *testing.B) {
+	bb := benchBlocks(b, 10, 100)
+	for _, mode := range []string{"off", "cold", "warm"} {
+		b.Run(mode, func(b *testing.B) {
+			entries := 0
+			if mode == "off" {
+				entries = -1
+			}
+			var blocks int
+			var elapsed time.Duration
+			for i := 0; i < b.N; i++ {
+				bc, err := blockchain.New(blockchain.Config{Params: bb.p, Store: store.NewMemory(), SigCacheEntries: entries})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if mode == "warm" {
+					for _, blk := range bb.blocks {
+						bc.SigCache().Add(chain.TxIDs(blk.Txs[1:])...)
+					}
+				}
+				start := time.Now()
+				for _, blk := range bb.blocks {
+					if _, err := bc.ProcessBlock(blk, blockchain.Requested); err != nil {
+						b.Fatal(err)
+					}
+					blocks++
+				}
+				elapsed += time.Since(start)
+			}
+			b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(blocks), "ms/block")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}

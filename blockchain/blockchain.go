@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -32,7 +33,19 @@ type Config struct {
 	// SyncEveryBlock turns group commit off: every connect is synced,
 	// even while catching up (for comparisons and tests).
 	SyncEveryBlock bool
+	// SigCacheEntries bounds the verified-signature cache (SigCache)
+	// shared with the mempool: 0 selects consensus.DefaultSigCacheEntries
+	// (about consensus.SigCacheEntryBytes each), a negative value turns
+	// the cache off.
+	SigCacheEntries int
 }
+
+// SigCacheKeepDepth is how deep a block's transactions' signatures stay
+// cached once it is on the main chain: a competing block of the same
+// height or one above, which mostly carries the same transactions, still
+// finds them; deeper, a block with them is unlikely and they are removed
+// (dcrd evicts at depth 2 too).
+const SigCacheKeepDepth = 2
 
 // Blockchain is the block index, the main chain and its state.
 type Blockchain struct {
@@ -42,6 +55,8 @@ type Blockchain struct {
 	log    *slog.Logger
 	// noGroup is Config.SyncEveryBlock.
 	noGroup bool
+	// sigs caches verified signatures (nil: off); the pool adds to it.
+	sigs *consensus.SigCache
 
 	// procMu serialises ProcessBlock, including its notifications, so
 	// listeners see events in order.
@@ -66,6 +81,9 @@ type Blockchain struct {
 	queued int   // blocks the running ProcessBlockQueued call's caller holds next
 	group  group // deferred store updates not yet synced
 	times  timings
+	// connectedIDs holds the tx ids of the last connected blocks, oldest
+	// first, until they are SigCacheKeepDepth deep and leave sigs.
+	connectedIDs [][]chain.Hash
 
 	listenersMu sync.Mutex
 	listeners   []func(Notification)
@@ -88,6 +106,9 @@ func New(cfg Config) (*Blockchain, error) {
 		state:   state.New(),
 		orphans: newOrphanPool(cmp.Or(cfg.MaxOrphans, MaxOrphans), cmp.Or(cfg.MaxOrphanBytes, MaxOrphanBytes),
 			cmp.Or(cfg.OrphanTTL, OrphanTTL)),
+	}
+	if cfg.SigCacheEntries >= 0 {
+		bc.sigs = consensus.NewSigCache(cfg.Params.GenesisHash(), cfg.SigCacheEntries)
 	}
 	if bc.now == nil {
 		bc.now = time.Now
@@ -390,7 +411,7 @@ func (bc *Blockchain) acceptBlock(hash chain.Hash, b *chain.Block, parent *node,
 		return nil, fmt.Errorf("block %s: %w", hash, err)
 	}
 	start := time.Now()
-	err = consensus.VerifySignatures(bc.params, b.Txs)
+	err = consensus.VerifySignaturesCached(bc.params, b.Txs, nil, bc.sigs)
 	bc.times.validate.Add(int64(time.Since(start)))
 	if err != nil {
 		bc.rememberInvalid(hash, b, parent)
@@ -563,7 +584,7 @@ func (bc *Blockchain) connect(n *node, b *chain.Block, deferred bool, events *[]
 	start := time.Now()
 	if !n.sigsChecked {
 		// Stored by an earlier run: check again what acceptBlock checked.
-		if err := consensus.VerifySignatures(bc.params, b.Txs); err != nil {
+		if err := consensus.VerifySignaturesCached(bc.params, b.Txs, nil, bc.sigs); err != nil {
 			bc.times.validate.Add(int64(time.Since(start)))
 			return fmt.Errorf("block %d %s: %w", n.height(), n.hash, err)
 		}
@@ -583,8 +604,29 @@ func (bc *Blockchain) connect(n *node, b *chain.Block, deferred bool, events *[]
 	n.connected = true
 	n.body = nil
 	bc.times.connected.Add(1)
+	bc.forgetBuriedSigs(b)
 	*events = append(*events, Notification{Type: BlockConnected, Block: b, Hash: n.hash, Height: n.height()})
 	return nil
+}
+
+// forgetBuriedSigs records the ids of b, just connected, and removes from
+// the signature cache those of the block that is now SigCacheKeepDepth
+// deep. After a reorganisation the list holds blocks of both branches for
+// a while: it only decides what leaves the cache early, never what is
+// valid. Called with mu held.
+func (bc *Blockchain) forgetBuriedSigs(b *chain.Block) {
+	if bc.sigs == nil {
+		return
+	}
+	var ids []chain.Hash
+	if bc.sigs.Len() > 0 { // nothing to forget while catching up
+		ids = chain.TxIDs(b.Txs)
+	}
+	bc.connectedIDs = append(bc.connectedIDs, ids)
+	if len(bc.connectedIDs) > SigCacheKeepDepth {
+		bc.sigs.Remove(bc.connectedIDs[0]...)
+		bc.connectedIDs = slices.Delete(bc.connectedIDs, 0, 1)
+	}
 }
 
 // disconnectTip undoes the tip block. Called with mu held.

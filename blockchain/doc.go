@@ -11,7 +11,9 @@
 // AcceptBlock, the checks that need the parent but not the branch's state:
 // the header against its branch (height, ASERT target, median time,
 // clock) and every signature (on all cores, holding no lock that readers
-// need). A block that breaks a rule is refused on any branch, light or
+// need) that the signature cache (SigCache, shared with the mempool) does
+// not hold: a transaction the pool admitted was verified then, and its id,
+// which covers its signature, says so. A block that breaks a rule is refused on any branch, light or
 // heavy, before anything is written, so the network can penalise its
 // sender. Then the block is stored, unless it arrived unrequested
 // (without the Requested flag: gossip) and its branch has less work than

@@ -290,3 +290,10 @@ func (bc *Blockchain) AddressHistory(addr chain.Address, before *store.TxPositio
 	}
 	return out, nil
 }
+
+// SigCache returns the chain's verified-signature cache, nil when
+// Config.SigCacheEntries turned it off. Block validation looks up in it
+// and does not add to it; the mempool adds the transactions it admits
+// (mempool.Config.SigCache), and the chain removes those of blocks
+// SigCacheKeepDepth deep. Safe for concurrent use.
+func (bc *Blockchain) SigCache() *consensus.SigCache { return bc.sigs }

@@ -41,4 +41,11 @@
 // batch-verifying a contiguous chunk, and has joined them all when it
 // returns; a failed chunk is re-checked one signature at a time. Coinbase
 // transactions (zero sender) carry no signature and are skipped.
+//
+// SigCache remembers the ids of transactions whose signatures verified
+// (the mempool adds what it admits), and VerifyTxsCached sends only the
+// others to VerifyTxs. The id is SHA-256 of the whole encoding, signature
+// and public key included, so it fixes everything the verifier reads for
+// one network; a cache is made for one network and ignored for any other.
+// It is bounded and evicts the oldest entry first.
 package consensus

@@ -280,7 +280,7 @@ func (c *MemCluster) startNode(nd *memNode) error {
 	if err != nil {
 		return fmt.Errorf("node %s: %w", name, err)
 	}
-	pool := mempool.New(bc, mempool.Config{})
+	pool := mempool.New(bc, mempool.Config{SigCache: bc.SigCache()})
 	bc.Subscribe(pool.OnChainEvent)
 	c.mu.Lock()
 	pn := c.net.NewNode()

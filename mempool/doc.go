@@ -20,7 +20,10 @@
 // then the signature for this network (ZIP-215, the id being the genesis
 // hash). Add verifies one signature; AddBatch verifies the signatures of
 // a whole batch's candidates with consensus.VerifyTxs on all cores and
-// then admits in order. A flood from unfunded keys is thus refused at the
+// then admits in order. With Config.SigCache (the chain's), a transaction
+// whose id is cached is not verified again, and the ids of admitted
+// transactions are added, so the block that carries them later is
+// validated without their signatures. A flood from unfunded keys is thus refused at the
 // cost of a balance lookup each, and ErrUnfunded lets the network charge
 // whoever relayed it. Against the sender's account (read from the chain on
 // every admission):

@@ -59,6 +59,12 @@ type Config struct {
 	// MaxLocalTxs bounds the pooled transactions of the local accounts
 	// (SetLocal) together (DefaultMaxLocalTxs); it is capped at MaxTxs.
 	MaxLocalTxs int
+	// SigCache, when set, is the verified-signature cache the chain's
+	// block validation reads (blockchain.Blockchain.SigCache): the pool
+	// skips the signatures it holds and adds those of the transactions it
+	// admits. nil: every signature is verified and none is remembered. A
+	// cache made for another network is not used.
+	SigCache *consensus.SigCache
 }
 
 func (c Config) withDefaults() Config {
@@ -106,10 +112,14 @@ type Pool struct {
 
 // New returns an empty pool that checks transactions against c.
 func New(c Chain, cfg Config) *Pool {
+	netID := c.Params().GenesisHash()
+	if cfg.SigCache != nil && cfg.SigCache.NetworkID() != netID {
+		cfg.SigCache = nil
+	}
 	return &Pool{
 		chain:   c,
 		cfg:     cfg.withDefaults(),
-		netID:   c.Params().GenesisHash(),
+		netID:   netID,
 		byID:    make(map[chain.Hash]*entry),
 		senders: make(map[chain.Address]*sender),
 		locals:  make(map[chain.Address]bool),
@@ -199,7 +209,7 @@ func (p *Pool) Add(tx *chain.Tx) error {
 	if err != nil {
 		return err
 	}
-	if !consensus.VerifyTx(tx, p.netID) {
+	if !p.sigCached(id) && !consensus.VerifyTx(tx, p.netID) {
 		return refuse(id, ErrBadSignature, "")
 	}
 	p.mu.Lock()
@@ -208,6 +218,7 @@ func (p *Pool) Add(tx *chain.Tx) error {
 	if err != nil {
 		return err
 	}
+	p.cacheSigs(id)
 	p.notify([]*chain.Tx{tx})
 	return nil
 }
@@ -239,26 +250,56 @@ func (p *Pool) AddBatch(txs []*chain.Tx) []error {
 	}
 	p.mu.RUnlock()
 
-	list := make([]*chain.Tx, len(cand))
-	for k, i := range cand {
-		list[k] = txs[i]
+	// Signatures the cache holds were verified before: check the rest.
+	list := make([]*chain.Tx, 0, len(cand))
+	at := make([]int, 0, len(cand)) // list[k] is txs[at[k]]
+	for _, i := range cand {
+		if !p.sigCached(ids[i]) {
+			list = append(list, txs[i])
+			at = append(at, i)
+		}
 	}
 	bad := verifyTxs(list, p.netID)
+	if bad != nil {
+		for k, i := range at {
+			if bad[k] {
+				errs[i] = refuse(ids[i], ErrBadSignature, "")
+			}
+		}
+	}
 
 	admitted := make([]*chain.Tx, 0, len(cand))
+	admittedIDs := make([]chain.Hash, 0, len(cand))
 	p.mu.Lock()
-	for k, i := range cand {
-		if bad != nil && bad[k] {
-			errs[i] = refuse(ids[i], ErrBadSignature, "")
+	for _, i := range cand {
+		if errs[i] != nil {
 			continue
 		}
 		if errs[i] = p.admit(txs[i], ids[i], false); errs[i] == nil {
 			admitted = append(admitted, txs[i])
+			admittedIDs = append(admittedIDs, ids[i])
 		}
 	}
 	p.mu.Unlock()
+	p.cacheSigs(admittedIDs...)
 	p.notify(admitted)
 	return errs
+}
+
+// sigCached reports whether the signature cache holds id: its signature
+// was verified before.
+func (p *Pool) sigCached(id chain.Hash) bool {
+	return p.cfg.SigCache != nil && p.cfg.SigCache.Contains(id)
+}
+
+// cacheSigs adds the ids of admitted transactions, whose signatures were
+// verified, to the signature cache. Only admitted ones: admission's
+// bounds (funds, per-sender and pool limits) are what keeps a peer from
+// flooding the cache with valid signatures of transactions nobody keeps.
+func (p *Pool) cacheSigs(ids ...chain.Hash) {
+	if p.cfg.SigCache != nil {
+		p.cfg.SigCache.Add(ids...)
+	}
 }
 
 // cheapCheck refuses, before any signature is verified, what admit would
@@ -501,14 +542,18 @@ func (p *Pool) BlockDisconnected(b *chain.Block) {
 		ids = append(ids, id)
 	}
 	admitted := make([]*chain.Tx, 0, len(txs))
+	admittedIDs := make([]chain.Hash, 0, len(txs))
 	p.mu.Lock()
 	for i, tx := range txs {
 		if p.admit(tx, ids[i], true) == nil {
 			admitted = append(admitted, tx)
+			admittedIDs = append(admittedIDs, ids[i])
 		}
 	}
 	p.refreshTouched(b)
 	p.mu.Unlock()
+	// The chain verified them when it connected the block.
+	p.cacheSigs(admittedIDs...)
 	p.notify(admitted)
 }
 

@@ -83,6 +83,18 @@ func newMetrics(n *Node) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "chaind_peers", Help: "Connected peers."},
 			func() float64 { return float64(n.PeerCount()) }),
 	)
+	if sc := n.Chain.SigCache(); sc != nil {
+		m.registry.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "chaind_sigcache_hits_total",
+				Help: "Block transactions whose signatures the signature cache held (verified at mempool admission): not verified again."},
+				func() float64 { return float64(sc.Stats().Hits) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "chaind_sigcache_misses_total",
+				Help: "Block transactions whose signatures were not cached and were verified."},
+				func() float64 { return float64(sc.Stats().Misses) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "chaind_sigcache_entries", Help: "Verified signatures the cache holds."},
+				func() float64 { return float64(sc.Len()) }),
+		)
+	}
 	if n.Sync != nil {
 		m.registry.MustRegister(
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "chaind_sync_target_height", Help: "Height being synced to, or the best height a peer announced (the chain's height when in step)."},

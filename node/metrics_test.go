@@ -189,3 +189,47 @@ func TestNetworkHashRateWindow(t *testing.T) {
 		t.Fatalf("empty window: %v", got)
 	}
 }
+
+// TestMinedBlockSkipsPoolVerifiedSigs mines a block of transactions the
+// pool admitted: the chain finds every signature in the shared cache and
+// verifies none, which the sigcache series report.
+func TestMinedBlockSkipsPoolVerifiedSigs(t *testing.T) {
+	keys := chaintest.Keys(2)
+	params := chaintest.Params(keys, 1_000_000)
+	n, err := New(Config{Params: params, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	const txs = 5
+	for i := range txs {
+		if err := n.Pool.Add(chaintest.Tx(params, keys[0], keys[1].Address(), 10, 1, uint64(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := n.Mine(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Txs) != txs+1 {
+		t.Fatalf("mined %d transactions, want the coinbase and %d", len(b.Txs), txs)
+	}
+	mfs := gather(t, n)
+	counter := func(name string) float64 {
+		mf, ok := mfs[name]
+		if !ok || len(mf.Metric) != 1 || mf.Metric[0].Counter == nil {
+			t.Fatalf("no single counter %s", name)
+		}
+		return mf.Metric[0].Counter.GetValue()
+	}
+	if hits, misses := counter("chaind_sigcache_hits_total"), counter("chaind_sigcache_misses_total"); hits != txs || misses != 0 {
+		t.Fatalf("sigcache hits %v misses %v, want %d and 0", hits, misses, txs)
+	}
+	if got := gauge(t, mfs, "chaind_sigcache_entries"); got != txs {
+		t.Fatalf("sigcache holds %v entries, want %d (the block is the tip, not yet %d deep)", got, txs, blockchain.SigCacheKeepDepth)
+	}
+}

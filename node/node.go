@@ -36,8 +36,14 @@ type Config struct {
 	Passphrase []byte
 
 	// Mempool bounds the transaction pool; zero fields take the pool's
-	// defaults. The node's own keys are the pool's local accounts.
+	// defaults. The node's own keys are the pool's local accounts. A nil
+	// Mempool.SigCache is the chain's own, so a block of transactions the
+	// pool admitted is validated without checking their signatures again.
 	Mempool mempool.Config
+	// SigCacheEntries bounds the verified-signature cache of the chain and
+	// the pool (blockchain.Config.SigCacheEntries): 0 is
+	// consensus.DefaultSigCacheEntries, negative turns it off.
+	SigCacheEntries int
 
 	// Network is the peer-to-peer network the node joins (memnet in tests
 	// and simulations). nil: a libp2p host listening on P2PListen, or no
@@ -155,7 +161,11 @@ func New(cfg Config) (*Node, error) {
 		}
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	n.Pool = mempool.New(n.Chain, cfg.Mempool)
+	poolCfg := cfg.Mempool
+	if poolCfg.SigCache == nil {
+		poolCfg.SigCache = n.Chain.SigCache()
+	}
+	n.Pool = mempool.New(n.Chain, poolCfg)
 	for _, a := range n.keys.addresses() {
 		n.Pool.SetLocal(a)
 	}
@@ -199,7 +209,8 @@ func (n *Node) openChain() (store.Store, error) {
 	}
 	n.Store = st
 	var err error
-	n.Chain, err = blockchain.New(blockchain.Config{Params: cfg.Params, Store: st, Now: cfg.Now, Logger: cfg.Logger})
+	n.Chain, err = blockchain.New(blockchain.Config{Params: cfg.Params, Store: st, Now: cfg.Now, Logger: cfg.Logger,
+		SigCacheEntries: cfg.SigCacheEntries})
 	if err != nil {
 		if n.ownStore {
 			st.Close()

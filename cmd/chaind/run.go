@@ -46,6 +46,7 @@ type runFlags struct {
 	maxPeers       int
 	mdns           bool
 	pool           mempool.Config
+	sigCache       int
 }
 
 func runCmd() *cobra.Command {
@@ -96,6 +97,8 @@ clean stop), which the chaind commands read by themselves.`,
 	fl.IntVar(&f.pool.MaxTxs, "mempool-max-txs", mempool.DefaultMaxTxs, "most transactions the mempool holds")
 	fl.IntVar(&f.pool.MaxTxsPerSender, "mempool-max-per-sender", mempool.DefaultMaxTxsPerSender, "most pending transactions of one sender (the node's own keys are exempt)")
 	fl.IntVar(&f.pool.MaxLocalTxs, "mempool-max-local", mempool.DefaultMaxLocalTxs, "most pending transactions of the node's own keys together")
+	fl.IntVar(&f.sigCache, "sigcache-entries", consensus.DefaultSigCacheEntries,
+		fmt.Sprintf("most verified signatures remembered so a block's transactions already checked in the mempool are not checked again (about %d bytes each; 0 turns the cache off)", consensus.SigCacheEntryBytes))
 	fl.IntVar(&f.pool.MaxNonceGap, "mempool-max-nonce-gap", mempool.DefaultMaxNonceGap, "how far past a sender's next nonce a transaction may be queued")
 	return cmd
 }
@@ -128,6 +131,13 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 	if f.threads < 0 {
 		return fmt.Errorf("--threads must not be negative")
 	}
+	if f.sigCache < 0 {
+		return fmt.Errorf("--sigcache-entries must not be negative")
+	}
+	sigCache := f.sigCache
+	if sigCache == 0 {
+		sigCache = -1 // off, in node.Config's terms
+	}
 	for name, v := range map[string]int{"--mempool-max-txs": f.pool.MaxTxs, "--mempool-max-per-sender": f.pool.MaxTxsPerSender,
 		"--mempool-max-local": f.pool.MaxLocalTxs, "--mempool-max-nonce-gap": f.pool.MaxNonceGap} {
 		if v < 1 {
@@ -146,19 +156,20 @@ func runNode(cmd *cobra.Command, f runFlags) error {
 	defer ln.Close() // Shutdown closes it too; a second close is harmless
 
 	n, err := node.New(node.Config{
-		Params:       params,
-		DataDir:      datadir,
-		Mine:         f.mine,
-		MinerAddress: f.minerAddress,
-		Threads:      f.threads,
-		Passphrase:   passphrase,
-		Mempool:      f.pool,
-		P2PListen:    f.p2p,
-		Peers:        f.peers,
-		PeerDNS:      f.peerDNS,
-		MaxPeers:     f.maxPeers,
-		MDNS:         f.mdns,
-		Logger:       logger,
+		Params:          params,
+		DataDir:         datadir,
+		Mine:            f.mine,
+		MinerAddress:    f.minerAddress,
+		Threads:         f.threads,
+		Passphrase:      passphrase,
+		Mempool:         f.pool,
+		SigCacheEntries: sigCache,
+		P2PListen:       f.p2p,
+		Peers:           f.peers,
+		PeerDNS:         f.peerDNS,
+		MaxPeers:        f.maxPeers,
+		MDNS:            f.mdns,
+		Logger:          logger,
 	})
 	if err != nil {
 		return err
