@@ -39,6 +39,7 @@ type base struct {
 	addShape Shape
 	dir      string // libp2p: holds a data directory per node
 
+	addMu   sync.Mutex // held by Add, so a name is checked and taken at once
 	mu      sync.Mutex
 	network *Network // the network started from; Nodes and Links are kept below
 	nodes   map[string]*labNode
@@ -321,20 +322,27 @@ func (c *base) Status() []NodeStatus {
 	return out
 }
 
-// Partition implements Cluster.
+// Partition implements Cluster: at least one group, every name a node, no
+// node in two groups.
 func (c *base) Partition(groups [][]string) error {
-	c.mu.Lock()
-	if err := checkGroups(groups, c.nodes); err != nil {
-		c.mu.Unlock()
-		return err
+	if len(groups) == 0 {
+		return fmt.Errorf("%w: a partition needs at least one group", ErrBadRequest)
 	}
 	idx := make([][]int, len(groups))
+	seen := map[string]bool{}
 	for i, g := range groups {
 		for _, name := range g {
-			idx[i] = append(idx[i], c.nodes[name].m.Index)
+			nd, err := c.get(name, false)
+			if err != nil {
+				return err
+			}
+			if seen[name] {
+				return fmt.Errorf("%w: %s is in two groups", ErrBadRequest, name)
+			}
+			seen[name] = true
+			idx[i] = append(idx[i], nd.m.Index)
 		}
 	}
-	c.mu.Unlock()
 	if err := c.lab.Partition(idx...); err != nil {
 		return fmt.Errorf("partition: %w", err)
 	}
@@ -420,19 +428,25 @@ func (c *base) Start(name string) error {
 	return nil
 }
 
-// Add implements Cluster: a relay (not mining) linked to peers with the
-// cluster's shape for new links. Keys of nodes added later are not funded
-// by the genesis.
+// Add implements Cluster: a relay (not mining) with a valid new name,
+// linked to at least one peer with the cluster's shape for new links.
+// Keys of nodes added later are not funded by the genesis.
 func (c *base) Add(name string, peers []string) error {
-	c.mu.Lock()
-	err := checkAdd(name, peers, c.nodes)
-	closed := c.closed
-	c.mu.Unlock()
-	if err != nil {
-		return err
+	c.addMu.Lock()
+	defer c.addMu.Unlock()
+	if err := CheckName(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	if closed {
-		return p2p.ErrClosed
+	if len(peers) == 0 {
+		return fmt.Errorf("%w: a new node needs at least one peer", ErrBadRequest)
+	}
+	if _, err := c.get(name, false); err == nil {
+		return fmt.Errorf("%w: %s", ErrExists, name)
+	}
+	for _, p := range peers {
+		if _, err := c.get(p, false); err != nil {
+			return fmt.Errorf("peer %q: %w", p, ErrUnknownNode)
+		}
 	}
 	nd, err := c.addNode(Node{Name: name, Strategy: miner.StrategyHonest}, nodeKey(c.network.Name, name))
 	if err != nil {
@@ -457,21 +471,29 @@ const MaxMineBlocks = 1000
 
 // Mine implements Cluster.
 func (c *base) Mine(ctx context.Context, name string, n int) ([]string, error) {
-	if err := checkMine(n); err != nil {
-		return nil, err
+	if n < 1 || n > MaxMineBlocks {
+		return nil, fmt.Errorf("%w: blocks %d not in 1..%d", ErrBadRequest, n, MaxMineBlocks)
 	}
 	_, r, err := c.running(name)
 	if err != nil {
 		return nil, err
 	}
 	c.obs.Add(Event{T: time.Now(), Kind: KindMine, Node: name, Detail: fmt.Sprint(n)})
-	return mineBlocks(ctx, name, n, r.mine)
+	var out []string // the hashes of the blocks mined before an error, with it
+	for range n {
+		b, err := r.mine(ctx, "")
+		if err != nil {
+			return out, fmt.Errorf("node %s: %w", name, err)
+		}
+		out = append(out, b.Hash().String())
+	}
+	return out, nil
 }
 
 // SetShare implements Cluster.
 func (c *base) SetShare(name string, share float64) error {
-	if err := checkShare(share); err != nil {
-		return err
+	if !(share >= 0 && share <= 1) {
+		return fmt.Errorf("%w: share %v%% not in 0..100%%", ErrBadRequest, share*100)
 	}
 	nd, r, err := c.running(name)
 	if err != nil {

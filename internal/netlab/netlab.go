@@ -19,21 +19,6 @@ import (
 // the wait for the gossip meshes.
 const ConnectTimeout = 20 * time.Second
 
-// pollInterval is how often until checks its condition.
-const pollInterval = 20 * time.Millisecond
-
-// until polls cond until it holds (true) or timeout passes (false).
-func until(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(pollInterval)
-	}
-	return true
-}
-
 // Transport is the network a Lab's members run on.
 type Transport int
 
@@ -116,13 +101,12 @@ type Config struct {
 	Start func(m *Member, net p2p.Network) (Service, error)
 }
 
-// Lab is members on one transport and the links between them.
+// Lab is members on one transport and the links between them. Its
+// controls run one at a time (ctl), which guards its fields.
 type Lab struct {
-	cfg Config
-	net *memnet.Net // Memnet only
-	ctl sync.Mutex  // held by every control, so they run one at a time
-
-	mu      sync.Mutex // guards the fields below
+	cfg     Config
+	net     *memnet.Net // Memnet only
+	ctl     sync.Mutex
 	members []*Member
 	links   map[[2]int]memnet.LinkParams // a < b
 	cuts    map[[2]int]bool              // libp2p: the pairs a partition cut, a < b
@@ -136,8 +120,7 @@ type Member struct {
 	Index int
 	Name  string
 	ID    p2p.PeerID
-	// Dir holds the libp2p identity key ("" on memnet is fine).
-	Dir string
+	Dir   string // holds the libp2p identity key
 
 	mu   sync.Mutex
 	svc  Service      // nil while stopped
@@ -172,21 +155,15 @@ func New(cfg Config) (*Lab, error) {
 // Memnet returns the in-memory network (nil on Libp2p).
 func (l *Lab) Memnet() *memnet.Net { return l.net }
 
-// Transport returns the members' transport.
-func (l *Lab) Transport() Transport { return l.cfg.Transport }
-
 // Add makes a member (not started) with its network endpoint: a memnet
 // node, or a libp2p host whose identity key is kept in dir.
 func (l *Lab) Add(name, dir string) (*Member, error) {
 	l.ctl.Lock()
 	defer l.ctl.Unlock()
-	l.mu.Lock()
-	closed, i := l.closed, len(l.members)
-	l.mu.Unlock()
-	if closed {
+	if l.closed {
 		return nil, p2p.ErrClosed
 	}
-	m := &Member{lab: l, Index: i, Name: name, Dir: dir}
+	m := &Member{lab: l, Index: len(l.members), Name: name, Dir: dir}
 	if l.net != nil {
 		m.mem = l.net.NewNode()
 		m.ID = m.mem.Self()
@@ -197,18 +174,14 @@ func (l *Lab) Add(name, dir string) (*Member, error) {
 		}
 		m.host, m.ID = h, h.Self()
 	}
-	l.mu.Lock()
 	l.members = append(l.members, m)
-	l.mu.Unlock()
 	return m, nil
 }
 
 // newHost builds member m's libp2p host (not started) on loopback.
 func (l *Lab) newHost(m *Member) (*libp2p.Host, error) {
 	cfg := libp2p.DefaultConfig(l.cfg.NetworkID)
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = m.Dir
-	cfg.MDNS = false
+	cfg.Listen, cfg.DataDir, cfg.MDNS = "127.0.0.1:0", m.Dir, false
 	if !l.cfg.Discovery {
 		cfg.DHT, cfg.PeerExchange = false, false
 	}
@@ -219,28 +192,14 @@ func (l *Lab) newHost(m *Member) (*libp2p.Host, error) {
 	return libp2p.NewHost(cfg)
 }
 
-// Len returns the number of members.
-func (l *Lab) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.members)
-}
-
-// Member returns member i.
-func (l *Lab) Member(i int) *Member {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.members[i]
-}
-
-// member returns member i, or an error for an index out of range.
-func (l *Lab) member(i int) (*Member, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if i < 0 || i >= len(l.members) {
-		return nil, fmt.Errorf("netlab: no member %d", i)
+// check fails unless every index is a member's. Called with ctl held.
+func (l *Lab) check(idx ...int) error {
+	for _, i := range idx {
+		if i < 0 || i >= len(l.members) {
+			return fmt.Errorf("netlab: no member %d", i)
+		}
 	}
-	return l.members[i], nil
+	return nil
 }
 
 // Service returns the running service, or nil while the member is stopped.
@@ -274,13 +233,11 @@ func (m *Member) Host() *libp2p.Host {
 // Addr returns an address other hosts can dial the member at: its TCP
 // loopback multiaddr with /p2p/ on libp2p, "" on memnet or while stopped.
 func (m *Member) Addr() string {
-	h := m.Host()
-	if h == nil {
-		return ""
-	}
-	for _, a := range h.ListenAddrs() {
-		if strings.Contains(a, "/tcp/") && !strings.Contains(a, "/ws") {
-			return a
+	if h := m.Host(); h != nil {
+		for _, a := range h.ListenAddrs() {
+			if strings.Contains(a, "/tcp/") && !strings.Contains(a, "/ws") {
+				return a
+			}
 		}
 	}
 	return ""
@@ -295,8 +252,7 @@ func (m *Member) start() error {
 		return fmt.Errorf("%s is running", m.Name)
 	}
 	var net p2p.Network
-	switch {
-	case l.net != nil:
+	if l.net != nil {
 		if m.mem == nil {
 			nn, err := l.net.Reopen(m.ID)
 			if err != nil {
@@ -305,7 +261,7 @@ func (m *Member) start() error {
 			m.mem = nn
 		}
 		net = m.mem
-	default:
+	} else {
 		if m.host == nil {
 			h, err := l.newHost(m)
 			if err != nil {
@@ -368,11 +324,10 @@ func (l *Lab) Crash(i int) error { return l.halt(i, true) }
 func (l *Lab) halt(i int, crash bool) error {
 	l.ctl.Lock()
 	defer l.ctl.Unlock()
-	m, err := l.member(i)
-	if err != nil {
+	if err := l.check(i); err != nil {
 		return err
 	}
-	return m.stop(crash)
+	return l.members[i].stop(crash)
 }
 
 // Start starts a stopped member i (again) on its identity and links; on
@@ -381,67 +336,44 @@ func (l *Lab) halt(i int, crash bool) error {
 func (l *Lab) Start(i int) error {
 	l.ctl.Lock()
 	defer l.ctl.Unlock()
-	m, err := l.member(i)
-	if err != nil {
+	if err := l.check(i); err != nil {
 		return err
 	}
-	l.mu.Lock()
-	closed := l.closed
-	l.mu.Unlock()
-	if closed {
+	if l.closed {
 		return p2p.ErrClosed
 	}
-	if err := m.start(); err != nil {
+	if err := l.members[i].start(); err != nil || l.net != nil {
 		return err
 	}
-	if l.net != nil {
-		return nil
-	}
-	l.mu.Lock()
-	var cuts, dial [][2]int
-	shapes := map[[2]int]memnet.LinkParams{}
 	for k := range l.cuts {
 		if k[0] == i || k[1] == i {
-			cuts = append(cuts, k)
+			if err := l.canCut(); err != nil {
+				return err
+			}
+			if err := l.setCut(k, true); err != nil {
+				return err
+			}
 		}
 	}
+	var dial [][2]int
 	for k, p := range l.links {
 		if k[0] != i && k[1] != i {
 			continue
 		}
 		if p != (memnet.LinkParams{}) {
-			shapes[k] = p
+			if err := l.applyShape(k, p); err != nil {
+				return err
+			}
 		}
 		if j := k[0] + k[1] - i; !l.cuts[k] && l.members[j].Running() {
 			dial = append(dial, [2]int{i, j})
-		}
-	}
-	l.mu.Unlock()
-	if len(cuts) > 0 {
-		if err := l.canCut(); err != nil {
-			return err
-		}
-	}
-	for _, k := range cuts {
-		if err := l.setCut(k, true); err != nil {
-			return err
-		}
-	}
-	for k, p := range shapes {
-		if err := l.applyShape(k, p); err != nil {
-			return err
 		}
 	}
 	return l.dialAll(dial)
 }
 
 // key is the links map's key of the pair a, b.
-func key(a, b int) [2]int {
-	if a > b {
-		a, b = b, a
-	}
-	return [2]int{a, b}
-}
+func key(a, b int) [2]int { return [2]int{min(a, b), max(a, b)} }
 
 // Link links each pair (the first dials the second) with the link
 // parameters p, or sets p on a pair already linked. On memnet the links
@@ -452,40 +384,35 @@ func key(a, b int) [2]int {
 func (l *Lab) Link(p memnet.LinkParams, pairs ...[2]int) error {
 	l.ctl.Lock()
 	defer l.ctl.Unlock()
-	n := l.Len()
+	return l.link(p, pairs...)
+}
+
+func (l *Lab) link(p memnet.LinkParams, pairs ...[2]int) error {
 	for _, pr := range pairs {
-		if pr[0] == pr[1] || min(pr[0], pr[1]) < 0 || max(pr[0], pr[1]) >= n {
-			return fmt.Errorf("netlab: link %d-%d: no such pair", pr[0], pr[1])
+		if err := l.check(pr[0], pr[1]); err != nil {
+			return err
 		}
 	}
-	if l.net != nil {
-		for _, pr := range pairs {
-			if err := l.net.Link(l.Member(pr[0]).ID, l.Member(pr[1]).ID, p); err != nil {
-				return fmt.Errorf("link %d-%d: %w", pr[0], pr[1], err)
-			}
-			l.mu.Lock()
-			l.links[key(pr[0], pr[1])] = p
-			l.mu.Unlock()
+	if l.net == nil {
+		if err := l.checkShape(p); err != nil {
+			return err
 		}
-		return nil
-	}
-	if err := l.checkShape(p); err != nil {
-		return err
 	}
 	var dial [][2]int
 	for _, pr := range pairs {
 		k := key(pr[0], pr[1])
-		l.mu.Lock()
 		old, linked := l.links[k]
-		l.links[k] = p
-		cut := l.cuts[k]
-		l.mu.Unlock()
-		if linked && old != p || !linked && p != (memnet.LinkParams{}) {
+		if l.net != nil {
+			if err := l.net.Link(l.members[pr[0]].ID, l.members[pr[1]].ID, p); err != nil {
+				return fmt.Errorf("link %d-%d: %w", pr[0], pr[1], err)
+			}
+		} else if linked && old != p || !linked && p != (memnet.LinkParams{}) {
 			if err := l.applyShape(k, p); err != nil {
 				return err
 			}
 		}
-		if !linked && !cut && l.Member(pr[0]).Running() && l.Member(pr[1]).Running() {
+		l.links[k] = p
+		if l.net == nil && !linked && !l.cuts[k] && l.members[pr[0]].Running() && l.members[pr[1]].Running() {
 			dial = append(dial, pr)
 		}
 	}
@@ -495,8 +422,8 @@ func (l *Lab) Link(p memnet.LinkParams, pairs ...[2]int) error {
 // Linked returns the parameters of the link between a and b, and whether
 // they are linked.
 func (l *Lab) Linked(a, b int) (memnet.LinkParams, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.ctl.Lock()
+	defer l.ctl.Unlock()
 	p, ok := l.links[key(a, b)]
 	return p, ok
 }
@@ -506,17 +433,11 @@ func (l *Lab) Linked(a, b int) (memnet.LinkParams, bool) {
 func (l *Lab) Unlink(a, b int) error {
 	l.ctl.Lock()
 	defer l.ctl.Unlock()
-	ma, err := l.member(a)
-	if err != nil {
+	if err := l.check(a, b); err != nil {
 		return err
 	}
-	mb, err := l.member(b)
-	if err != nil {
-		return err
-	}
-	l.mu.Lock()
 	delete(l.links, key(a, b))
-	l.mu.Unlock()
+	ma, mb := l.members[a], l.members[b]
 	if l.net != nil {
 		l.net.Unlink(ma.ID, mb.ID)
 		return nil
@@ -538,37 +459,15 @@ func (l *Lab) Unlink(a, b int) error {
 func (l *Lab) Shape(a, b int, p memnet.LinkParams) error {
 	l.ctl.Lock()
 	defer l.ctl.Unlock()
-	if l.net != nil {
-		ma, err := l.member(a)
-		if err != nil {
+	if l.net == nil {
+		if err := l.checkShape(p); err != nil {
 			return err
 		}
-		mb, err := l.member(b)
-		if err != nil {
-			return err
-		}
-		if err := l.net.Shape(ma.ID, mb.ID, p); err != nil {
-			return err
-		}
-		l.mu.Lock()
-		l.links[key(a, b)] = p
-		l.mu.Unlock()
-		return nil
 	}
-	if err := l.checkShape(p); err != nil {
-		return err
-	}
-	k := key(a, b)
-	l.mu.Lock()
-	_, linked := l.links[k]
-	if linked {
-		l.links[k] = p
-	}
-	l.mu.Unlock()
-	if !linked {
+	if _, linked := l.links[key(a, b)]; !linked {
 		return fmt.Errorf("shape %d-%d: no such link", a, b)
 	}
-	return l.applyShape(k, p)
+	return l.link(p, [2]int{a, b})
 }
 
 // shaperOf returns the running member's network as a p2p.Shaper, or nil.
@@ -583,41 +482,23 @@ func (m *Member) cutterOf() Cutter {
 	return ct
 }
 
-// running returns the running members.
-func (l *Lab) running() []*Member {
-	l.mu.Lock()
-	ms := append([]*Member(nil), l.members...)
-	l.mu.Unlock()
-	out := ms[:0]
-	for _, m := range ms {
-		if m.Running() {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // checkShape checks p and that every running member can shape links.
 func (l *Lab) checkShape(p memnet.LinkParams) error {
-	s := linkShape(p)
-	if err := s.Check(); err != nil {
-		return err
+	if s := linkShape(p); s.Zero() {
+		return s.Check()
 	}
-	if s.Zero() {
-		return nil
-	}
-	for _, m := range l.running() {
-		if m.shaperOf() == nil {
+	for _, m := range l.members {
+		if m.Running() && m.shaperOf() == nil {
 			return fmt.Errorf("%w (member %d's network cannot shape links)", ErrUnsupported, m.Index)
 		}
 	}
-	return nil
+	return linkShape(p).Check()
 }
 
 // canCut fails unless every running member's network can cut links.
 func (l *Lab) canCut() error {
-	for _, m := range l.running() {
-		if m.cutterOf() == nil {
+	for _, m := range l.members {
+		if m.Running() && m.cutterOf() == nil {
 			return fmt.Errorf("%w (member %d's network cannot cut links)", ErrUnsupported, m.Index)
 		}
 	}
@@ -628,15 +509,13 @@ func linkShape(p memnet.LinkParams) p2p.LinkShape {
 	return p2p.LinkShape{Latency: p.Latency, Jitter: p.Jitter, Loss: p.Loss, Bandwidth: p.Bandwidth}
 }
 
-// applyShape shapes the link k at each running end that can shape.
+// applyShape shapes the link k at each running end.
 func (l *Lab) applyShape(k [2]int, p memnet.LinkParams) error {
 	for _, e := range [][2]int{{k[0], k[1]}, {k[1], k[0]}} {
-		sh := l.Member(e[0]).shaperOf()
-		if sh == nil {
-			continue // stopped: Start shapes it again
-		}
-		if err := sh.ShapeLink(l.Member(e[1]).ID, linkShape(p)); err != nil {
-			return fmt.Errorf("shape %d-%d: %w", k[0], k[1], err)
+		if sh := l.members[e[0]].shaperOf(); sh != nil { // stopped: Start shapes it again
+			if err := sh.ShapeLink(l.members[e[1]].ID, linkShape(p)); err != nil {
+				return fmt.Errorf("shape %d-%d: %w", k[0], k[1], err)
+			}
 		}
 	}
 	return nil
@@ -645,18 +524,15 @@ func (l *Lab) applyShape(k [2]int, p memnet.LinkParams) error {
 // setCut cuts (or lets again) the link k at each running end.
 func (l *Lab) setCut(k [2]int, cut bool) error {
 	for _, e := range [][2]int{{k[0], k[1]}, {k[1], k[0]}} {
-		ct := l.Member(e[0]).cutterOf()
+		ct := l.members[e[0]].cutterOf()
 		if ct == nil {
 			continue // stopped: Start cuts it again
 		}
-		peer := l.Member(e[1]).ID
-		var err error
+		op := ct.Uncut
 		if cut {
-			err = ct.Cut(peer)
-		} else {
-			err = ct.Uncut(peer)
+			op = ct.Cut
 		}
-		if err != nil {
+		if err := op(l.members[e[1]].ID); err != nil {
 			return fmt.Errorf("cut %d-%d (%t): %w", k[0], k[1], cut, err)
 		}
 	}
@@ -670,39 +546,27 @@ func (l *Lab) setCut(k [2]int, cut bool) error {
 func (l *Lab) Partition(groups ...[]int) error {
 	l.ctl.Lock()
 	defer l.ctl.Unlock()
-	n := l.Len()
-	for _, g := range groups {
-		for _, i := range g {
-			if i < 0 || i >= n {
-				return fmt.Errorf("netlab: partition: no member %d", i)
-			}
+	side := make([]int, len(l.members))
+	ids := make([][]p2p.PeerID, len(groups))
+	for g, idx := range groups {
+		if err := l.check(idx...); err != nil {
+			return err
+		}
+		for _, i := range idx {
+			side[i] = g + 1
+			ids[g] = append(ids[g], l.members[i].ID)
 		}
 	}
 	if l.net != nil {
-		ids := make([][]p2p.PeerID, len(groups))
-		for g, idx := range groups {
-			for _, i := range idx {
-				ids[g] = append(ids[g], l.Member(i).ID)
-			}
-		}
 		l.net.Partition(ids...)
 		return nil
 	}
 	if err := l.canCut(); err != nil {
 		return err
 	}
-	side := make([]int, n)
-	for i := range side {
-		side[i] = len(groups)
-	}
-	for g, idx := range groups {
-		for _, i := range idx {
-			side[i] = g
-		}
-	}
 	cuts := map[[2]int]bool{}
-	for a := range n {
-		for b := a + 1; b < n; b++ {
+	for a := range side {
+		for b := a + 1; b < len(side); b++ {
 			if side[a] != side[b] {
 				cuts[[2]int{a, b}] = true
 			}
@@ -726,10 +590,8 @@ func (l *Lab) Heal() error {
 // setCuts replaces the cuts: lifts those not in cuts (dialling the links
 // among them whose ends run), then makes the new ones.
 func (l *Lab) setCuts(cuts map[[2]int]bool) error {
-	l.mu.Lock()
 	old := l.cuts
 	l.cuts = cuts
-	l.mu.Unlock()
 	var dial [][2]int
 	for k := range old {
 		if cuts[k] {
@@ -738,7 +600,7 @@ func (l *Lab) setCuts(cuts map[[2]int]bool) error {
 		if err := l.setCut(k, false); err != nil {
 			return err
 		}
-		if _, linked := l.Linked(k[0], k[1]); linked && l.Member(k[0]).Running() && l.Member(k[1]).Running() {
+		if _, linked := l.links[k]; linked && l.members[k[0]].Running() && l.members[k[1]].Running() {
 			dial = append(dial, k)
 		}
 	}
@@ -752,74 +614,67 @@ func (l *Lab) setCuts(cuts map[[2]int]bool) error {
 	return l.dialAll(dial)
 }
 
-// dialAll dials each pair (the first dials the second), then waits for
-// their gossip meshes.
+// dialAll dials each pair (the first dials the second) and waits for the
+// status exchange both ways, then waits until the two ends of each pair are
+// in each other's gossip mesh. Gossipsub grafts a new peer at its next
+// heartbeat; until then a transaction one of them relays (rather than
+// publishes) does not reach the other.
 func (l *Lab) dialAll(pairs [][2]int) error {
-	for _, pr := range pairs {
-		if err := l.dial(pr[0], pr[1]); err != nil {
-			return fmt.Errorf("connect %d-%d: %w", pr[0], pr[1], err)
-		}
-	}
-	return l.waitMeshed(pairs)
-}
-
-// dial connects a's libp2p host to b's and waits for the status exchange
-// both ways.
-func (l *Lab) dial(a, b int) error {
-	x, y := l.Member(a), l.Member(b)
-	hx, addr := x.Host(), y.Addr()
-	if hx == nil || addr == "" {
-		return fmt.Errorf("both members must be running (%s: %t, %s: %t)", x.Name, x.Running(), y.Name, y.Running())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), ConnectTimeout)
-	defer cancel()
-	if _, err := hx.Connect(ctx, addr); err != nil {
-		return err
-	}
 	knows := func(m *Member, id p2p.PeerID) bool {
 		s := m.Service()
 		return s != nil && s.Knows(id)
 	}
-	if !until(ConnectTimeout, func() bool { return knows(x, y.ID) && knows(y, x.ID) }) {
-		return fmt.Errorf("no status exchange within %v", ConnectTimeout)
-	}
-	return nil
-}
-
-// waitMeshed waits until the two ends of each dialled pair are in each
-// other's gossip mesh. Gossipsub grafts a new peer at its next heartbeat;
-// until then a transaction one of them relays (rather than publishes)
-// does not reach the other.
-func (l *Lab) waitMeshed(pairs [][2]int) error {
 	for _, pr := range pairs {
-		x, y := l.Member(pr[0]), l.Member(pr[1])
+		x, y := l.members[pr[0]], l.members[pr[1]]
+		hx, addr := x.Host(), y.Addr()
+		if hx == nil || addr == "" {
+			return fmt.Errorf("connect %d-%d: both members must be running", pr[0], pr[1])
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), ConnectTimeout)
+		_, err := hx.Connect(ctx, addr)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("connect %d-%d: %w", pr[0], pr[1], err)
+		}
+		if !until(func() bool { return knows(x, y.ID) && knows(y, x.ID) }) {
+			return fmt.Errorf("connect %d-%d: no status exchange within %v", pr[0], pr[1], ConnectTimeout)
+		}
+	}
+	for _, pr := range pairs {
+		x, y := l.members[pr[0]], l.members[pr[1]]
 		meshed := func() bool {
 			hx, hy := x.Host(), y.Host()
 			return hx != nil && hy != nil && hx.GossipMeshed(y.ID) && hy.GossipMeshed(x.ID)
 		}
-		if !until(ConnectTimeout, meshed) {
+		if !until(meshed) {
 			return fmt.Errorf("connect %d-%d: not in each other's gossip mesh within %v", pr[0], pr[1], ConnectTimeout)
 		}
 	}
 	return nil
 }
 
-// Close stops every member (at once) and the network; the first stop
-// error is returned. Calling it again does nothing.
+// until polls cond until it holds (true) or ConnectTimeout passes (false).
+func until(cond func() bool) bool {
+	for deadline := time.Now().Add(ConnectTimeout); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
+// Close stops every member (at once) and the network; it returns the stop
+// errors. Calling it again does nothing.
 func (l *Lab) Close() error {
 	l.ctl.Lock()
 	defer l.ctl.Unlock()
-	l.mu.Lock()
 	if l.closed {
-		l.mu.Unlock()
 		return nil
 	}
 	l.closed = true
-	ms := append([]*Member(nil), l.members...)
-	l.mu.Unlock()
-	errs := make([]error, len(ms))
+	errs := make([]error, len(l.members))
 	var wg sync.WaitGroup
-	for i, m := range ms {
+	for i, m := range l.members {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
