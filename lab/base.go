@@ -46,7 +46,6 @@ type base struct {
 	order   []string
 	byIndex []*labNode // by netlab member index
 	links   map[Pair]Shape
-	closed  bool
 }
 
 // labNode is one node: its name, key and store outlive its runs.
@@ -97,8 +96,7 @@ func newBase(n *Network, obs *Observatory, log *slog.Logger, dir string, cfg net
 		keys[i] = nodeKey(n.Name, x.Name)
 	}
 	c.params = labParams(n, keys)
-	cfg.Logger, cfg.NetworkID = log, c.params.GenesisHash().String()
-	cfg.MaxGossipSize = c.params.MaxBlockSize + gossipOverhead
+	cfg.Logger, cfg.Params = log, c.params
 	cfg.Start = func(m *netlab.Member, net p2p.Network) (netlab.Service, error) {
 		c.mu.Lock()
 		nd := c.byIndex[m.Index]
@@ -118,10 +116,6 @@ func newBase(n *Network, obs *Observatory, log *slog.Logger, dir string, cfg net
 	}
 	return c, nil
 }
-
-// gossipOverhead is room for framing around the largest block, as
-// package node allows its libp2p host.
-const gossipOverhead = 64 << 10
 
 // addNode registers a node (not started) and its netlab member.
 func (c *base) addNode(spec Node, key *wallet.Key) (*labNode, error) {
@@ -247,23 +241,20 @@ func (c *base) Params() *consensus.Params { return c.params }
 // Observatory returns the observatory the nodes report to.
 func (c *base) Observatory() *Observatory { return c.obs }
 
-// get returns a node; with mustRun, only a running one.
-func (c *base) get(name string, mustRun bool) (*labNode, error) {
+// get returns a node.
+func (c *base) get(name string) (*labNode, error) {
 	c.mu.Lock()
 	nd, ok := c.nodes[name]
 	c.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownNode, name)
 	}
-	if mustRun && !nd.m.Running() {
-		return nil, fmt.Errorf("%w: %s", ErrStopped, name)
-	}
 	return nd, nil
 }
 
-// running returns a running node's parts.
+// running returns a running node and its parts.
 func (c *base) running(name string) (*labNode, run, error) {
-	nd, err := c.get(name, true)
+	nd, err := c.get(name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -332,7 +323,7 @@ func (c *base) Partition(groups [][]string) error {
 	seen := map[string]bool{}
 	for i, g := range groups {
 		for _, name := range g {
-			nd, err := c.get(name, false)
+			nd, err := c.get(name)
 			if err != nil {
 				return err
 			}
@@ -370,7 +361,7 @@ func (c *base) Shape(p Pair, s Shape) error {
 	}
 	p = pairOf(p.A, p.B)
 	for _, name := range []string{p.A, p.B} {
-		if _, err := c.get(name, false); err != nil {
+		if _, err := c.get(name); err != nil {
 			return err
 		}
 	}
@@ -391,7 +382,7 @@ func (c *base) Stop(name string) error { return c.halt(name, false) }
 func (c *base) Crash(name string) error { return c.halt(name, true) }
 
 func (c *base) halt(name string, crash bool) error {
-	nd, err := c.get(name, true)
+	nd, _, err := c.running(name)
 	if err != nil {
 		return err
 	}
@@ -408,15 +399,9 @@ func (c *base) halt(name string, crash bool) error {
 
 // Start implements Cluster.
 func (c *base) Start(name string) error {
-	nd, err := c.get(name, false)
+	nd, err := c.get(name)
 	if err != nil {
 		return err
-	}
-	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
-		return p2p.ErrClosed
 	}
 	if nd.m.Running() {
 		return fmt.Errorf("%w: %s", ErrRunning, name)
@@ -440,11 +425,11 @@ func (c *base) Add(name string, peers []string) error {
 	if len(peers) == 0 {
 		return fmt.Errorf("%w: a new node needs at least one peer", ErrBadRequest)
 	}
-	if _, err := c.get(name, false); err == nil {
+	if _, err := c.get(name); err == nil {
 		return fmt.Errorf("%w: %s", ErrExists, name)
 	}
 	for _, p := range peers {
-		if _, err := c.get(p, false); err != nil {
+		if _, err := c.get(p); err != nil {
 			return fmt.Errorf("peer %q: %w", p, ErrUnknownNode)
 		}
 	}
@@ -520,7 +505,7 @@ func (c *base) Send(from, to string, amount uint64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dst, err := c.get(to, false)
+	dst, err := c.get(to)
 	if err != nil {
 		return "", err
 	}
@@ -566,15 +551,9 @@ func (c *base) HashAt(name string, height uint32) (string, error) {
 	return h.String(), nil
 }
 
-// Close implements Cluster: every node stops at once.
+// Close implements Cluster: every node stops at once. Controls after it
+// fail with p2p.ErrClosed.
 func (c *base) Close() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	c.mu.Unlock()
 	if err := c.lab.Close(); err != nil {
 		c.log.Warn("devnet: close", "err", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/netsync"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/libp2p"
@@ -18,6 +19,10 @@ import (
 // ConnectTimeout bounds a libp2p dial, the status exchange after it and
 // the wait for the gossip meshes.
 const ConnectTimeout = 20 * time.Second
+
+// gossipOverhead is room for framing around the largest block, as package
+// node allows its libp2p host.
+const gossipOverhead = 64 << 10
 
 // Transport is the network a Lab's members run on.
 type Transport int
@@ -86,10 +91,10 @@ type Config struct {
 	// Logger receives the networks' logs, with "node" set to the member's
 	// name (default: discarded).
 	Logger *slog.Logger
-	// NetworkID names the libp2p hosts' protocols and topics (the
-	// genesis hash); MaxGossipSize bounds their gossip messages.
-	NetworkID     string
-	MaxGossipSize int
+	// Params is the members' network: the libp2p hosts' protocols and
+	// topics are named after its genesis and their gossip fits its
+	// largest block (required on Libp2p).
+	Params *consensus.Params
 	// Discovery keeps the libp2p hosts' DHT and peer exchange on (as
 	// libp2p.DefaultConfig has them), so they may link beyond the lab's
 	// links; off, only the lab's links connect members.
@@ -146,6 +151,9 @@ func New(cfg Config) (*Lab, error) {
 		}
 		l.net = mn
 	case Libp2p:
+		if cfg.Params == nil {
+			return nil, errors.New("netlab: libp2p needs the network's Params")
+		}
 	default:
 		return nil, fmt.Errorf("netlab: unknown transport %v", cfg.Transport)
 	}
@@ -180,14 +188,12 @@ func (l *Lab) Add(name, dir string) (*Member, error) {
 
 // newHost builds member m's libp2p host (not started) on loopback.
 func (l *Lab) newHost(m *Member) (*libp2p.Host, error) {
-	cfg := libp2p.DefaultConfig(l.cfg.NetworkID)
+	cfg := libp2p.DefaultConfig(l.cfg.Params.GenesisHash().String())
 	cfg.Listen, cfg.DataDir, cfg.MDNS = "127.0.0.1:0", m.Dir, false
 	if !l.cfg.Discovery {
 		cfg.DHT, cfg.PeerExchange = false, false
 	}
-	if l.cfg.MaxGossipSize > 0 {
-		cfg.MaxGossipSize = l.cfg.MaxGossipSize
-	}
+	cfg.MaxGossipSize = l.cfg.Params.MaxBlockSize + gossipOverhead
 	cfg.Logger = l.cfg.Logger.With("node", m.Name)
 	return libp2p.NewHost(cfg)
 }

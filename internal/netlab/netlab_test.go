@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/memnet"
 )
@@ -89,7 +90,7 @@ func TestControlsReturnErrors(t *testing.T) {
 // TestLibp2pWithoutShaper: on networks that can neither cut nor shape,
 // Partition and Shape return ErrUnsupported.
 func TestLibp2pWithoutShaper(t *testing.T) {
-	l, _ := newLab(t, Config{Transport: Libp2p, NetworkID: "netlab-test",
+	l, _ := newLab(t, Config{Transport: Libp2p, Params: consensus.Regtest(),
 		Wrap: func(_ int, n p2p.Network) p2p.Network { return opaque{n} }}, 2)
 	if err := l.Partition([]int{0}); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("partition: %v", err)

@@ -36,9 +36,6 @@ const (
 	DefaultRequestTimeout = 3 * time.Second
 	// startTimeout bounds starting one node.
 	startTimeout = 10 * time.Second
-	// gossipOverhead is room for framing around the largest block, as
-	// package node allows its libp2p host.
-	gossipOverhead = 64 << 10
 )
 
 // Transport is the network a Cluster's nodes run on (see netlab).
@@ -165,8 +162,7 @@ func New(t testing.TB, cfg Config) *Cluster {
 	}
 	c := &Cluster{t: t, cfg: cfg, Params: cfg.Params}
 	lab, err := netlab.New(netlab.Config{Transport: cfg.Transport, Seed: cfg.Seed, Link: cfg.Link, Logger: cfg.Logger,
-		NetworkID: cfg.Params.GenesisHash().String(), MaxGossipSize: cfg.Params.MaxBlockSize + gossipOverhead,
-		Wrap: cfg.Wrap, Start: c.startNode})
+		Params: cfg.Params, Wrap: cfg.Wrap, Start: c.startNode})
 	if err != nil {
 		t.Fatalf("testnet: %v", err)
 	}
