@@ -59,7 +59,7 @@ type MemConfig struct {
 // network runs on a clock compressed by the network's factor).
 type MemCluster struct {
 	*base
-	start        time.Time
+	began        time.Time // the compressed clock's origin
 	statusEvery  time.Duration // the nodes' status interval, set by the network's size
 	publishQueue int           // the nodes' netsync publish queue (0: netsync's default)
 }
@@ -79,7 +79,7 @@ func NewMemCluster(cfg MemConfig) (*MemCluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memnet: %w", err)
 	}
-	c := &MemCluster{base: b, start: time.Now(), statusEvery: statusInterval(len(n.Nodes))}
+	c := &MemCluster{base: b, began: time.Now(), statusEvery: statusInterval(len(n.Nodes))}
 	if len(n.Nodes) > statusNodes {
 		c.publishQueue = largePublishQueue
 	}
@@ -129,7 +129,7 @@ func (c *MemCluster) now() time.Time {
 	if f <= 1 {
 		return time.Now()
 	}
-	return c.start.Add(time.Duration(float64(time.Since(c.start)) * f))
+	return c.began.Add(time.Duration(float64(time.Since(c.began)) * f))
 }
 
 // memRun is a memnet node's running parts.

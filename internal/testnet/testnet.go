@@ -171,20 +171,14 @@ func New(t testing.TB, cfg Config) *Cluster {
 	t.Cleanup(c.Close)
 	for i := 0; i < cfg.Nodes; i++ {
 		nd := &Node{c: c, Index: i, Key: chaintest.Key(i), Dir: filepath.Join(root, fmt.Sprintf("n%d", i))}
-		if cfg.Transport == Memnet {
-			nd.Dir = "" // named after the peer id below
+		if err := os.MkdirAll(nd.Dir, 0o700); err != nil {
+			t.Fatalf("testnet: %v", err)
 		}
 		m, err := lab.Add(fmt.Sprintf("n%d", i), nd.Dir)
 		if err != nil {
 			t.Fatalf("testnet: node %d: %v", i, err)
 		}
 		nd.m, nd.ID = m, m.ID
-		if nd.Dir == "" {
-			nd.Dir = filepath.Join(root, string(nd.ID))
-		}
-		if err := os.MkdirAll(nd.Dir, 0o700); err != nil {
-			t.Fatalf("testnet: %v", err)
-		}
 		if err := wallet.SaveDevKey(filepath.Join(nd.Dir, node.DevKeyFile), nd.Key); err != nil {
 			t.Fatalf("testnet: %v", err)
 		}
