@@ -59,7 +59,7 @@ type MemConfig struct {
 // network runs on a clock compressed by the network's factor).
 type MemCluster struct {
 	*base
-	began        time.Time // the compressed clock's origin
+	began        time.Time     // the compressed clock's origin
 	statusEvery  time.Duration // the nodes' status interval, set by the network's size
 	publishQueue int           // the nodes' netsync publish queue (0: netsync's default)
 }
