@@ -621,42 +621,48 @@ func (l *Lab) setCuts(cuts map[[2]int]bool) error {
 }
 
 // dialAll dials each pair (the first dials the second) and waits for the
-// status exchange both ways, then waits until the two ends of each pair are
-// in each other's gossip mesh. Gossipsub grafts a new peer at its next
-// heartbeat; until then a transaction one of them relays (rather than
-// publishes) does not reach the other.
+// status exchange both ways, then waits until the two ends of each pair
+// dialled are in each other's gossip mesh. Gossipsub grafts a new peer at
+// its next heartbeat; until then a transaction one of them relays (rather
+// than publishes) does not reach the other. A pair that fails does not
+// keep the others from being dialled; the error names every failure.
 func (l *Lab) dialAll(pairs [][2]int) error {
 	knows := func(m *Member, id p2p.PeerID) bool {
 		s := m.Service()
 		return s != nil && s.Knows(id)
 	}
+	var errs []error
+	var dialled [][2]int
 	for _, pr := range pairs {
 		x, y := l.members[pr[0]], l.members[pr[1]]
 		hx, addr := x.Host(), y.Addr()
 		if hx == nil || addr == "" {
-			return fmt.Errorf("connect %d-%d: both members must be running", pr[0], pr[1])
+			errs = append(errs, fmt.Errorf("connect %d-%d: both members must be running", pr[0], pr[1]))
+			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), ConnectTimeout)
 		_, err := hx.Connect(ctx, addr)
 		cancel()
+		if err == nil && !until(func() bool { return knows(x, y.ID) && knows(y, x.ID) }) {
+			err = fmt.Errorf("no status exchange within %v", ConnectTimeout)
+		}
 		if err != nil {
-			return fmt.Errorf("connect %d-%d: %w", pr[0], pr[1], err)
+			errs = append(errs, fmt.Errorf("connect %d-%d: %w", pr[0], pr[1], err))
+			continue
 		}
-		if !until(func() bool { return knows(x, y.ID) && knows(y, x.ID) }) {
-			return fmt.Errorf("connect %d-%d: no status exchange within %v", pr[0], pr[1], ConnectTimeout)
-		}
+		dialled = append(dialled, pr)
 	}
-	for _, pr := range pairs {
+	for _, pr := range dialled {
 		x, y := l.members[pr[0]], l.members[pr[1]]
 		meshed := func() bool {
 			hx, hy := x.Host(), y.Host()
 			return hx != nil && hy != nil && hx.GossipMeshed(y.ID) && hy.GossipMeshed(x.ID)
 		}
 		if !until(meshed) {
-			return fmt.Errorf("connect %d-%d: not in each other's gossip mesh within %v", pr[0], pr[1], ConnectTimeout)
+			errs = append(errs, fmt.Errorf("connect %d-%d: not in each other's gossip mesh within %v", pr[0], pr[1], ConnectTimeout))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // until polls cond until it holds (true) or ConnectTimeout passes (false).
