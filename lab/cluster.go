@@ -3,9 +3,6 @@ package lab
 import (
 	"context"
 	"errors"
-	"fmt"
-
-	"github.com/chaind/chaind/chain"
 )
 
 // Errors of a Cluster's controls.
@@ -80,76 +77,4 @@ type Cluster interface {
 	HashAt(name string, height uint32) (string, error)
 	// Close stops every node and the network.
 	Close() error
-}
-
-// checkAdd checks what every cluster's Add needs of its arguments, before
-// anything changes: a valid name no node has, and at least one peer, each
-// a node of the cluster. Called with the cluster's lock held.
-func checkAdd[V any](name string, peers []string, nodes map[string]V) error {
-	if err := CheckName(name); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadRequest, err)
-	}
-	if len(peers) == 0 {
-		return fmt.Errorf("%w: a new node needs at least one peer", ErrBadRequest)
-	}
-	if _, ok := nodes[name]; ok {
-		return fmt.Errorf("%w: %s", ErrExists, name)
-	}
-	for _, p := range peers {
-		if _, ok := nodes[p]; !ok {
-			return fmt.Errorf("%w: peer %q", ErrUnknownNode, p)
-		}
-	}
-	return nil
-}
-
-// checkMine checks Mine's block count.
-func checkMine(n int) error {
-	if n < 1 || n > MaxMineBlocks {
-		return fmt.Errorf("%w: blocks %d not in 1..%d", ErrBadRequest, n, MaxMineBlocks)
-	}
-	return nil
-}
-
-// checkShare checks SetShare's share of the network's hash rate.
-func checkShare(share float64) error {
-	if !(share >= 0 && share <= 1) {
-		return fmt.Errorf("%w: share %v%% not in 0..100%%", ErrBadRequest, share*100)
-	}
-	return nil
-}
-
-// mineBlocks mines n blocks at node name one after another with mine and
-// returns their hashes (those mined before an error, with the error).
-func mineBlocks(ctx context.Context, name string, n int, mine func(context.Context, string) (*chain.Block, error)) ([]string, error) {
-	var out []string
-	for range n {
-		b, err := mine(ctx, "")
-		if err != nil {
-			return out, fmt.Errorf("node %s: %w", name, err)
-		}
-		out = append(out, b.Hash().String())
-	}
-	return out, nil
-}
-
-// checkGroups checks a partition's groups against the cluster's nodes: at
-// least one group, every name a node, no node in two groups.
-func checkGroups[V any](groups [][]string, nodes map[string]V) error {
-	if len(groups) == 0 {
-		return fmt.Errorf("%w: a partition needs at least one group", ErrBadRequest)
-	}
-	seen := map[string]bool{}
-	for _, g := range groups {
-		for _, name := range g {
-			if _, ok := nodes[name]; !ok {
-				return fmt.Errorf("%w: %q", ErrUnknownNode, name)
-			}
-			if seen[name] {
-				return fmt.Errorf("%w: %s is in two groups", ErrBadRequest, name)
-			}
-			seen[name] = true
-		}
-	}
-	return nil
 }

@@ -31,7 +31,9 @@
 // running devnet (the CLI's `chaind devnet partition ...` and the
 // explorer's network view call it); the network itself is behind the
 // Cluster interface, so the same controller runs over memnet and libp2p
-// (partitions and link shapes included: see P2PCluster). The controller
+// (partitions and link shapes included: see P2PCluster). Both clusters
+// keep their nodes, links, partitions and shapes in internal/netlab, the
+// core internal/testnet is built on too. The controller
 // also runs a transaction load (Load): signed transfers at a steady rate
 // through the nodes, for blocks that carry transactions.
 package lab

@@ -199,11 +199,11 @@ func TestMemClusterBandwidth(t *testing.T) {
 	// answer would queue ahead of a block on the slow link).
 	waitFor(t, 10*time.Second, "the nodes linked and their statuses exchanged", func() bool {
 		for _, name := range []string{"a", "b", "c"} {
-			nd, _ := c.node(name)
-			c.mu.Lock()
-			sy := nd.sync
-			c.mu.Unlock()
-			ps := sy.Peers()
+			_, r, err := c.running(name)
+			if err != nil {
+				return false
+			}
+			ps := r.(*memRun).sy.Peers()
 			want := 1
 			if name == "a" {
 				want = 2
@@ -251,11 +251,11 @@ func TestMemClusterBandwidth(t *testing.T) {
 			t.Fatal(err)
 		}
 		id, _ := chain.ParseHash(hs[0])
-		nd, _ := c.node("a")
-		c.mu.Lock()
-		bc := nd.chain
-		c.mu.Unlock()
-		b, err := bc.Block(id)
+		_, r, err := c.running("a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := r.chain().Block(id)
 		if err != nil || len(b.Txs) != 101 {
 			t.Fatalf("mined block: %v, %d transactions", err, len(b.Txs))
 		}

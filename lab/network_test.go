@@ -206,10 +206,10 @@ func TestShapeParsing(t *testing.T) {
 	}
 	// memnet's bandwidth is bytes per second: 1 Mbit/s compressed tenfold
 	// is 1.25 MB/s of real time.
-	if lp := s.memLink(10); lp.Latency != 20*time.Millisecond || lp.Jitter != 2*time.Millisecond || lp.Bandwidth != 1_250_000 {
+	if lp := s.Scale(10).linkParams(); lp.Latency != 20*time.Millisecond || lp.Jitter != 2*time.Millisecond || lp.Bandwidth != 1_250_000 {
 		t.Errorf("memnet link: %+v", lp)
 	}
-	if lp := (Shape{}).memLink(10); lp.Bandwidth != 0 {
+	if lp := (Shape{}).Scale(10).linkParams(); lp.Bandwidth != 0 {
 		t.Errorf("an unlimited link got %d B/s", lp.Bandwidth)
 	}
 	for _, bad := range []Bandwidth{-1, 999, MaxBandwidth * 2} {

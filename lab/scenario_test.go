@@ -172,14 +172,17 @@ steps:
 		}
 	}
 	// Every one was sent from c's key, to a, the node after it.
+	_, a, err := c.running("a")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, id := range r.loadTxs {
 		h, _ := chain.ParseHash(id)
-		nd, _ := c.node("a")
-		loc, _, err := nd.chain.TxLocation(h)
+		loc, _, err := a.chain().TxLocation(h)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := nd.chain.Block(loc.Block)
+		b, _ := a.chain().Block(loc.Block)
 		tx := b.Txs[loc.Index]
 		if tx.From != nodeKey(s.Network.Name, "c").PublicKey() || tx.To != nodeKey(s.Network.Name, "a").Address() {
 			t.Fatalf("load transaction %s is not from c to a", id)

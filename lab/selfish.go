@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/chaind/chaind/blockchain"
@@ -18,7 +19,7 @@ import (
 // branch, the first seen on a tie, so it keeps its private branch through
 // a race and adopts the public chain once that is longer.
 type selfish struct {
-	nd       *memNode
+	log      *slog.Logger // with the node's name
 	pub      *blockchain.Blockchain
 	private  *blockchain.Blockchain
 	strategy miner.Strategy
@@ -36,7 +37,7 @@ type selfishItem struct {
 	publish []*chain.Block
 }
 
-func newSelfish(c *MemCluster, nd *memNode, public *blockchain.Blockchain) (*selfish, error) {
+func newSelfish(c *MemCluster, nd *labNode, public *blockchain.Blockchain) (*selfish, error) {
 	private, err := blockchain.New(blockchain.Config{Params: c.params, Store: store.NewMemory(), Now: c.now,
 		Logger: c.log.With("node", nd.spec.Name, "sys", "private-chain")})
 	if err != nil {
@@ -56,7 +57,7 @@ func newSelfish(c *MemCluster, nd *memNode, public *blockchain.Blockchain) (*sel
 	if err != nil {
 		return nil, err
 	}
-	return &selfish{nd: nd, pub: public, private: private, strategy: st, ours: map[chain.Hash]bool{},
+	return &selfish{log: c.log.With("node", nd.spec.Name), pub: public, private: private, strategy: st, ours: map[chain.Hash]bool{},
 		queue: make(chan selfishItem, privateQueue), quit: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
@@ -73,7 +74,7 @@ func (s *selfish) start() {
 				}
 				for _, b := range it.publish {
 					if _, err := s.pub.ProcessBlock(b, blockchain.Requested); err != nil {
-						s.nd.c.log.Warn("selfish miner: publish", "node", s.nd.spec.Name, "height", b.Header.Height, "err", err)
+						s.log.Warn("selfish miner: publish", "height", b.Header.Height, "err", err)
 					}
 				}
 			}
@@ -91,7 +92,7 @@ func (s *selfish) enqueue(it selfishItem) {
 	select {
 	case s.queue <- it:
 	default:
-		s.nd.c.log.Warn("selfish miner: queue full, a block is dropped", "node", s.nd.spec.Name)
+		s.log.Warn("selfish miner: queue full, a block is dropped")
 	}
 }
 

@@ -201,13 +201,11 @@ func (s Shape) linkShape() p2p.LinkShape {
 		Bandwidth: s.Bandwidth.bytesPerSecond()}
 }
 
-// memLink converts the shape for a memnet link on a clock compressed by
-// factor: delays divided by it, bandwidth (bytes per second there)
-// multiplied by it, so a message's transmit time shrinks like its latency.
-func (s Shape) memLink(factor float64) memnet.LinkParams {
-	s = s.Scale(factor)
-	return memnet.LinkParams{Latency: time.Duration(s.Latency), Jitter: time.Duration(s.Jitter), Loss: float64(s.Loss),
-		Bandwidth: s.Bandwidth.bytesPerSecond()}
+// linkParams is the shape as memnet's link parameters (bandwidth in bytes
+// per second there). On a compressed clock, Scale it first.
+func (s Shape) linkParams() memnet.LinkParams {
+	ls := s.linkShape()
+	return memnet.LinkParams{Latency: ls.Latency, Jitter: ls.Jitter, Loss: ls.Loss, Bandwidth: ls.Bandwidth}
 }
 
 // bytesPerSecond converts bits per second to the bytes per second of the

@@ -36,7 +36,9 @@
 // directory) that dials the node's links again.
 //
 // A Cluster is driven from the test's goroutine; its methods fail the test
-// (t.Fatalf) on errors. Cleanup stops every node and the network.
+// (t.Fatalf) on errors. Cleanup stops every node and the network. The
+// network and the nodes' lifecycle are internal/netlab's, which returns
+// errors instead and which package lab (`chaind devnet`) shares.
 //
 // Model: hashicorp/raft's test cluster (Partition, Disconnect, WaitFor...)
 // running the same node code on an in-memory transport.
