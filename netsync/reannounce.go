@@ -42,12 +42,14 @@ import (
 
 // TopicReannounce carries a 32-byte block hash followed by an encoded
 // transaction that the reorg disconnecting that block returned to the
-// sender's pool.
+// sender's pool, or, for one held back, of the connected block that let it
+// go out.
 const TopicReannounce = "txs/reorg"
 
 // MaxReturned bounds the transactions of disconnected blocks remembered
-// until the reorg that disconnected them is over; more are not re-announced
-// (peers still get them from mempool requests).
+// until the reorg that disconnected them is over, and, apart, those held
+// back beyond ReannounceWindow; more are not re-announced (peers still
+// get them from mempool requests).
 const MaxReturned = 1 << 16
 
 // ReannounceWindow is how far above its sender's account nonce a returned

@@ -208,3 +208,43 @@ func TestDeepReorgLosesNoTransaction(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldReturned: held transactions keep their order, leave when ready
+// or gone, stay otherwise, and are bounded by MaxReturned.
+func TestHeldReturned(t *testing.T) {
+	keys := chaintest.Keys(2)
+	p := chaintest.Params(keys, 1_000_000_000)
+	var txs []*chain.Tx
+	for n := range 6 {
+		txs = append(txs, chaintest.Tx(p, keys[0], keys[1].Address(), 1, 1, uint64(n)))
+	}
+	var r returnedTxs
+	r.hold(txs)
+	gone := func(tx *chain.Tx) bool { return tx.Nonce == 1 }
+	ready := func(tx *chain.Tx) bool { return tx.Nonce%2 == 0 }
+	nonces := func(txs []*chain.Tx) []uint64 {
+		var out []uint64
+		for _, tx := range txs {
+			out = append(out, tx.Nonce)
+		}
+		return out
+	}
+	if got := nonces(r.release(gone, ready)); !slices.Equal(got, []uint64{0, 2, 4}) {
+		t.Fatalf("released %v, want 0 2 4", got)
+	}
+	if got := nonces(r.held); !slices.Equal(got, []uint64{3, 5}) {
+		t.Fatalf("still held %v, want 3 5", got)
+	}
+	never := func(*chain.Tx) bool { return false }
+	if got := r.release(never, never); len(got) != 0 || len(r.held) != 2 {
+		t.Fatalf("released %d and held %d with nothing ready", len(got), len(r.held))
+	}
+	many := make([]*chain.Tx, MaxReturned)
+	for i := range many {
+		many[i] = txs[0]
+	}
+	r.hold(many)
+	if len(r.held) != MaxReturned {
+		t.Fatalf("held %d, bound %d", len(r.held), MaxReturned)
+	}
+}
