@@ -149,3 +149,47 @@ func TestDisconnectDropsWhatTheRecipientCanNoLongerPay(t *testing.T) {
 	}
 	checkInvariants(t, pool)
 }
+
+// TestDeepReorgKeepsEverySenderTransaction: a reorg that gives back more
+// of one sender's transactions than MaxTxsPerSender keeps all of them. The
+// tip block's disconnection comes first, so under the per-sender bound the
+// pool would keep the latest nonces, which cannot be mined without the
+// earliest, and lose the executable ones.
+func TestDeepReorgKeepsEverySenderTransaction(t *testing.T) {
+	const limit = 8
+	bc, pool, p, keys := realChain(t, 3, Config{MaxTxsPerSender: limit})
+	to := keys[2].Address()
+	br := chaintest.NewBranch(p, keys)
+	var sent []*chain.Tx
+	for range 3 { // three blocks of limit transactions each
+		batch := make([]*chain.Tx, 0, limit)
+		for range limit {
+			batch = append(batch, chaintest.Tx(p, keys[0], to, 100, 1, uint64(len(sent)+len(batch))))
+		}
+		for i, err := range pool.AddBatch(batch) {
+			if err != nil {
+				t.Fatalf("tx %d: %v", len(sent)+i, err)
+			}
+		}
+		sent = append(sent, batch...)
+		process(t, bc, br.Next(pool.Template(100, 1<<20), chaintest.Spec{}))
+	}
+	if pool.Len() != 0 {
+		t.Fatalf("pool holds %d after the blocks connected", pool.Len())
+	}
+
+	alt := chaintest.NewBranch(p, keys)
+	alt.Memo = "alt"
+	for range 4 {
+		process(t, bc, alt.Next(nil, chaintest.Spec{}))
+	}
+	if tip := bc.Tip(); tip.Hash != alt.Tip().Hash() {
+		t.Fatal("no reorg to the heavier branch")
+	}
+	if got := ids(pool.Template(100, 1<<20)); !slices.Equal(got, ids(sent)) {
+		t.Fatalf("after the reorg the template holds %d transactions, want all %d in nonce order", len(got), len(sent))
+	}
+	checkStructure(t, pool, false)
+	// The bound still holds against new transactions of that sender.
+	wantErr(t, pool.Add(chaintest.Tx(p, keys[0], to, 100, 1, uint64(len(sent)))), ErrSenderLimit)
+}

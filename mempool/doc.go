@@ -83,9 +83,13 @@
 // of the sender's list). BlockDisconnected takes the block's transactions
 // back, against the chain state at that moment, without checking their
 // signatures again (the chain verified them when it connected the block)
-// and without the nonce-gap bound (a reorg announces the tip block's
-// disconnection first, so its later nonces arrive before earlier ones);
-// failures are ignored. Any admission also re-reads the sender's account,
+// and without the nonce-gap and per-account bounds (MaxTxsPerSender,
+// MaxLocalTxs): a reorg announces the tip block's disconnection first, so
+// a sender's later nonces arrive before its earlier ones, and a bound
+// would keep the later ones and lose the executable ones (a deep reorg
+// returns more of one sender's transactions than MaxTxsPerSender). They
+// were in blocks of the main chain, paid for in work; MaxTxs still
+// bounds the pool. Other failures are ignored. Any admission also re-reads the sender's account,
 // so the pool corrects itself even when a notification is still on its
 // way.
 //

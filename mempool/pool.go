@@ -337,8 +337,14 @@ func feeBumped(oldFee, newFee uint64, bump int) bool {
 }
 
 // admit applies the admission rules to a transaction that passed precheck
-// and whose signature is verified. reentry relaxes the nonce-gap bound for
-// transactions taken back from a disconnected block. Called with mu held.
+// and whose signature is verified. reentry, for transactions taken back
+// from a disconnected block, lifts the nonce-gap bound and the per-account
+// bounds (MaxTxsPerSender, MaxLocalTxs): a reorg announces the tip block's
+// disconnection first, so a sender's later nonces come back before its
+// earlier ones, and a per-sender bound would keep the later ones (which
+// cannot be mined without the earlier) and lose the executable ones. What
+// comes back was in blocks of our main chain, paid for in work, so it is
+// no stranger's flood; MaxTxs still bounds the pool. Called with mu held.
 func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 	if _, ok := p.byID[id]; ok {
 		return duplicateErr(id)
@@ -381,6 +387,7 @@ func (p *Pool) admit(tx *chain.Tx, id chain.Hash, reentry bool) error {
 		return refuse(id, ErrNonceGap, "nonce %d, next executable nonce %d, gap limit %d", tx.Nonce, next, p.cfg.MaxNonceGap)
 	}
 	switch {
+	case reentry:
 	case s.local:
 		if p.localTxs() >= p.cfg.MaxLocalTxs {
 			return refuse(id, ErrLocalLimit, "limit %d", p.cfg.MaxLocalTxs)

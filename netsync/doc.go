@@ -28,7 +28,10 @@
 // "txs/reorg" the transactions a reorg returned to the pool, each behind
 // the hash of the block that returned it (reannounce.go: the network drops
 // a node's second publication of a message, so a re-announcement needs a
-// message of its own). The
+// message of its own); those further than ReannounceWindow above their
+// sender's nonce, which a peer's per-sender bound would refuse, wait for
+// blocks that use the earlier nonces and go out behind such a block's
+// hash. The
 // validators decode and hand the data to the chain or the pool, and answer
 // Accept (relayed), Ignore (duplicate, already known, parent unknown, nonce
 // or balance races that honest relays cause) or Reject (malformed, or a

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/p2p"
 )
 
@@ -27,16 +28,37 @@ import (
 // it on TopicTxs as usual; one that already has it ignores it (no relay).
 // First announcements are untouched: a transaction is still announced once
 // on TopicTxs when first admitted.
+//
+// A deep reorg may return more of one sender's transactions than a peer's
+// pool takes from a stranger (mempool.Config.MaxTxsPerSender); the peer
+// refuses the rest, and this node, whose pool kept them all, would be the
+// only one to hold them (with the minority's miners stopped, forever).
+// So only the transactions within ReannounceWindow of their sender's
+// account nonce are announced at once; the others are held back, and
+// announced when a connected block moves their sender's nonce close
+// enough, prefixed by that block's hash (new again, and the same at
+// every node that holds them). Each is announced once, as its peers' pools
+// have room for it.
 
 // TopicReannounce carries a 32-byte block hash followed by an encoded
 // transaction that the reorg disconnecting that block returned to the
-// sender's pool.
+// sender's pool, or, for one held back, of the connected block that let it
+// go out.
 const TopicReannounce = "txs/reorg"
 
 // MaxReturned bounds the transactions of disconnected blocks remembered
-// until the reorg that disconnected them is over; more are not re-announced
-// (peers still get them from mempool requests).
+// until the reorg that disconnected them is over, and, apart, those held
+// back beyond ReannounceWindow; more are not re-announced (peers still
+// get them from mempool requests).
 const MaxReturned = 1 << 16
+
+// ReannounceWindow is how far above its sender's account nonce a returned
+// transaction may be to be re-announced: the pools of peers with default
+// bounds take that many of a stranger's transactions (the nonce-gap bound
+// is no obstacle, as a sender's returned transactions go out in nonce
+// order). Those further ahead wait for blocks that use their sender's
+// earlier nonces.
+const ReannounceWindow = mempool.DefaultMaxTxsPerSender
 
 // returned is a transaction of a disconnected block.
 type returned struct {
@@ -44,11 +66,13 @@ type returned struct {
 	block chain.Hash
 }
 
-// returnedTxs collects the transactions of the blocks a reorg disconnects.
+// returnedTxs collects the transactions of the blocks a reorg disconnects,
+// and holds back, in chain order, those re-announced later (held).
 // Safe for concurrent use.
 type returnedTxs struct {
-	mu  sync.Mutex
-	txs []returned
+	mu   sync.Mutex
+	txs  []returned
+	held []*chain.Tx
 }
 
 // add remembers the non-coinbase transactions of the disconnected block b.
@@ -75,19 +99,78 @@ func (r *returnedTxs) take() []returned {
 	return out
 }
 
+// hold keeps txs, in order, for releaseHeld; beyond MaxReturned held
+// transactions, the rest are not.
+func (r *returnedTxs) hold(txs []*chain.Tx) {
+	if len(txs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.held = append(r.held, txs[:min(len(txs), max(0, MaxReturned-len(r.held)))]...)
+}
+
+// release removes and returns the held transactions for which ready holds;
+// those for which drop holds are forgotten.
+func (r *returnedTxs) release(drop, ready func(*chain.Tx) bool) []*chain.Tx {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*chain.Tx
+	keep := r.held[:0]
+	for _, tx := range r.held {
+		switch {
+		case drop(tx):
+		case ready(tx):
+			out = append(out, tx)
+		default:
+			keep = append(keep, tx)
+		}
+	}
+	clear(r.held[len(keep):])
+	r.held = keep
+	return out
+}
+
 // reannounce announces on TopicReannounce every transaction a finished
 // reorg returned to the pool and that is still there (those the new
-// branch includes are not), in chain order (chainOrder).
+// branch includes are not), in chain order (chainOrder); those beyond
+// ReannounceWindow of their sender's nonce are held back (releaseHeld).
 func (s *Syncer) reannounce() {
 	back := s.returned.take()
 	if s.pool == nil {
 		return
 	}
+	var later []*chain.Tx
 	for _, r := range chainOrder(back) {
-		if s.pool.Has(r.tx.ID()) {
+		switch {
+		case !s.pool.Has(r.tx.ID()):
+		case s.inWindow(r.tx):
 			s.enqueue(TopicReannounce, encodeReannounce(r.block, r.tx))
+		default:
+			later = append(later, r.tx)
 		}
 	}
+	s.returned.hold(later)
+}
+
+// releaseHeld announces on TopicReannounce, prefixed by the hash of the
+// block just connected, the held transactions now within ReannounceWindow
+// of their sender's nonce, and forgets those that left the pool.
+func (s *Syncer) releaseHeld(block chain.Hash) {
+	if s.pool == nil {
+		return
+	}
+	gone := func(tx *chain.Tx) bool { return !s.pool.Has(tx.ID()) }
+	for _, tx := range s.returned.release(gone, s.inWindow) {
+		s.enqueue(TopicReannounce, encodeReannounce(block, tx))
+	}
+}
+
+// inWindow reports whether tx's nonce is less than ReannounceWindow above
+// its sender's account nonce at our tip.
+func (s *Syncer) inWindow(tx *chain.Tx) bool {
+	acct := s.chain.Account(tx.Sender())
+	return tx.Nonce < acct.Nonce || tx.Nonce-acct.Nonce < ReannounceWindow
 }
 
 // chainOrder reorders the transactions of disconnected blocks, collected

@@ -139,3 +139,112 @@ func TestReannounceManyInOrder(t *testing.T) {
 	waitFor(t, 10*time.Second, "the minority on the majority's branch", func() bool { return a.tip().Hash == heavier.Hash() })
 	waitFor(t, 5*time.Second, "every re-announced transaction at the majority", func() bool { return m.pool.Len() == 2*perBlock })
 }
+
+// TestDeepReorgLosesNoTransaction: a partition's minority mines 40 blocks
+// holding 160 transactions of one sender (more than the majority's pool
+// takes from a stranger, mempool.DefaultMaxTxsPerSender) and the heal
+// reorganises them all away. The minority's pool takes every one back
+// (under the per-sender bound, the tip block's first, it would keep the
+// latest nonces and lose the executable ones), re-announces those the
+// majority's pool has room for, and the rest as the majority mines the
+// earlier ones: with the minority's miner stopped, the majority mines all
+// 160 and no node is left holding any.
+func TestDeepReorgLosesNoTransaction(t *testing.T) {
+	const blocks, perBlock = 40, 4
+	keys := chaintest.Keys(4)
+	p := chaintest.Params(keys, 1_000_000_000)
+	c := newMemCluster(t, 2, p, nodeOpts{statusInterval: time.Hour})
+	c.link(t, 0, 1, 5*time.Millisecond)
+	c.startAll(t)
+	a, m := c.nodes[0], c.nodes[1]
+	first := a.mine(t, false)
+	waitFor(t, 5*time.Second, "the first block at both", func() bool { return m.tip().Hash == first.Hash() })
+
+	c.net.Partition([]p2p.PeerID{a.net.Self()}, []p2p.PeerID{m.net.Self()})
+	waitFor(t, 5*time.Second, "the partition", func() bool { return len(a.net.Peers()) == 0 })
+	sender := keys[1]
+	var sent []*chain.Tx
+	for range blocks {
+		for range perBlock {
+			tx := chaintest.Tx(p, sender, keys[2].Address(), 1000, 10, uint64(len(sent)))
+			if err := a.pool.Add(tx); err != nil {
+				t.Fatal(err)
+			}
+			sent = append(sent, tx)
+		}
+		if b := a.mine(t, true); len(b.Txs) != perBlock+1 {
+			t.Fatalf("the minority's block has %d transactions, want %d", len(b.Txs), perBlock+1)
+		}
+	}
+	var heavier *chain.Block
+	for range blocks + 1 {
+		heavier = m.mine(t, false)
+	}
+	time.Sleep(100 * time.Millisecond) // the first announcements went out, to no one
+	c.net.Heal()
+	waitFor(t, 10*time.Second, "the minority on the majority's branch", func() bool { return a.tip().Hash == heavier.Hash() })
+
+	// The minority's miner is stopped; the majority mines what reaches it.
+	want := uint64(len(sent))
+	deadline := time.Now().Add(8 * time.Second)
+	for m.chain.Account(sender.Address()).Nonce < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("the majority mined %d of the %d returned transactions; pools: minority %d, majority %d",
+				m.chain.Account(sender.Address()).Nonce, want, a.pool.Len(), m.pool.Len())
+		}
+		if m.pool.Len() == 0 {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		m.mine(t, true)
+	}
+	tip := m.tip().Hash
+	waitFor(t, 5*time.Second, "the minority at the majority's tip with an empty pool", func() bool {
+		return a.tip().Hash == tip && a.pool.Len() == 0 && m.pool.Len() == 0
+	})
+	for _, tx := range sent {
+		if _, _, err := m.chain.TxLocation(tx.ID()); err != nil {
+			t.Fatalf("transaction nonce %d not on the final chain: %v", tx.Nonce, err)
+		}
+	}
+}
+
+// TestHeldReturned: held transactions keep their order, leave when ready
+// or gone, stay otherwise, and are bounded by MaxReturned.
+func TestHeldReturned(t *testing.T) {
+	keys := chaintest.Keys(2)
+	p := chaintest.Params(keys, 1_000_000_000)
+	var txs []*chain.Tx
+	for n := range 6 {
+		txs = append(txs, chaintest.Tx(p, keys[0], keys[1].Address(), 1, 1, uint64(n)))
+	}
+	var r returnedTxs
+	r.hold(txs)
+	gone := func(tx *chain.Tx) bool { return tx.Nonce == 1 }
+	ready := func(tx *chain.Tx) bool { return tx.Nonce%2 == 0 }
+	nonces := func(txs []*chain.Tx) []uint64 {
+		var out []uint64
+		for _, tx := range txs {
+			out = append(out, tx.Nonce)
+		}
+		return out
+	}
+	if got := nonces(r.release(gone, ready)); !slices.Equal(got, []uint64{0, 2, 4}) {
+		t.Fatalf("released %v, want 0 2 4", got)
+	}
+	if got := nonces(r.held); !slices.Equal(got, []uint64{3, 5}) {
+		t.Fatalf("still held %v, want 3 5", got)
+	}
+	never := func(*chain.Tx) bool { return false }
+	if got := r.release(never, never); len(got) != 0 || len(r.held) != 2 {
+		t.Fatalf("released %d and held %d with nothing ready", len(got), len(r.held))
+	}
+	many := make([]*chain.Tx, MaxReturned)
+	for i := range many {
+		many[i] = txs[0]
+	}
+	r.hold(many)
+	if len(r.held) != MaxReturned {
+		t.Fatalf("held %d, bound %d", len(r.held), MaxReturned)
+	}
+}

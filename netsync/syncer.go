@@ -428,6 +428,7 @@ func (s *Syncer) onChainEvent(n blockchain.Notification) {
 	}
 	s.prog.blockConnected()
 	s.publishBlock(n.Block, n.Hash)
+	s.releaseHeld(n.Hash)
 }
 
 // publishBlock publishes a connected block once, unless a sync session
