@@ -12,9 +12,9 @@ import (
 	"github.com/chaind/chaind/chain"
 )
 
-// runScenario runs a scenario file on the in-memory cluster and reports
-// whether it passed, logging every step.
-func runScenario(t *testing.T, path string, seed uint64) bool {
+// scenarioCluster loads a scenario file and starts its network on the
+// in-memory cluster; the caller closes the cluster.
+func scenarioCluster(t *testing.T, path string, seed uint64) (*Scenario, *MemCluster, *Observatory) {
 	t.Helper()
 	s, err := LoadScenario(path, seed)
 	if err != nil {
@@ -25,6 +25,14 @@ func runScenario(t *testing.T, path string, seed uint64) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, c, obs
+}
+
+// runScenario runs a scenario file on the in-memory cluster and reports
+// whether it passed, logging every step.
+func runScenario(t *testing.T, path string, seed uint64) bool {
+	t.Helper()
+	s, c, obs := scenarioCluster(t, path, seed)
 	defer c.Close()
 	var out strings.Builder
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -142,15 +150,7 @@ steps:
   - {at: 1s, expect: mined c load, within: 10s}
   - {at: 1s, expect: mined load, within: 10s}
 `), 0o600)
-	s, err := LoadScenario(path, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obs := NewObservatory(nil)
-	c, err := NewMemCluster(MemConfig{Network: s.Network, Observatory: obs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c, obs := scenarioCluster(t, path, 1)
 	defer c.Close()
 	var out strings.Builder
 	r := &Runner{Cluster: c, Observatory: obs, Out: &out}

@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/consensus"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/memnet"
+	"github.com/chaind/chaind/wallet"
 )
 
 // TestReannounceAfterReorg: a transaction mined only on the minority's
@@ -20,17 +22,8 @@ import (
 // "txs" is one the network has seen (a second publication is dropped). The
 // majority then mines it with the minority's miner stopped.
 func TestReannounceAfterReorg(t *testing.T) {
-	keys := chaintest.Keys(4)
-	p := chaintest.Params(keys, 1_000_000_000)
-	c := newMemCluster(t, 2, p, nodeOpts{statusInterval: time.Hour})
-	c.link(t, 0, 1, 5*time.Millisecond)
-	c.startAll(t)
+	keys, p, c := splitPair(t)
 	a, m := c.nodes[0], c.nodes[1]
-	first := a.mine(t, false)
-	waitFor(t, 5*time.Second, "the first block at both", func() bool { return m.tip().Hash == first.Hash() })
-
-	c.net.Partition([]p2p.PeerID{a.net.Self()}, []p2p.PeerID{m.net.Self()})
-	waitFor(t, 5*time.Second, "the partition", func() bool { return len(a.net.Peers()) == 0 })
 	tx := chaintest.Tx(p, keys[1], keys[2].Address(), 1000, 10, 0)
 	if err := a.pool.Add(tx); err != nil {
 		t.Fatal(err)
@@ -106,17 +99,8 @@ func TestChainOrder(t *testing.T) {
 // empty (its transactions are in its blocks) when the new connection
 // exchanges mempools.
 func TestReannounceManyInOrder(t *testing.T) {
-	keys := chaintest.Keys(4)
-	p := chaintest.Params(keys, 1_000_000_000)
-	c := newMemCluster(t, 2, p, nodeOpts{statusInterval: time.Hour})
-	c.link(t, 0, 1, 5*time.Millisecond)
-	c.startAll(t)
+	keys, p, c := splitPair(t)
 	a, m := c.nodes[0], c.nodes[1]
-	first := a.mine(t, false)
-	waitFor(t, 5*time.Second, "the first block at both", func() bool { return m.tip().Hash == first.Hash() })
-
-	c.net.Partition([]p2p.PeerID{a.net.Self()}, []p2p.PeerID{m.net.Self()})
-	waitFor(t, 5*time.Second, "the partition", func() bool { return len(a.net.Peers()) == 0 })
 	const perBlock = mempool.DefaultMaxNonceGap + 4
 	nonce := uint64(0)
 	for range 2 {
@@ -151,17 +135,8 @@ func TestReannounceManyInOrder(t *testing.T) {
 // 160 and no node is left holding any.
 func TestDeepReorgLosesNoTransaction(t *testing.T) {
 	const blocks, perBlock = 40, 4
-	keys := chaintest.Keys(4)
-	p := chaintest.Params(keys, 1_000_000_000)
-	c := newMemCluster(t, 2, p, nodeOpts{statusInterval: time.Hour})
-	c.link(t, 0, 1, 5*time.Millisecond)
-	c.startAll(t)
+	keys, p, c := splitPair(t)
 	a, m := c.nodes[0], c.nodes[1]
-	first := a.mine(t, false)
-	waitFor(t, 5*time.Second, "the first block at both", func() bool { return m.tip().Hash == first.Hash() })
-
-	c.net.Partition([]p2p.PeerID{a.net.Self()}, []p2p.PeerID{m.net.Self()})
-	waitFor(t, 5*time.Second, "the partition", func() bool { return len(a.net.Peers()) == 0 })
 	sender := keys[1]
 	var sent []*chain.Tx
 	for range blocks {
@@ -247,4 +222,23 @@ func TestHeldReturned(t *testing.T) {
 	if len(r.held) != MaxReturned {
 		t.Fatalf("held %d, bound %d", len(r.held), MaxReturned)
 	}
+}
+
+// splitPair starts two linked nodes, a (0, the minority in the tests) and
+// m (1), with status exchange off (an hour) so that only gossip and the
+// heal's sync move blocks, lets a's first block reach both, and partitions
+// them. Keys 0..3 are funded.
+func splitPair(t *testing.T) ([]*wallet.Key, *consensus.Params, *memCluster) {
+	t.Helper()
+	keys := chaintest.Keys(4)
+	p := chaintest.Params(keys, 1_000_000_000)
+	c := newMemCluster(t, 2, p, nodeOpts{statusInterval: time.Hour})
+	c.link(t, 0, 1, 5*time.Millisecond)
+	c.startAll(t)
+	a, m := c.nodes[0], c.nodes[1]
+	first := a.mine(t, false)
+	waitFor(t, 5*time.Second, "the first block at both", func() bool { return m.tip().Hash == first.Hash() })
+	c.net.Partition([]p2p.PeerID{a.net.Self()}, []p2p.PeerID{m.net.Self()})
+	waitFor(t, 5*time.Second, "the partition", func() bool { return len(a.net.Peers()) == 0 })
+	return keys, p, c
 }

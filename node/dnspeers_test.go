@@ -30,11 +30,19 @@ func serveNodeInfo(t *testing.T, n *Node, addr string) {
 	t.Cleanup(func() { srv.Close() })
 }
 
+// startNode starts a node of cfg (by default on regtest, in a temporary
+// directory, listening on a free loopback port), stopped when the test ends.
 func startNode(t *testing.T, cfg Config) *Node {
 	t.Helper()
-	cfg.Params = consensus.Regtest()
-	cfg.DataDir = t.TempDir()
-	cfg.P2PListen = "127.0.0.1:0"
+	if cfg.Params == nil {
+		cfg.Params = consensus.Regtest()
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.P2PListen == "" {
+		cfg.P2PListen = "127.0.0.1:0"
+	}
 	n, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -56,15 +56,8 @@ func TestChainMetrics(t *testing.T) {
 	params := consensus.Regtest()
 	genesis := time.Unix(int64(params.GenesisTime), 0)
 	clock := &fakeClock{t: genesis.Add(1000 * time.Second)}
-	n, err := New(Config{Params: params, DataDir: t.TempDir(), P2PListen: "127.0.0.1:0", Now: clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := startNode(t, Config{Params: params, Now: clock.now})
 	ctx := context.Background()
-	if err := n.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
 
 	mfs := gather(t, n)
 	if got := gauge(t, mfs, "chaind_network_hashrate"); got != 0 {
@@ -196,15 +189,8 @@ func TestNetworkHashRateWindow(t *testing.T) {
 func TestMinedBlockSkipsPoolVerifiedSigs(t *testing.T) {
 	keys := chaintest.Keys(2)
 	params := chaintest.Params(keys, 1_000_000)
-	n, err := New(Config{Params: params, DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := startNode(t, Config{Params: params})
 	ctx := context.Background()
-	if err := n.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
 	const txs = 5
 	for i := range txs {
 		if err := n.Pool.Add(chaintest.Tx(params, keys[0], keys[1].Address(), 10, 1, uint64(i))); err != nil {
