@@ -483,7 +483,9 @@ func (st *syncState) assign() {
 		}
 	}
 	now := st.s.now()
-	all := st.peers
+	// all keeps this call's tally of blocks fetched; st.peers is the peer
+	// table's snapshot, shared with its other readers, so it is not written.
+	all := slices.Clone(st.peers)
 	peers := slices.Clone(all)
 	for {
 		var pick *peer
