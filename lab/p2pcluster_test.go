@@ -15,7 +15,7 @@ func TestP2PDevnetStartStop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("libp2p hosts")
 	}
-	n, err := ParseNetwork([]byte(`
+	c := p2pNetwork(t, `
 name: p2p4
 topology: ring
 link: {latency: 2ms, jitter: 1ms}
@@ -24,15 +24,7 @@ nodes:
   - {name: b, mining: false}
   - {name: c, mining: false}
   - {name: d, mining: false}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewP2PCluster(P2PConfig{Network: n, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+`)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := c.SetShare("a", 0); err != nil { // mine on demand only
@@ -101,7 +93,7 @@ func TestP2PPartitionHeal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("libp2p hosts")
 	}
-	n, err := ParseNetwork([]byte(`
+	c := p2pNetwork(t, `
 name: p2psplit
 topology: mesh
 nodes:
@@ -109,15 +101,7 @@ nodes:
   - {name: b, mining: false}
   - {name: c, share: 50}
   - {name: d, mining: false}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewP2PCluster(P2PConfig{Network: n, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+`)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, m := range []string{"a", "c"} {
@@ -210,4 +194,20 @@ nodes:
 		ok, _ := c.Mined("a", txid)
 		return ok && sameTip(c, 6)
 	})
+}
+
+// p2pNetwork starts a network file's nodes on libp2p over loopback, closed
+// when the test ends.
+func p2pNetwork(t *testing.T, yaml string) *P2PCluster {
+	t.Helper()
+	n, err := ParseNetwork([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewP2PCluster(P2PConfig{Network: n, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
