@@ -126,6 +126,22 @@ func TestNetworkViewBrowser(t *testing.T) {
 	}
 	b.Shot("network-view-reloaded-partitioned")
 
+	// The form's bandwidth reaches the link (memnet carries it) and its label.
+	b.do(`document.getElementById("link").value = "c-d", document.getElementById("delay").value = "30ms",
+		document.getElementById("bandwidth").value = "2Mbit", document.querySelector('#f-shape button[type=submit]').click()`)
+	b.waitJS(`document.getElementById("result").textContent.startsWith("Done: shape")`, 5*time.Second)
+	b.waitJS(`(document.querySelector('#graph .linklabel[data-link="c-d"]') || {}).textContent === "30ms 2Mbit"`, 5*time.Second)
+	var cd Shape
+	for _, l := range c.Network().Links {
+		if l.Pair == (Pair{"c", "d"}) {
+			cd = l.Shape
+		}
+	}
+	if cd.Bandwidth != 2e6 {
+		t.Errorf("c-d bandwidth %v after the form, want 2 Mbit/s", float64(cd.Bandwidth))
+	}
+	b.do(`document.getElementById("bandwidth").value = ""`)
+
 	// Heal: one branch again.
 	b.do(`document.getElementById("heal").click()`)
 	b.waitJS(`document.querySelectorAll("#graph .link.cut").length === 0`, 5*time.Second)

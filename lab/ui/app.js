@@ -469,7 +469,7 @@ function wire() {
   $("f-shape").addEventListener("submit", (e) => {
     e.preventDefault();
     const body = { link: $("link").value.trim() };
-    for (const k of ["delay", "jitter", "loss"]) if ($(k).value.trim()) body[k] = $(k).value.trim();
+    for (const k of ["delay", "jitter", "loss", "bandwidth"]) if ($(k).value.trim()) body[k] = $(k).value.trim();
     control("/shape", body);
   });
   $("f-node").addEventListener("submit", (e) => e.preventDefault());
