@@ -9,6 +9,7 @@ import (
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
@@ -102,7 +103,11 @@ func (h *Host) startGossip() error {
 		GraylistThreshold: scoreGraylistThreshold,
 		AcceptPXThreshold: scoreAcceptPXThreshold,
 	}
-	ps, err := pubsub.NewGossipSub(h.ctx, h.h,
+	// Gossip rides on the connections the host made; it never dials. Its
+	// stream to a new peer is opened a moment after the connection, and
+	// a dial there would undo a disconnect made in that moment (ClosePeer,
+	// a penalty, the lab stopping a link).
+	ps, err := pubsub.NewGossipSub(network.WithNoDial(h.ctx, "gossip uses existing connections"), h.h,
 		pubsub.WithGossipSubProtocols([]protocol.ID{gproto}, func(f pubsub.GossipSubFeature, p protocol.ID) bool {
 			return p == gproto && (f == pubsub.GossipSubFeatureMesh || f == pubsub.GossipSubFeatureIdontwant)
 		}),
