@@ -89,16 +89,13 @@ type link struct {
 	free [2]time.Time // per direction (0: a to b), when the link is next idle
 }
 
-// transmit reserves the link for size bytes sent by from and returns how
-// long they wait and take to cross at the link's bandwidth (0 when it is
-// unlimited). bw is the bandwidth read with the link's parameters.
-func (l *link) transmit(from *Node, size int, bw int64) time.Duration {
+// transmit reserves the link for size bytes sent in direction dir (0: a
+// to b) and returns how long they wait and take to cross at the link's
+// bandwidth (0 when it is unlimited). bw is the bandwidth read with the
+// link's parameters.
+func (l *link) transmit(dir, size int, bw int64) time.Duration {
 	if bw <= 0 {
 		return 0
-	}
-	dir := 0
-	if from == l.b {
-		dir = 1
 	}
 	now := time.Now()
 	l.bwMu.Lock()
@@ -111,11 +108,22 @@ func (l *link) transmit(from *Node, size int, bw int64) time.Duration {
 	return l.free[dir].Sub(now)
 }
 
+// other returns the node at the far end from n. Reopen changes a and b:
+// callers hold Net.mu.
 func (l *link) other(n *Node) *Node {
 	if l.a == n {
 		return l.b
 	}
 	return l.a
+}
+
+// hopFrom describes l as seen from n. Callers hold Net.mu.
+func (l *link) hopFrom(n *Node) hop {
+	h := hop{to: l.other(n), params: l.params, link: l}
+	if l.b == n {
+		h.dir = 1
+	}
+	return h
 }
 
 // Net is an in-memory network of Nodes. Its methods are safe for
@@ -396,19 +404,23 @@ func (n *Net) setUp(l *link, up bool) {
 
 // upLink returns the link from a to b if it is up.
 func (n *Net) upLink(a, b p2p.PeerID) *link {
-	l, _ := n.upLinkParams(a, b)
-	return l
-}
-
-// upLinkParams returns the link from a to b if it is up, and its parameters.
-func (n *Net) upLinkParams(a, b p2p.PeerID) (*link, LinkParams) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	l := n.links[keyOf(a, b)]
-	if l == nil || !l.up {
-		return nil, LinkParams{}
+	if l := n.links[keyOf(a, b)]; l != nil && l.up {
+		return l
 	}
-	return l, l.params
+	return nil
+}
+
+// upHop returns the up link from nd to the node to, as seen from nd.
+func (n *Net) upHop(nd *Node, to p2p.PeerID) (hop, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l := n.links[keyOf(nd.id, to)]
+	if l == nil || !l.up || (l.a != nd && l.b != nd) {
+		return hop{}, false
+	}
+	return l.hopFrom(nd), true
 }
 
 // neighbours returns the up links of nd and their parameters.
@@ -418,17 +430,19 @@ func (n *Net) neighbours(nd *Node) []hop {
 	var out []hop
 	for _, l := range n.adj[nd.id] {
 		if l.up && (l.a == nd || l.b == nd) {
-			out = append(out, hop{to: l.other(nd), params: l.params, link: l})
+			out = append(out, l.hopFrom(nd))
 		}
 	}
 	return out
 }
 
-// hop is one neighbour reached over a link with params.
+// hop is one neighbour reached over a link with params, read under
+// Net.mu so that it stays valid when Reopen replaces a node.
 type hop struct {
 	to     *Node
 	params LinkParams
 	link   *link
+	dir    int // the direction of travel: 0 from the link's a to its b
 }
 
 // roll returns a deterministic number in [0, 1) for a message on a link.
@@ -452,7 +466,7 @@ func (n *Net) sendGossip(from *Node, hp hop, m gossipMsg) {
 		n.lost.Add(1)
 		return
 	}
-	delay := hp.params.Latency + hp.link.transmit(from, len(m.data), hp.params.Bandwidth)
+	delay := hp.params.Latency + hp.link.transmit(hp.dir, len(m.data), hp.params.Bandwidth)
 	if hp.params.Jitter > 0 {
 		delay += time.Duration(n.roll('j', from.id, hp.to.id, m.id) * float64(hp.params.Jitter))
 	}

@@ -491,11 +491,11 @@ func (nd *Node) Request(ctx context.Context, to p2p.PeerID, name string, req []b
 	if nd.bans(to) {
 		return nil, fmt.Errorf("%w: %s", p2p.ErrBanned, to)
 	}
-	l, params := nd.net.upLinkParams(nd.id, to)
-	if l == nil {
+	hp, ok := nd.net.upHop(nd, to)
+	if !ok {
 		return nil, fmt.Errorf("%w: %s", p2p.ErrNotConnected, to)
 	}
-	server := l.other(nd)
+	server, params := hp.to, hp.params
 	latency := params.Latency
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -507,13 +507,13 @@ func (nd *Node) Request(ctx context.Context, to p2p.PeerID, name string, req []b
 
 	res := make(chan result, 1)
 	body := bytes.Clone(req)
-	nd.net.sched.after(latency+l.transmit(nd, len(body), params.Bandwidth), func() {
+	nd.net.sched.after(latency+hp.link.transmit(hp.dir, len(body), params.Bandwidth), func() {
 		if nd.net.upLink(nd.id, to) == nil {
 			res <- result{err: errLinkDown}
 			return
 		}
 		server.serve(nd.id, name, body, deadline, func(r result) {
-			nd.net.sched.after(latency+l.transmit(server, len(r.resp), params.Bandwidth), func() {
+			nd.net.sched.after(latency+hp.link.transmit(1-hp.dir, len(r.resp), params.Bandwidth), func() {
 				if nd.net.upLink(nd.id, to) == nil {
 					r = result{err: errLinkDown}
 				}

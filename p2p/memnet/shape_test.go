@@ -132,6 +132,54 @@ func TestReopenKeepsLinks(t *testing.T) {
 	}
 }
 
+// TestReopenWhileRequesting: requests and gossip over a link run while its
+// far node is closed and reopened again and again (a lab's crash and
+// start). Under -race this caught the link's ends read outside the lock.
+func TestReopenWhileRequesting(t *testing.T) {
+	n := newNet(t, Config{Seed: 6})
+	ns, _ := nodes(t, n, 2, 1024, 1024)
+	mustLink(t, n, ns[0], ns[1], LinkParams{Bandwidth: 1 << 20})
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			_, _ = ns[0].Request(ctx, ns[1].Self(), "echo/1", []byte("hi"))
+			cancel()
+			_ = ns[0].Publish("blocks", []byte(time.Now().String()))
+		}
+	}()
+	cur := ns[1]
+	for range 50 {
+		if err := cur.Close(); err != nil {
+			t.Fatal(err)
+		}
+		next, err := n.Reopen(cur.Self())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := next.HandleRequest("echo/1", 1024, 1024, echo); err != nil {
+			t.Fatal(err)
+		}
+		if err := next.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		cur = next
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	<-done
+	if _, err := ns[0].Request(context.Background(), cur.Self(), "echo/1", []byte("hi")); err != nil {
+		t.Fatalf("request after the last reopen: %v", err)
+	}
+}
+
 // TestShaperCutAndUncut: a node's Cut takes its link down on both ends and
 // refuses Connect until Uncut; ShapeLink shapes the link like Net.Shape.
 func TestShaperCutAndUncut(t *testing.T) {
