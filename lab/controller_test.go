@@ -210,6 +210,22 @@ func TestControllerNetworkView(t *testing.T) {
 	if !shaped {
 		t.Fatalf("links %+v: a-b not shaped to 50ms", v.Links)
 	}
+	// On the wire the names are the API's (snake case), as the page reads them.
+	var raw struct {
+		Name      string `json:"name"`
+		Transport string `json:"transport"`
+		BlockTime int64  `json:"block_time"`
+		Links     []struct {
+			Pair  map[string]string `json:"pair"`
+			Shape map[string]any    `json:"shape"`
+		} `json:"links"`
+	}
+	if err := cl.Do(ctx, http.MethodGet, "/network", nil, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if raw.Transport != "memnet" || raw.BlockTime <= 0 || len(raw.Links) == 0 || raw.Links[0].Pair["a"] == "" || raw.Links[0].Pair["b"] == "" {
+		t.Fatalf("network on the wire: %+v", raw)
+	}
 	// A refused partition keeps the one in force.
 	if err := control("partition a,zed"); err == nil {
 		t.Fatal("partition with an unknown node accepted")

@@ -128,15 +128,15 @@ type Link struct {
 
 // Network is a resolved, checked network.
 type Network struct {
-	Name        string
-	Transport   string
-	Seed        uint64
-	HashRate    float64
-	Simulated   bool
-	BlockTime   time.Duration
-	Compression float64
-	Nodes       []Node
-	Links       []Link
+	Name        string        `json:"name"`
+	Transport   string        `json:"transport"`
+	Seed        uint64        `json:"seed"`
+	HashRate    float64       `json:"hash_rate"`
+	Simulated   bool          `json:"simulated"`
+	BlockTime   time.Duration `json:"block_time"` // nanoseconds in JSON, as the report's durations
+	Compression float64       `json:"compression"`
+	Nodes       []Node        `json:"nodes"`
+	Links       []Link        `json:"links"`
 }
 
 // Node returns the node called name.

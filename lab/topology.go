@@ -23,7 +23,10 @@ const MaxMeshNodes = 100
 var ErrBadTopology = errors.New("bad topology")
 
 // Pair is an undirected link between two nodes, by name, A < B.
-type Pair struct{ A, B string }
+type Pair struct {
+	A string `json:"a"`
+	B string `json:"b"`
+}
 
 // pairOf orders a and b.
 func pairOf(a, b string) Pair {

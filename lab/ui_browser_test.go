@@ -82,6 +82,7 @@ func TestNetworkViewBrowser(t *testing.T) {
 	if got := uiEval[string](b, `[...document.querySelectorAll("#nodes tbody th")].map(e => e.textContent).join(",")`); got != "a,b,c,d" {
 		t.Errorf("node table: %q", got)
 	}
+	b.waitJS(`/ · memnet · 4 of 4 nodes running$/.test(document.getElementById("status").textContent)`, 5*time.Second)
 
 	// A block mined at a through the page spreads through the graph: a dot
 	// travels along the links and every node marks it as seen.

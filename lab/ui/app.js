@@ -354,14 +354,14 @@ async function refresh() {
     const [nodes, net] = await Promise.all([getJSON("/nodes"), getJSON("/network")]);
     if (state.replaying) return;
     state.nodes = nodes || [];
-    state.links = (net.Links || []).map((l) => ({ a: l.pair.A, b: l.pair.B, shape: l.shape || {} }));
+    state.links = (net.links || []).map((l) => ({ a: l.pair.a, b: l.pair.b, shape: l.shape || {} }));
     // The controller knows the partition in force, so a reloaded page
     // draws it before any event arrives.
     state.groups = Array.isArray(net.partition) && net.partition.length ? net.partition : null;
     $("replay-recorded").hidden = !net.recording;
     draw();
     drawTable();
-    $("status").textContent = (net.Name || "devnet") + " · " + (net.Transport || "") + " · " + state.nodes.filter((n) => n.running).length + " of " + state.nodes.length + " nodes running";
+    $("status").textContent = (net.name || "devnet") + " · " + (net.transport || "") + " · " + state.nodes.filter((n) => n.running).length + " of " + state.nodes.length + " nodes running";
     $("view").setAttribute("aria-busy", "false");
   } catch (e) {
     $("status").textContent = "Controller unreachable: " + e.message;
