@@ -32,10 +32,7 @@ func TestUnrequestedLightBranchIsNotStored(t *testing.T) {
 	keys := chaintest.Keys(3)
 	p := chaintest.Params(keys, 1_000_000)
 	st := store.NewMemory()
-	bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := newChainOn(t, p, st)
 	rng := rand.New(rand.NewSource(9))
 	base := chaintest.NewBranch(p, keys)
 	main, side := base.Fork("main"), base.Fork("side")
@@ -120,10 +117,7 @@ func TestBadBodyRefusedOnAnyBranch(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			st := store.NewMemory()
-			bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
-			if err != nil {
-				t.Fatal(err)
-			}
+			bc := newChainOn(t, p, st)
 			mustProcess(t, bc, mainBlocks...)
 			mustProcess(t, bc, side.Blocks[1:]...)
 			before := storedBlocks(t, st)

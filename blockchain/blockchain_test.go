@@ -16,7 +16,13 @@ import (
 
 func newChain(t testing.TB, p *consensus.Params) *blockchain.Blockchain {
 	t.Helper()
-	bc, err := blockchain.New(blockchain.Config{Params: p, Store: store.NewMemory()})
+	return newChainOn(t, p, store.NewMemory())
+}
+
+// newChainOn opens a chain of p on st.
+func newChainOn(t testing.TB, p *consensus.Params, st store.Store) *blockchain.Blockchain {
+	t.Helper()
+	bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,10 +365,7 @@ func TestConnectsTheBlockInHand(t *testing.T) {
 	keys := chaintest.Keys(3)
 	p := chaintest.Params(keys, 1_000_000)
 	st := &countingStore{Store: store.NewMemory()}
-	bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := newChainOn(t, p, st)
 	br := chaintest.NewBranch(p, keys)
 	blocks := br.Extend(rand.New(rand.NewSource(3)), 6, 2)
 	mustProcess(t, bc, blocks[:2]...)

@@ -43,10 +43,7 @@ func TestBlockOnTipIsOneBatch(t *testing.T) {
 	keys := chaintest.Keys(3)
 	p := chaintest.Params(keys, 1_000_000)
 	st := &batchStore{Store: store.NewMemory()}
-	bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := newChainOn(t, p, st)
 	st.puts, st.connects, st.notStored = 0, 0, 0 // genesis
 	rng := rand.New(rand.NewSource(5))
 	base := chaintest.NewBranch(p, keys)
@@ -128,10 +125,7 @@ func TestBlockOnTipKeptWhenItsWriteFails(t *testing.T) {
 	keys := chaintest.Keys(3)
 	p := chaintest.Params(keys, 1_000_000)
 	st := &batchStore{Store: store.NewMemory()}
-	bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := newChainOn(t, p, st)
 	br := chaintest.NewBranch(p, keys)
 	blocks := br.Extend(rand.New(rand.NewSource(7)), 3, 1)
 	mustProcess(t, bc, blocks[0])

@@ -4,7 +4,6 @@ import (
 	"math/rand"
 	"testing"
 
-	"github.com/chaind/chaind/blockchain"
 	"github.com/chaind/chaind/internal/chaintest"
 	"github.com/chaind/chaind/store"
 )
@@ -23,19 +22,13 @@ func TestReopenFinishesStoredReorg(t *testing.T) {
 	a.Extend(rng, 2, 1) // heights 3, 4: the stored main chain
 	b.Extend(rng, 3, 1) // heights 3..5: heavier, stored only
 	st := store.NewMemory()
-	bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := newChainOn(t, p, st)
 	mustProcess(t, bc, a.Blocks[1:]...)
 	for _, blk := range b.Blocks[3:] {
 		if err := st.PutBlock(blk.Hash(), blk); err != nil {
 			t.Fatal(err)
 		}
 	}
-	reopened, err := blockchain.New(blockchain.Config{Params: p, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reopened := newChainOn(t, p, st)
 	requireTip(t, reopened, b.Tip())
 }

@@ -118,10 +118,7 @@ func TestReadersDuringLongReorg(t *testing.T) {
 	b.Next(nil, chaintest.Spec{}) // one more: b wins
 
 	st := &diskLike{Store: store.NewMemory()}
-	bc, err := blockchain.New(blockchain.Config{Params: p, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := newChainOn(t, p, st)
 	mustProcess(t, bc, a.Blocks[1:]...)
 	// b's blocks but its last are a side branch of equal work: stored, no reorg.
 	mustProcess(t, bc, b.Blocks[1:len(b.Blocks)-1]...)
