@@ -12,6 +12,17 @@ import (
 	"github.com/chaind/chaind/chain"
 )
 
+// writeScenario writes a scenario file named name in dir and returns its
+// path.
+func writeScenario(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // scenarioCluster loads a scenario file and starts its network on the
 // in-memory cluster; the caller closes the cluster.
 func scenarioCluster(t *testing.T, path string, seed uint64) (*Scenario, *MemCluster, *Observatory) {
@@ -61,9 +72,7 @@ func TestShippedScenarios(t *testing.T) {
 // TestScenarioFailsWhenExpectationFails checks that a scenario can fail:
 // an expectation that cannot hold makes Run report false.
 func TestScenarioFailsWhenExpectationFails(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(path, []byte(`
+	path := writeScenario(t, t.TempDir(), "bad.yaml", `
 name: impossible
 inline_network:
   transport: memnet
@@ -73,7 +82,7 @@ inline_network:
 steps:
   - {at: 0s, expect: height >= 1000000, within: 300ms}
   - {at: 0s, do: stop nosuch}
-`), 0o600)
+`)
 	if runScenario(t, path, 1) {
 		t.Fatal("an impossible scenario passed")
 	}
@@ -101,8 +110,7 @@ func TestLoadScenarioRejects(t *testing.T) {
 		"explode":                 {"  - {do: heal}\n  - {do: explode a}", "step 2 (line 4): unknown command \"explode\" (want partition, heal, shape, stop, crash, start, add, mine, hashrate, send, load, remember)"},
 		"mined at":                {"  - {do: load --tps 1}\n  - {expect: mined a b load}", "step 2 (line 4): expectation \"mined a b load\""},
 	} {
-		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".yaml")
-		os.WriteFile(p, []byte(net+c.steps+"\n"), 0o600)
+		p := writeScenario(t, dir, strings.ReplaceAll(name, " ", "_")+".yaml", net+c.steps+"\n")
 		_, err := LoadScenario(p, 0)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", name, err, c.want)
@@ -119,8 +127,7 @@ func TestLoadScenarioRejects(t *testing.T) {
 		"share without node": "inline_network: {nodes: [{name: a}]}\nsteps: [{expect: share >= 1}]",
 	}
 	for name, body := range cases {
-		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".yaml")
-		os.WriteFile(p, []byte(body), 0o600)
+		p := writeScenario(t, dir, strings.ReplaceAll(name, " ", "_")+".yaml", body)
 		if _, err := LoadScenario(p, 0); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
@@ -134,8 +141,7 @@ func TestLoadScenarioRejects(t *testing.T) {
 // expectation rather than passing it vacuously.
 func TestScenarioLoad(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "load.yaml")
-	os.WriteFile(path, []byte(`
+	path := writeScenario(t, dir, "load.yaml", `
 name: load
 inline_network:
   transport: memnet
@@ -149,7 +155,7 @@ steps:
   - {at: 1s, do: load --tps 0}
   - {at: 1s, expect: mined c load, within: 10s}
   - {at: 1s, expect: mined load, within: 10s}
-`), 0o600)
+`)
 	s, c, obs := scenarioCluster(t, path, 1)
 	defer c.Close()
 	var out strings.Builder
@@ -189,7 +195,7 @@ steps:
 		}
 	}
 
-	os.WriteFile(path, []byte(`
+	path = writeScenario(t, dir, "no-load.yaml", `
 name: no load
 inline_network:
   transport: memnet
@@ -199,7 +205,7 @@ inline_network:
 steps:
   - {at: 0s, do: load --tps 30}
   - {at: 0.3s, expect: mined load, within: 200ms}
-`), 0o600)
+`)
 	if runScenario(t, path, 1) {
 		t.Fatal("mined load held though nothing was sent")
 	}
