@@ -66,15 +66,21 @@ func TestReannounceAfterReorg(t *testing.T) {
 	})
 }
 
+// oneSendersTxs returns n transactions of one sender, nonces 0 to n-1.
+func oneSendersTxs(n int) []*chain.Tx {
+	keys := chaintest.Keys(2)
+	p := chaintest.Params(keys, 1_000_000_000)
+	txs := make([]*chain.Tx, n)
+	for i := range txs {
+		txs[i] = chaintest.Tx(p, keys[0], keys[1].Address(), 1, 1, uint64(i))
+	}
+	return txs
+}
+
 // TestChainOrder: the transactions of blocks disconnected tip first come
 // out oldest block first, each block's in its order.
 func TestChainOrder(t *testing.T) {
-	keys := chaintest.Keys(2)
-	p := chaintest.Params(keys, 1_000_000_000)
-	var txs []*chain.Tx
-	for n := range 5 {
-		txs = append(txs, chaintest.Tx(p, keys[0], keys[1].Address(), 1, 1, uint64(n)))
-	}
+	txs := oneSendersTxs(5)
 	b1, b2, b3 := chain.Hash{1}, chain.Hash{2}, chain.Hash{3}
 	// Disconnected: b3 (nonce 4), then b2 (2, 3), then b1 (0, 1).
 	back := []returned{{txs[4], b3}, {txs[2], b2}, {txs[3], b2}, {txs[0], b1}, {txs[1], b1}}
@@ -187,12 +193,7 @@ func TestDeepReorgLosesNoTransaction(t *testing.T) {
 // TestHeldReturned: held transactions keep their order, leave when ready
 // or gone, stay otherwise, and are bounded by MaxReturned.
 func TestHeldReturned(t *testing.T) {
-	keys := chaintest.Keys(2)
-	p := chaintest.Params(keys, 1_000_000_000)
-	var txs []*chain.Tx
-	for n := range 6 {
-		txs = append(txs, chaintest.Tx(p, keys[0], keys[1].Address(), 1, 1, uint64(n)))
-	}
+	txs := oneSendersTxs(6)
 	var r returnedTxs
 	r.hold(txs)
 	gone := func(tx *chain.Tx) bool { return tx.Nonce == 1 }
