@@ -52,7 +52,7 @@ type labNode struct {
 	spec Node
 	key  *wallet.Key
 	m    *netlab.Member
-	st   *store.Memory // memnet: the store kept across restarts
+	st   *store.Memory // memnet and ephemeral libp2p: the store kept across restarts
 
 	evMu        sync.Mutex // also held while Send picks a nonce
 	disconnects int        // blocks disconnected since the last tip change

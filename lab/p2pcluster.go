@@ -14,13 +14,18 @@ import (
 	"github.com/chaind/chaind/miner"
 	"github.com/chaind/chaind/node"
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/store"
 )
 
 // P2PConfig configures a P2PCluster.
 type P2PConfig struct {
 	Network *Network
 	// Dir holds one data directory per node (Pebble store, peer key).
-	Dir         string
+	Dir string
+	// Ephemeral keeps each node's chain in a memory store instead of
+	// Pebble under Dir (kept across the node's restarts, gone with the
+	// cluster); Dir still holds the peer keys.
+	Ephemeral   bool
 	Observatory *Observatory
 	Logger      *slog.Logger
 }
@@ -37,6 +42,7 @@ type P2PConfig struct {
 // it.
 type P2PCluster struct {
 	*base
+	ephemeral bool
 }
 
 // NewP2PCluster starts every node of cfg.Network on libp2p over loopback.
@@ -60,7 +66,7 @@ func NewP2PCluster(cfg P2PConfig) (*P2PCluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &P2PCluster{base: b}
+	c := &P2PCluster{base: b, ephemeral: cfg.Ephemeral}
 	b.build = c.build
 	if err := b.begin(n.Links, false); err != nil {
 		return nil, err
@@ -85,10 +91,17 @@ type p2pRun struct {
 // build starts a node on its directory and network (base.build).
 func (c *P2PCluster) build(nd *labNode, net p2p.Network) (run, error) {
 	name := nd.spec.Name
-	n, err := node.New(node.Config{Params: c.params, DataDir: nd.m.Dir, Threads: 1, Network: net,
+	cfg := node.Config{Params: c.params, DataDir: nd.m.Dir, Threads: 1, Network: net,
 		MinerAddress: chain.FormatAddress(c.params.AddressPrefix, nd.key.Address()),
 		Logger:       c.log.With("node", name),
-		OnMined:      func(b *chain.Block, _ bool) { c.found(name, b) }})
+		OnMined:      func(b *chain.Block, _ bool) { c.found(name, b) }}
+	if c.ephemeral {
+		if nd.st == nil {
+			nd.st = store.NewMemory() // kept across the node's restarts
+		}
+		cfg.Store = nd.st
+	}
+	n, err := node.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", name, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -194,6 +196,54 @@ nodes:
 		ok, _ := c.Mined("a", txid)
 		return ok && sameTip(c, 6)
 	})
+}
+
+// TestP2PEphemeral: an ephemeral libp2p devnet keeps its chains in memory
+// (no Pebble store under the data directory), and a node keeps its chain
+// across a crash and a start, with no peer to sync from.
+func TestP2PEphemeral(t *testing.T) {
+	if testing.Short() {
+		t.Skip("libp2p hosts")
+	}
+	n, err := ParseNetwork([]byte(`
+name: eph
+topology: line
+nodes: [{name: a, share: 0}, {name: b, mining: false}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	c, err := NewP2PCluster(P2PConfig{Network: n, Dir: dir, Ephemeral: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.Mine(ctx, "a", 2); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "both nodes at height 2 "+tips(c), func() bool { return sameTip(c, 2) })
+	for _, name := range []string{"a", "b"} {
+		if _, err := os.Stat(filepath.Join(dir, name, "chain")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("node %s: a chain store on disk (%v)", name, err)
+		}
+	}
+	if err := c.Stop("a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Crash("b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start("b"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.Status() {
+		if s.Name == "b" && (!s.Running || s.Height != 2) {
+			t.Fatalf("b after a crash and a start, alone: %+v, want running at height 2", s)
+		}
+	}
 }
 
 // p2pNetwork starts a network file's nodes on libp2p over loopback, closed

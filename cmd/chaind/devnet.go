@@ -60,6 +60,7 @@ and miners' shares. Other subcommands talk to a running devnet's controller.`,
 	fl.StringVar(&f.network, "network", "", "network file (YAML): nodes, shares, strategies, links")
 	fl.BoolVar(&f.sim, "sim", false, "run on the in-memory network (memnet) instead of libp2p on loopback")
 	fl.StringVar(&f.dir, "dir", "", "libp2p devnet: one data directory per node (Pebble) under this folder (default: a temporary one, removed at stop)")
+	fl.BoolVar(&f.ephemeral, "ephemeral", false, "libp2p devnet: keep each node's chain in memory instead of Pebble (a --sim devnet always does)")
 	fl.StringVar(&f.controller, "controller", defaultController, "controller HTTP address (loopback)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for topology, loss, jitter and simulated miners (0: the file's)")
 	fl.StringVar(&f.record, "record", "", "record the session as JSON lines to this file (the network view can replay it)")
@@ -256,7 +257,7 @@ func scenarioCmd() *cobra.Command {
 				return err
 			}
 			defer closeRec()
-			cl, cleanup, err := startCluster(s.Network, obs, slog.New(slog.DiscardHandler), "")
+			cl, cleanup, err := startCluster(s.Network, obs, slog.New(slog.DiscardHandler), "", false)
 			if err != nil {
 				return err
 			}
@@ -296,8 +297,8 @@ func observatory(path string) (*lab.Observatory, func(), error) {
 
 // startCluster starts the network on its transport: memnet, or libp2p on
 // loopback with a Pebble store per node under dir (a temporary directory,
-// removed at stop, when dir is empty).
-func startCluster(n *lab.Network, obs *lab.Observatory, log *slog.Logger, dir string) (lab.Cluster, func(), error) {
+// removed at stop, when dir is empty), or a memory store when ephemeral.
+func startCluster(n *lab.Network, obs *lab.Observatory, log *slog.Logger, dir string, ephemeral bool) (lab.Cluster, func(), error) {
 	if n.Transport == lab.TransportMemnet {
 		c, err := lab.NewMemCluster(lab.MemConfig{Network: n, Observatory: obs, Logger: log})
 		return c, func() {}, err
@@ -310,7 +311,7 @@ func startCluster(n *lab.Network, obs *lab.Observatory, log *slog.Logger, dir st
 		}
 		dir, cleanup = tmp, func() { os.RemoveAll(tmp) }
 	}
-	c, err := lab.NewP2PCluster(lab.P2PConfig{Network: n, Dir: dir, Observatory: obs, Logger: log})
+	c, err := lab.NewP2PCluster(lab.P2PConfig{Network: n, Dir: dir, Ephemeral: ephemeral, Observatory: obs, Logger: log})
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -328,6 +329,7 @@ type devnetFlags struct {
 	record     string
 	replay     string
 	dir        string
+	ephemeral  bool
 	logLevel   string
 	duration   time.Duration
 	warmup     time.Duration
@@ -419,7 +421,7 @@ func (f *devnetFlags) run(cmd *cobra.Command) error {
 		ln.Close()
 		return fmt.Errorf("--warmup %v: negative", f.warmup)
 	}
-	cl, cleanup, err := startCluster(n, obs, log, f.dir)
+	cl, cleanup, err := startCluster(n, obs, log, f.dir, f.ephemeral)
 	started := time.Now()
 	if err != nil {
 		ln.Close()
